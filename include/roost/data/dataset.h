@@ -1,0 +1,31 @@
+// roost/data/dataset.h — a labelled image set: the interface the loader reads from, and the
+// ImageFolder implementation (root/<class>/*.{jpg,jpeg,png}).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "roost/data/image.h"
+
+namespace roost::data {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  virtual int64_t label(int64_t index) const = 0;
+  virtual const std::vector<std::string>& class_names() const = 0;
+  // Decodes sample `index` to RGB. Throws DecodeError for an unreadable or corrupt file.
+  virtual Image load(int64_t index) const = 0;
+  // A name for messages (the file path, or pack:index).
+  virtual std::string describe(int64_t index) const = 0;
+};
+
+// Scans root/<class>/ (classes = sorted folder names; class index = position) for files
+// ending in .jpg/.jpeg/.png (any case), sorted by name within each class.
+// Throws UsageError if root is missing, has no class folders, or a class folder is empty.
+std::shared_ptr<Dataset> open_image_folder(const std::string& root);
+
+}  // namespace roost::data

@@ -1,0 +1,64 @@
+// roost/data/loader.h — the prefetching batch loader.
+//
+// N worker threads decode and transform the samples of a rank's shard into a bounded queue
+// of ready batches, in order. The batch for step s depends only on (seed, epoch, the
+// sample indices of step s), never on the number of workers: each sample's random crop and
+// flip come from an RNG seeded by (seed, epoch, sample index).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "roost/data/dataset.h"
+#include "roost/data/image.h"
+#include "roost/data/transforms.h"
+
+namespace roost::data {
+
+enum class Augment { kTrain, kVal };
+
+struct LoaderOptions {
+  int batch_size = 4;
+  int workers = 2;
+  int queue_depth = 4;            // ready batches kept ahead
+  int image_size = 224;           // train crop / val crop size
+  int resize_short = 256;         // val Resize() size
+  RandomResizedCropOptions crop;
+  Normalization norm;
+  uint64_t seed = 0;
+  uint64_t epoch = 0;
+  Augment augment = Augment::kTrain;
+  bool decode_only = false;       // GPU path: fill images + plans, leave `data` empty
+};
+
+struct Batch {
+  int size = 0;                   // samples in this batch (last batch may be smaller)
+  std::vector<float> data;        // size × 3 × image_size × image_size, normalized, NCHW
+  std::vector<int64_t> labels;
+  std::vector<int64_t> indices;   // dataset indices of the samples
+  std::vector<Image> images;      // decoded images (decode_only)
+  std::vector<ResizePlan> plans;  // their plans (decode_only)
+  int skipped = 0;                // unreadable files met while building this batch
+  double wait_seconds = 0;        // time the consumer waited for this batch
+};
+
+class Loader {
+ public:
+  // `indices` is this rank's ordered sample list for the epoch (from the sampler).
+  Loader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices,
+         const LoaderOptions& options);
+  ~Loader();  // stops and joins the workers
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  int num_batches() const;
+  // Next batch in order; false after the last. Rethrows a worker's error.
+  bool next(Batch& batch);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roost::data

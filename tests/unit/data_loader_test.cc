@@ -1,0 +1,242 @@
+// data_loader_test.cc — the prefetching loader: batches do not depend on the worker count,
+// unreadable files are skipped and counted, worker errors reach the consumer, and the loader
+// shuts down cleanly when the consumer stops early.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "roost/core/error.h"
+#include "roost/data/dataset.h"
+#include "roost/data/decode.h"
+#include "roost/data/loader.h"
+#include "roost/data/sampler.h"
+
+namespace roost::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+Image noise_image(int height, int width, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Image image{height, width, std::vector<uint8_t>(static_cast<size_t>(height) * width * 3)};
+  for (auto& p : image.pixels) p = static_cast<uint8_t>(1 + rng() % 255);
+  return image;
+}
+
+std::vector<Batch> drain(Loader& loader) {
+  std::vector<Batch> batches;
+  Batch batch;
+  while (loader.next(batch)) {
+    EXPECT_GE(batch.wait_seconds, 0.0);
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+// A real ImageFolder of 3 classes × 7 images of assorted sizes, JPEG and PNG, and optionally
+// two broken files.
+class DataLoader : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir_template[] = "/tmp/roost-loader-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    root_ = dir_template;
+    for (int c = 0; c < 3; ++c) {
+      fs::create_directories(root_ + "/class" + std::to_string(c));
+      for (int i = 0; i < 7; ++i) {
+        Image image = noise_image(20 + 3 * i, 31 - 2 * i + c, 100 * c + i);
+        auto bytes = (i % 2) ? encode_jpeg(image, 90) : encode_png(image);
+        write("class" + std::to_string(c) + "/img" + std::to_string(i) + (i % 2 ? ".jpg" : ".png"),
+              bytes);
+      }
+    }
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void write(const std::string& relative, const std::vector<uint8_t>& bytes) {
+    std::ofstream out(root_ + "/" + relative, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+
+  static LoaderOptions options(int workers, Augment augment) {
+    LoaderOptions o;
+    o.batch_size = 4;
+    o.workers = workers;
+    o.queue_depth = 2;
+    o.image_size = 16;
+    o.resize_short = 18;
+    o.seed = 1234;
+    o.epoch = 2;
+    o.augment = augment;
+    return o;
+  }
+
+  std::string root_;
+};
+
+class DataLoaderAugment : public DataLoader, public ::testing::WithParamInterface<Augment> {};
+
+TEST_P(DataLoaderAugment, BatchesDoNotDependOnWorkerCount) {
+  auto dataset = open_image_folder(root_);
+  auto indices = train_shard(dataset->size(), 1, 2, 9, 2);  // 11 samples: a short last batch
+  std::vector<std::vector<Batch>> runs;
+  for (int workers : {0, 1, 4}) {
+    Loader loader(dataset, indices, options(workers, GetParam()));
+    EXPECT_EQ(loader.num_batches(), 3);
+    runs.push_back(drain(loader));
+  }
+  ASSERT_EQ(runs[0].size(), 3u);
+  EXPECT_EQ(runs[0][2].size, 3);
+  for (size_t b = 0; b < runs[0].size(); ++b) {
+    const Batch& ref = runs[0][b];
+    ASSERT_EQ(ref.data.size(), static_cast<size_t>(ref.size) * 3 * 16 * 16);
+    EXPECT_EQ(ref.skipped, 0);
+    for (size_t k = 0; k < ref.indices.size(); ++k) {
+      EXPECT_EQ(ref.indices[k], indices[4 * b + k]);
+      EXPECT_EQ(ref.labels[k], dataset->label(ref.indices[k]));
+    }
+    for (size_t r = 1; r < runs.size(); ++r) {
+      EXPECT_EQ(runs[r][b].indices, ref.indices) << "run " << r << " batch " << b;
+      EXPECT_EQ(runs[r][b].labels, ref.labels) << "run " << r << " batch " << b;
+      EXPECT_EQ(runs[r][b].data, ref.data) << "run " << r << " batch " << b;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Data, DataLoaderAugment, ::testing::Values(Augment::kTrain, Augment::kVal));
+
+TEST_F(DataLoader, TrainAugmentationDependsOnEpoch) {
+  auto dataset = open_image_folder(root_);
+  std::vector<int64_t> indices{0, 5, 9, 20};
+  LoaderOptions o = options(2, Augment::kTrain);
+  Loader first(dataset, indices, o);
+  o.epoch = 3;
+  Loader second(dataset, indices, o);
+  auto a = drain(first), b = drain(second);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_NE(a[0].data, b[0].data);
+}
+
+TEST_F(DataLoader, UnreadableFilesAreSkippedAndCounted) {
+  write("class1/broken.jpg", {0xFF, 0xD8, 0xFF, 0xE0, 0x00});
+  write("class2/empty.png", {});
+  auto dataset = open_image_folder(root_);
+  ASSERT_EQ(dataset->size(), 23);
+  std::vector<int64_t> indices = val_shard(dataset->size(), 0, 1);
+  for (int workers : {0, 3}) {
+    ::testing::internal::CaptureStderr();
+    std::vector<Batch> batches;
+    {
+      Loader loader(dataset, indices, options(workers, Augment::kVal));
+      batches = drain(loader);
+    }
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("broken.jpg"), std::string::npos) << log;
+    EXPECT_NE(log.find("empty.png"), std::string::npos) << log;
+    int delivered = 0, skipped = 0;
+    ASSERT_EQ(batches.size(), 6u);  // 23 positions in batches of 4
+    for (size_t b = 0; b < batches.size(); ++b) {
+      const Batch& batch = batches[b];
+      EXPECT_EQ(batch.size + batch.skipped, b < 5 ? 4 : 3);
+      EXPECT_EQ(batch.indices.size(), static_cast<size_t>(batch.size));
+      EXPECT_EQ(batch.labels.size(), static_cast<size_t>(batch.size));
+      EXPECT_EQ(batch.data.size(), static_cast<size_t>(batch.size) * 3 * 16 * 16);
+      for (int64_t index : batch.indices) EXPECT_EQ(dataset->describe(index).find("broken"), std::string::npos);
+      delivered += batch.size;
+      skipped += batch.skipped;
+    }
+    EXPECT_EQ(delivered, 21) << workers << " workers";
+    EXPECT_EQ(skipped, 2) << workers << " workers";
+  }
+}
+
+TEST_F(DataLoader, DecodeOnlyFillsImagesAndPlans) {
+  auto dataset = open_image_folder(root_);
+  std::vector<int64_t> indices{3, 1, 4, 15, 9, 2};
+  auto batches = [&] {
+    LoaderOptions o = options(2, Augment::kTrain);
+    o.decode_only = true;
+    Loader decode_loader(dataset, indices, o);
+    return drain(decode_loader);
+  }();
+  ASSERT_EQ(batches.size(), 2u);
+  for (const Batch& batch : batches) {
+    EXPECT_TRUE(batch.data.empty());
+    ASSERT_EQ(batch.images.size(), static_cast<size_t>(batch.size));
+    ASSERT_EQ(batch.plans.size(), static_cast<size_t>(batch.size));
+    for (int k = 0; k < batch.size; ++k) {
+      Image expected = dataset->load(batch.indices[k]);
+      EXPECT_EQ(batch.images[k].pixels, expected.pixels);
+      EXPECT_EQ(batch.plans[k].out_h, 16);
+      EXPECT_EQ(batch.plans[k].out_w, 16);
+    }
+  }
+}
+
+TEST_F(DataLoader, ConsumerMayStopEarly) {
+  auto dataset = open_image_folder(root_);
+  auto indices = train_shard(dataset->size(), 0, 1, 0, 0);
+  LoaderOptions o = options(4, Augment::kTrain);
+  o.batch_size = 1;
+  o.queue_depth = 1;
+  Loader loader(dataset, indices, o);
+  Batch batch;
+  ASSERT_TRUE(loader.next(batch));
+  EXPECT_EQ(batch.size, 1);
+}  // the destructor must join the workers although 20 batches are left
+
+// A dataset whose sample 5 fails with an error that is not a decode error.
+class FailingDataset : public Dataset {
+ public:
+  int64_t size() const override { return 12; }
+  int64_t label(int64_t index) const override { return index % 2; }
+  const std::vector<std::string>& class_names() const override { return names_; }
+  Image load(int64_t index) const override {
+    if (index == 5) throw std::runtime_error("disk on fire");
+    return noise_image(10, 12, static_cast<uint32_t>(index));
+  }
+  std::string describe(int64_t index) const override { return "fake:" + std::to_string(index); }
+
+ private:
+  std::vector<std::string> names_{"a", "b"};
+};
+
+TEST(DataLoaderErrors, WorkerErrorIsRethrownByNext) {
+  auto dataset = std::make_shared<FailingDataset>();
+  std::vector<int64_t> indices(12);
+  for (int i = 0; i < 12; ++i) indices[i] = i;
+  for (int workers : {0, 2}) {
+    LoaderOptions o;
+    o.batch_size = 2;
+    o.workers = workers;
+    o.image_size = 8;
+    Loader loader(dataset, indices, o);
+    Batch batch;
+    EXPECT_THROW(
+        {
+          while (loader.next(batch)) {
+          }
+        },
+        std::runtime_error)
+        << workers << " workers";
+  }
+}
+
+TEST(DataLoaderErrors, RejectsBadOptions) {
+  auto dataset = std::make_shared<FailingDataset>();
+  LoaderOptions o;
+  o.batch_size = 0;
+  EXPECT_THROW(Loader(dataset, {0, 1}, o), Error);
+  o.batch_size = 2;
+  EXPECT_THROW(Loader(dataset, {0, 12}, o), Error);
+}
+
+}  // namespace
+}  // namespace roost::data
