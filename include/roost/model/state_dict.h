@@ -1,0 +1,38 @@
+// roost/model/state_dict.h — a module's tensors in torchvision's state-dict order, and
+// roost's HDF5 weight files (one dataset per state-dict entry, named as in torchvision,
+// with the architecture and class names as file attributes).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace roost::model {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Parameters and buffers, module by module in registration order, each module's own
+// parameters before its buffers: exactly the key order of torchvision's state_dict().
+NamedTensors state_dict(const torch::nn::Module& module);
+
+struct WeightsFile {
+  NamedTensors tensors;
+  std::string arch;
+  std::vector<std::string> class_names;
+};
+
+// Writes path atomically (temporary file, fsync, rename). Tensors are copied to CPU.
+void save_weights_h5(const std::string& path, const NamedTensors& tensors, const std::string& arch,
+                     const std::vector<std::string>& class_names);
+
+// Reads every dataset of a roost weight file. Throws roost::Error naming the file for a
+// missing, truncated or foreign file.
+WeightsFile load_weights_h5(const std::string& path);
+
+// CRC-32 of the bytes of `tensors` (contiguous CPU copies, in order): a cheap fingerprint to
+// prove ranks hold identical parameters.
+uint32_t tensors_crc32(const NamedTensors& tensors);
+
+}  // namespace roost::model
