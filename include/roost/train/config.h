@@ -1,0 +1,46 @@
+// roost/train/config.h — everything `roost train` can be told, in one struct filled by the CLI.
+// Defaults are the reference recipe: ResNet-18, SGD lr 0.001 momentum 0.9, StepLR(7, 0.1),
+// 25 epochs, batch 4 per rank, RandomResizedCrop(224) / Resize(256)+CenterCrop(224).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace roost::train {
+
+struct TrainConfig {
+  // data
+  std::string data_dir;            // ImageFolder root with train/ and val/
+  std::string output_dir = "outputs";
+  int image_size = 224;
+  int resize_short = 256;
+  double crop_scale_lo = 0.08, crop_scale_hi = 1.0;
+  int workers = 2;                 // decode threads per rank
+  // model
+  std::string arch = "resnet18";
+  bool zero_init_residual = false;
+  // optimisation
+  int epochs = 25;
+  int batch_size = 4;              // per rank
+  double lr = 0.001;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  bool nesterov = false;
+  int lr_step = 7;
+  double lr_gamma = 0.1;
+  uint64_t seed = 42;
+  // execution
+  int threads = 0;                 // intra-op threads per rank; 0 = cores / ranks on the node
+  std::string preprocess = "auto"; // auto|cpu|gpu
+  std::string amp = "off";         // off|bf16|fp16
+  bool channels_last = false;
+  int log_every = 10;              // steps between progress lines
+};
+
+// Checks ranges and combinations; throws UsageError naming the first bad option.
+void validate(const TrainConfig& config);
+
+// One line per option, for summaries and logs: key=value pairs in JSON.
+std::string to_json(const TrainConfig& config);
+
+}  // namespace roost::train

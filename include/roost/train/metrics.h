@@ -1,0 +1,43 @@
+// roost/train/metrics.h — per-epoch metrics: accumulated on each rank, summed across ranks
+// so the values are exact global averages, and appended by rank 0 to metrics.jsonl/.csv.
+#pragma once
+
+#include <string>
+
+#include "roost/comm/communicator.h"
+
+namespace roost::train {
+
+// Sums every rank contributes; reduced with one allreduce of doubles.
+struct EpochSums {
+  double train_loss_sum = 0, train_correct = 0, train_count = 0;
+  double val_loss_sum = 0, val_correct = 0, val_count = 0;
+  double skipped = 0;
+  double data_wait_s = 0, allreduce_s = 0;  // summed over ranks, reported as the mean
+
+  void allreduce(comm::Communicator& comm);
+};
+
+struct EpochRecord {
+  int epoch = 0;
+  double train_loss = 0, train_acc = 0, val_loss = 0, val_acc = 0;
+  double lr = 0, momentum = 0, best_val_acc = 0;
+  double images_per_sec = 0, epoch_time_s = 0, data_wait_s = 0, allreduce_s = 0;
+  int64_t skipped_images = 0;
+  int world_size = 1;
+
+  static EpochRecord from(const EpochSums& sums, int world_size);
+  std::string to_json() const;
+};
+
+// Appends one line per epoch to dir/metrics.jsonl and dir/metrics.csv (header once).
+class MetricsWriter {
+ public:
+  explicit MetricsWriter(std::string dir);
+  void append(const EpochRecord& record);
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace roost::train

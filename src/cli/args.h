@@ -1,0 +1,22 @@
+// args.h — small helpers shared by the subcommands: numbers parsed with messages that name
+// the option, and the usage-error exit path.
+#pragma once
+
+#include <cxxopts.hpp>
+
+#include <string>
+#include <vector>
+
+namespace roost::cli {
+
+// Parses cxxopts' string value of --name as a number; UsageError naming the option otherwise.
+int get_int(const cxxopts::ParseResult& r, const std::string& name);
+double get_double(const cxxopts::ParseResult& r, const std::string& name);
+uint64_t get_uint64(const cxxopts::ParseResult& r, const std::string& name);
+std::vector<int> get_int_list(const cxxopts::ParseResult& r, const std::string& name);
+
+// Runs options.parse and turns cxxopts' errors (unknown option, missing value) and stray
+// positional arguments into UsageError.
+cxxopts::ParseResult parse_or_usage(cxxopts::Options& options, int argc, char** argv);
+
+}  // namespace roost::cli

@@ -1,0 +1,55 @@
+// main.cc — the roost binary: dispatches to a subcommand and turns errors into exit codes
+// (2 for usage errors and bad input, 1 for runtime failures). The only place that exits.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "roost/core/error.h"
+
+namespace {
+const char* kUsage =
+    "roost — data-parallel training of image classifiers\n"
+    "\n"
+    "Usage: roost <command> [options]      (roost <command> --help for its options)\n"
+    "\n"
+    "Commands:\n"
+    "  train   train or fine-tune a ResNet; run one process per GPU or CPU slot:\n"
+    "          mpirun -np N roost train --data-dir D --output-dir OUT\n"
+    "  data    make datasets: roost data fashion-mnist --out DIR\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help\n"
+    "  --version      print the version\n";
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "-h" || command == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (command == "--version") {
+      std::cout << "roost " << ROOST_VERSION << "\n";
+      return 0;
+    }
+    if (command == "train") return roost::cli::train_main(argc - 1, argv + 1);
+    if (command == "data") return roost::cli::data_main(argc - 1, argv + 1);
+    std::cerr << "roost: error: unknown command '" << command << "' (try roost --help)\n";
+    return 2;
+  } catch (const roost::UsageError& e) {
+    std::cerr << "roost " << command << ": error: " << e.message() << "\n";
+    return 2;
+  } catch (const roost::Error& e) {
+    std::cerr << "roost " << command << ": error: " << e.message() << " [" << e.where() << "]\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "roost " << command << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}

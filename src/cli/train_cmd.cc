@@ -1,0 +1,140 @@
+// train_cmd.cc — `roost train`: options → TrainConfig → MPI scope, logging, device → trainer.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "args.h"
+#include "commands.h"
+#include "roost/comm/mpi_communicator.h"
+#include "roost/core/error.h"
+#include "roost/core/fs.h"
+#include "roost/core/gpu.h"
+#include "roost/core/log.h"
+#include "roost/core/mpi_scope.h"
+#include "roost/model/resnet.h"
+#include "roost/train/trainer.h"
+
+namespace roost::cli {
+
+namespace {
+cxxopts::Options train_options() {
+  cxxopts::Options o("roost train",
+                     "Fine-tune a ResNet on an ImageFolder tree, one process per GPU (or CPU slot):\n"
+                     "  mpirun -np N roost train --data-dir D --output-dir OUT [options]\n"
+                     "D holds train/<class>/*.{jpg,jpeg,png} and val/<class>/...");
+  train::TrainConfig d;
+  auto s = [](auto v) { return cxxopts::value<std::string>()->default_value(std::to_string(v)); };
+  auto str = [](const std::string& v) { return cxxopts::value<std::string>()->default_value(v); };
+  o.add_options("Data")
+      ("data-dir", "ImageFolder root with train/ and val/ (required)", cxxopts::value<std::string>())
+      ("output-dir", "where metrics.jsonl, model.h5 and logs/ are written", str(d.output_dir))
+      ("image-size", "train crop and val crop size in pixels", s(d.image_size))
+      ("resize-short", "validation Resize() of the short side before the center crop", s(d.resize_short))
+      ("crop-scale-min", "RandomResizedCrop smallest area fraction", str("0.08"))
+      ("crop-scale-max", "RandomResizedCrop largest area fraction", str("1.0"))
+      ("workers", "decode threads per rank", s(d.workers));
+  o.add_options("Model")
+      ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", str(d.arch))
+      ("zero-init-residual", "zero-initialise each residual block's last BatchNorm");
+  o.add_options("Optimisation")
+      ("epochs", "training epochs", s(d.epochs))
+      ("batch-size", "images per rank per step", s(d.batch_size))
+      ("lr", "SGD learning rate", str("0.001"))
+      ("momentum", "SGD momentum", str("0.9"))
+      ("weight-decay", "L2 weight decay", str("0"))
+      ("nesterov", "Nesterov momentum")
+      ("lr-step", "StepLR: epochs between learning-rate decays", s(d.lr_step))
+      ("lr-gamma", "StepLR: decay factor", str("0.1"))
+      ("seed", "seed of initialisation, shuffling and augmentation", s(d.seed));
+  o.add_options("Execution")
+      ("threads", "intra-op threads per rank (0 = cores / ranks on the node)", s(d.threads))
+      ("preprocess", "auto|cpu|gpu: where images are cropped, resized and normalized", str(d.preprocess))
+      ("amp", "off|bf16|fp16 mixed precision (GPU only)", str(d.amp))
+      ("channels-last", "NHWC memory format for the model and inputs")
+      ("log-every", "steps between progress lines", s(d.log_every))
+      ("h,help", "show this help");
+  return o;
+}
+
+train::TrainConfig to_config(const cxxopts::ParseResult& r) {
+  train::TrainConfig c;
+  if (r.count("data-dir")) c.data_dir = r["data-dir"].as<std::string>();
+  c.output_dir = r["output-dir"].as<std::string>();
+  c.image_size = get_int(r, "image-size");
+  c.resize_short = get_int(r, "resize-short");
+  c.crop_scale_lo = get_double(r, "crop-scale-min");
+  c.crop_scale_hi = get_double(r, "crop-scale-max");
+  c.workers = get_int(r, "workers");
+  c.arch = r["arch"].as<std::string>();
+  c.zero_init_residual = r.count("zero-init-residual") > 0;
+  c.epochs = get_int(r, "epochs");
+  c.batch_size = get_int(r, "batch-size");
+  c.lr = get_double(r, "lr");
+  c.momentum = get_double(r, "momentum");
+  c.weight_decay = get_double(r, "weight-decay");
+  c.nesterov = r.count("nesterov") > 0;
+  c.lr_step = get_int(r, "lr-step");
+  c.lr_gamma = get_double(r, "lr-gamma");
+  c.seed = get_uint64(r, "seed");
+  c.threads = get_int(r, "threads");
+  c.preprocess = r["preprocess"].as<std::string>();
+  c.amp = r["amp"].as<std::string>();
+  c.channels_last = r.count("channels-last") > 0;
+  c.log_every = get_int(r, "log-every");
+  return c;
+}
+
+void check_arch(const std::string& arch) {
+  for (const auto& a : model::resnet_archs())
+    if (a == arch) return;
+  ROOST_USAGE_ERROR("--arch: unknown architecture '", arch, "'");
+}
+}  // namespace
+
+int train_main(int argc, char** argv) {
+  cxxopts::Options options = train_options();
+  cxxopts::ParseResult parsed = parse_or_usage(options, argc, argv);
+  if (parsed.count("help")) {
+    std::cout << options.help() << std::endl;
+    return 0;
+  }
+  train::TrainConfig config = to_config(parsed);
+  train::validate(config);
+  check_arch(config.arch);
+  train::preflight(config);
+  ensure_writable_dir(config.output_dir);
+  ensure_writable_dir(config.output_dir + "/logs");
+
+  MpiScope mpi(&argc, &argv);
+  Logger logger(mpi.rank(), mpi.size());
+  LoggerScope logger_scope(logger);
+  logger.attach_file(config.output_dir + "/logs/rank-" + std::to_string(mpi.rank()) + ".log");
+  DeviceChoice device = choose_device(mpi.local_rank());
+  if (device.device < 0)
+    log_info(device.cuda_built ? "no CUDA device found: running on CPU" : "built without CUDA: running on CPU");
+  else
+    log_info("rank ", mpi.rank(), " uses GPU ", device.device, " (", device.name, ")");
+
+  comm::MpiCommunicator comm(mpi.comm());
+  train::TrainContext context;
+  context.host_comm = &comm;
+  context.mpi_comm = mpi.comm();
+  context.local_rank = mpi.local_rank();
+  context.local_size = mpi.local_size();
+  context.device = device;
+  try {
+    train::TrainResult result = train::run_training(config, context);
+    log_info("done: ", result.epochs, " epoch(s), best val acc ", result.best_val_acc, "; outputs in ",
+             config.output_dir);
+  } catch (const UsageError&) {
+    throw;  // raised identically on every rank before any rank diverged: a clean exit 2
+  } catch (const std::exception& e) {
+    // A failure on one rank would leave the others blocked in a collective: end the job.
+    log_error(e.what());
+    if (mpi.size() > 1) mpi.abort(1);
+    throw;
+  }
+  return 0;
+}
+
+}  // namespace roost::cli

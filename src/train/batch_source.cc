@@ -1,0 +1,53 @@
+// batch_source.cc — CPU and GPU preprocessing paths into device tensors.
+#include "roost/train/batch_source.h"
+
+#include "roost/core/error.h"
+
+namespace roost::train {
+
+namespace {
+kernels::OutputType output_type(torch::ScalarType t) {
+  if (t == torch::kBFloat16) return kernels::OutputType::kBFloat16;
+  if (t == torch::kFloat16) return kernels::OutputType::kFloat16;
+  return kernels::OutputType::kFloat32;
+}
+}  // namespace
+
+BatchSource::BatchSource(torch::Device device, bool gpu_preprocess, bool channels_last,
+                         torch::ScalarType input_dtype, int image_size)
+    : device_(device), channels_last_(channels_last), input_dtype_(input_dtype), image_size_(image_size) {
+  if (gpu_preprocess) {
+    ROOST_CHECK(device.is_cuda(), "GPU preprocessing needs a CUDA device");
+    kernels::PreprocessOptions options;
+    options.device = device.index();
+    options.output = output_type(input_dtype);
+    options.channels_last = channels_last;
+    gpu_ = std::make_unique<kernels::GpuPreprocessor>(options);
+  }
+}
+
+BatchSource::~BatchSource() = default;
+
+std::pair<torch::Tensor, torch::Tensor> BatchSource::to_device(data::Batch& batch) {
+  const int64_t n = batch.size;
+  const int64_t s = image_size_;
+  torch::Tensor labels = torch::from_blob(batch.labels.data(), {n}, torch::kInt64).to(device_);
+  auto format = channels_last_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  if (gpu_) {
+    torch::Tensor inputs = torch::empty({n, 3, s, s}, torch::TensorOptions().device(device_).dtype(input_dtype_),
+                                        format);
+    if (n > 0) {
+      std::vector<const data::Image*> images;
+      for (const auto& image : batch.images) images.push_back(&image);
+      // nullptr: the legacy default stream, the one libtorch computes on by default.
+      gpu_->run(images, batch.plans, inputs.data_ptr(), nullptr);
+    }
+    return {inputs, labels};
+  }
+  torch::Tensor inputs = torch::from_blob(batch.data.data(), {n, 3, s, s}, torch::kFloat32);
+  inputs = inputs.to(device_, input_dtype_);
+  if (channels_last_) inputs = inputs.contiguous(format);
+  return {inputs, labels};
+}
+
+}  // namespace roost::train

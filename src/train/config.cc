@@ -1,0 +1,48 @@
+// roost/train/config.cc — validation and JSON rendering of TrainConfig.
+#include "roost/train/config.h"
+
+#include <sstream>
+
+#include "roost/core/error.h"
+#include "roost/train/json.h"
+
+namespace roost::train {
+
+void validate(const TrainConfig& c) {
+  ROOST_USAGE_CHECK(!c.data_dir.empty(), "--data-dir is required");
+  ROOST_USAGE_CHECK(c.epochs >= 1, "--epochs must be at least 1 (got ", c.epochs, ")");
+  ROOST_USAGE_CHECK(c.batch_size >= 1, "--batch-size must be at least 1 (got ", c.batch_size, ")");
+  ROOST_USAGE_CHECK(c.lr > 0, "--lr must be positive (got ", c.lr, ")");
+  ROOST_USAGE_CHECK(c.momentum >= 0 && c.momentum < 1, "--momentum must be in [0, 1) (got ", c.momentum, ")");
+  ROOST_USAGE_CHECK(c.weight_decay >= 0, "--weight-decay must not be negative");
+  ROOST_USAGE_CHECK(!c.nesterov || c.momentum > 0, "--nesterov needs a positive --momentum");
+  ROOST_USAGE_CHECK(c.lr_step >= 1, "--lr-step must be at least 1");
+  ROOST_USAGE_CHECK(c.lr_gamma > 0 && c.lr_gamma <= 1, "--lr-gamma must be in (0, 1]");
+  ROOST_USAGE_CHECK(c.image_size >= 16, "--image-size must be at least 16 (got ", c.image_size, ")");
+  ROOST_USAGE_CHECK(c.resize_short >= c.image_size, "--resize-short (", c.resize_short,
+                    ") must be at least --image-size (", c.image_size, ")");
+  ROOST_USAGE_CHECK(c.crop_scale_lo > 0 && c.crop_scale_lo <= c.crop_scale_hi && c.crop_scale_hi <= 1,
+                    "--crop-scale must satisfy 0 < lo <= hi <= 1");
+  ROOST_USAGE_CHECK(c.workers >= 0, "--workers must not be negative");
+  ROOST_USAGE_CHECK(c.threads >= 0, "--threads must not be negative");
+  ROOST_USAGE_CHECK(c.log_every >= 1, "--log-every must be at least 1");
+  ROOST_USAGE_CHECK(c.preprocess == "auto" || c.preprocess == "cpu" || c.preprocess == "gpu",
+                    "--preprocess must be auto, cpu or gpu (got '", c.preprocess, "')");
+  ROOST_USAGE_CHECK(c.amp == "off" || c.amp == "bf16" || c.amp == "fp16",
+                    "--amp must be off, bf16 or fp16 (got '", c.amp, "')");
+}
+
+std::string to_json(const TrainConfig& c) {
+  JsonObject o;
+  o.add("data_dir", c.data_dir).add("output_dir", c.output_dir).add("arch", c.arch);
+  o.add("epochs", c.epochs).add("batch_size", c.batch_size).add("lr", c.lr);
+  o.add("momentum", c.momentum).add("weight_decay", c.weight_decay).add("nesterov", c.nesterov);
+  o.add("lr_step", c.lr_step).add("lr_gamma", c.lr_gamma).add("seed", static_cast<int64_t>(c.seed));
+  o.add("image_size", c.image_size).add("resize_short", c.resize_short);
+  o.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
+  o.add("workers", c.workers).add("threads", c.threads).add("preprocess", c.preprocess);
+  o.add("amp", c.amp).add("channels_last", c.channels_last);
+  return o.str();
+}
+
+}  // namespace roost::train
