@@ -42,6 +42,12 @@ inline float normalize_u8(uint8_t value, float mean, float std) {
 // Resized, cropped and flipped uint8 HWC output of size plan.out_h × plan.out_w.
 Image apply_plan_u8(const Image& source, const ResizePlan& plan);
 
+namespace detail {
+// The portable scalar loops of apply_plan_u8. apply_plan_u8 may use SIMD passes instead
+// (SSE2 on x86-64), which must give the same bytes; tests compare the two.
+Image apply_plan_u8_reference(const Image& source, const ResizePlan& plan);
+}  // namespace detail
+
 // Writes the normalized float CHW tensor (3 × out_h × out_w) for `source` into `out`.
 void apply_plan_normalized(const Image& source, const ResizePlan& plan, const Normalization& norm,
                            float* out);

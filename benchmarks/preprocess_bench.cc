@@ -1,0 +1,244 @@
+// preprocess_bench.cc — how fast is roost's preprocessing (crop + antialiased resize +
+// flip + normalize) on the CPU reference and in the fused CUDA kernel?
+//
+// Workload: a batch of images of about 500×375 with RandomResizedCrop(224) train plans.
+// Reported:
+//   cpu      data::apply_plan_normalized on one thread: images/s per core;
+//   copy     device-to-device cudaMemcpy of 1 GiB: bytes read + written per second — the
+//            ceiling for a kernel that must read its inputs and write its outputs once;
+//   kernel   the fused kernel alone over data already on the device (CUDA events, median of
+//            many launches): images/s and GB/s of the bytes that must move (the source
+//            pixels the plans need, read once, plus the output written once), as % of copy;
+//   e2e      GpuPreprocessor::run from host images: pack into pinned memory, upload, kernel;
+//            synchronous (one batch at a time) and pipelined (batches back to back).
+// Usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "preprocess_timing.h"
+#include "roost/data/resize.h"
+#include "roost/data/transforms.h"
+#include "roost/kernels/preprocess.h"
+
+#ifdef ROOST_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  bool json = false;
+  int batch = 256;
+  int reps = 50;
+  int device = 0;
+};
+
+struct Row {
+  std::string name;
+  double images_per_s = 0;  // 0 where it does not apply
+  double gb_per_s = 0;
+  double percent_of_copy = 0;
+  double ms = 0;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return std::atoi(argv[++i]);
+    };
+    if (a == "--json") o.json = true;
+    else if (a == "--batch") o.batch = next();
+    else if (a == "--reps") o.reps = next();
+    else if (a == "--device") o.device = next();
+    else {
+      std::fprintf(stderr,
+                   "usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N]\n");
+      std::exit(2);
+    }
+  }
+  o.batch = std::max(o.batch, 1);
+  o.reps = std::max(o.reps, 1);
+  return o;
+}
+
+#ifdef ROOST_WITH_CUDA
+#define BENCH_CUDA(call)                                                              \
+  do {                                                                                \
+    cudaError_t rc_ = (call);                                                         \
+    if (rc_ != cudaSuccess) {                                                         \
+      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(rc_));        \
+      std::exit(1);                                                                   \
+    }                                                                                 \
+  } while (0)
+
+// Device-to-device copy bandwidth, counting bytes read plus bytes written.
+double copy_bandwidth_gbs(int reps) {
+  const size_t bytes = size_t{1} << 30;
+  void *a = nullptr, *b = nullptr;
+  BENCH_CUDA(cudaMalloc(&a, bytes));
+  BENCH_CUDA(cudaMalloc(&b, bytes));
+  BENCH_CUDA(cudaMemset(a, 1, bytes));
+  cudaEvent_t start, stop;
+  BENCH_CUDA(cudaEventCreate(&start));
+  BENCH_CUDA(cudaEventCreate(&stop));
+  std::vector<double> ms;
+  for (int i = 0; i < reps + 2; ++i) {
+    BENCH_CUDA(cudaEventRecord(start));
+    BENCH_CUDA(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
+    BENCH_CUDA(cudaEventRecord(stop));
+    BENCH_CUDA(cudaEventSynchronize(stop));
+    float t = 0;
+    BENCH_CUDA(cudaEventElapsedTime(&t, start, stop));
+    if (i >= 2) ms.push_back(t);  // the first two warm up
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cudaFree(a);
+  cudaFree(b);
+  return 2.0 * bytes / (median(ms) * 1e-3) / 1e9;
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace roost;
+  const Options opt = parse(argc, argv);
+
+  // The workload: sizes around 500×375 (both orientations), train plans to 224.
+  std::mt19937_64 rng(2024);
+  std::vector<data::Image> images(opt.batch);
+  std::vector<data::ResizePlan> plans;
+  size_t source_bytes = 0;
+  for (auto& im : images) {
+    const bool portrait = (rng() & 3) == 0;
+    const int long_side = 450 + static_cast<int>(rng() % 101);
+    const int short_side = 340 + static_cast<int>(rng() % 71);
+    im.height = portrait ? long_side : short_side;
+    im.width = portrait ? short_side : long_side;
+    im.pixels.resize(static_cast<size_t>(im.height) * im.width * 3);
+    for (auto& p : im.pixels) p = static_cast<uint8_t>(rng() >> 56);
+    plans.push_back(data::train_plan(im.height, im.width, 224, {}, rng));
+    source_bytes += im.pixels.size();
+  }
+  std::vector<const data::Image*> pointers;
+  for (const auto& im : images) pointers.push_back(&im);
+
+  std::vector<Row> rows;
+  // CPU reference, one thread: a bounded number of images keeps this quick.
+  {
+    const int n = std::min(opt.batch, 64);
+    std::vector<float> out(3 * 224 * 224);
+    std::vector<double> per_image;
+    for (int rep = 0; rep < 3; ++rep) {
+      const auto t0 = Clock::now();
+      for (int i = 0; i < n; ++i)
+        data::apply_plan_normalized(images[i], plans[i], data::Normalization{}, out.data());
+      per_image.push_back(seconds_since(t0) / n);
+    }
+    const double s = median(per_image);
+    rows.push_back({"cpu reference (1 thread)", 1.0 / s, 0, 0, s * 1e3 * opt.batch});
+  }
+
+  bool gpu = kernels::GpuPreprocessor::available();
+  std::string gpu_note = gpu ? "" : "no CUDA device: the GPU figures need one";
+#ifdef ROOST_WITH_CUDA
+  if (gpu) {
+    BENCH_CUDA(cudaSetDevice(opt.device));
+    const double copy_gbs = copy_bandwidth_gbs(10);
+    rows.push_back({"device copy (D2D memcpy 1 GiB)", 0, copy_gbs, 100.0, 0});
+    const size_t out_elements = static_cast<size_t>(opt.batch) * 3 * 224 * 224;
+    void* out = nullptr;
+    BENCH_CUDA(cudaMalloc(&out, out_elements * 4));
+    for (auto type : {kernels::OutputType::kFloat32, kernels::OutputType::kBFloat16}) {
+      kernels::PreprocessOptions po;
+      po.device = opt.device;
+      po.output = type;
+      const kernels::KernelTiming t =
+          kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
+      const double ms = median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
+      const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
+      const char* name = type == kernels::OutputType::kFloat32 ? "kernel only, fp32 NCHW"
+                                                               : "kernel only, bf16 NCHW";
+      rows.push_back({name, opt.batch / (ms * 1e-3), gbs, 100.0 * gbs / copy_gbs, ms});
+    }
+    // End to end from host images (float32): synchronous, then pipelined.
+    kernels::PreprocessOptions po;
+    po.device = opt.device;
+    kernels::GpuPreprocessor pre(po);
+    cudaStream_t stream;
+    BENCH_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    std::vector<double> sync_s;
+    for (int i = 0; i < std::min(opt.reps, 20) + 2; ++i) {
+      const auto t0 = Clock::now();
+      pre.run(pointers, plans, out, stream);
+      BENCH_CUDA(cudaStreamSynchronize(stream));
+      if (i >= 2) sync_s.push_back(seconds_since(t0));
+    }
+    const double s = median(sync_s);
+    rows.push_back({"end to end, synchronous (pack+upload+kernel)", opt.batch / s, 0, 0, s * 1e3});
+    const int pipelined = std::min(opt.reps, 20);
+    const auto t0 = Clock::now();
+    for (int i = 0; i < pipelined; ++i) pre.run(pointers, plans, out, stream);
+    BENCH_CUDA(cudaStreamSynchronize(stream));
+    const double per_batch = seconds_since(t0) / pipelined;
+    rows.push_back({"end to end, pipelined batches", opt.batch / per_batch, 0, 0, per_batch * 1e3});
+    cudaStreamDestroy(stream);
+    cudaFree(out);
+  }
+#else
+  gpu = false;
+  gpu_note = "roost was built without CUDA: the GPU figures need a CUDA build and a device";
+#endif
+
+  if (opt.json) {
+    std::printf("{\"batch\": %d, \"source_bytes\": %zu, \"gpu\": %s, \"note\": \"%s\", \"rows\": [",
+                opt.batch, source_bytes, gpu ? "true" : "false", gpu_note.c_str());
+    for (size_t i = 0; i < rows.size(); ++i)
+      std::printf("%s{\"name\": \"%s\", \"images_per_s\": %.1f, \"gb_per_s\": %.1f, "
+                  "\"percent_of_copy\": %.1f, \"ms\": %.4f}",
+                  i ? ", " : "", rows[i].name.c_str(), rows[i].images_per_s, rows[i].gb_per_s,
+                  rows[i].percent_of_copy, rows[i].ms);
+    std::printf("]}\n");
+    return 0;
+  }
+  std::printf("preprocess_bench: batch of %d images ~500x375 -> RandomResizedCrop(224) + flip + "
+              "normalize\n\n",
+              opt.batch);
+  std::printf("%-46s %12s %10s %8s %10s\n", "what", "images/s", "GB/s", "% copy", "ms/batch");
+  auto cell = [](double v, int width, int precision) {
+    char buf[32];
+    if (v == 0) std::snprintf(buf, sizeof buf, "%*s", width, "-");
+    else std::snprintf(buf, sizeof buf, "%*.*f", width, precision, v);
+    return std::string(buf);
+  };
+  for (const Row& r : rows)
+    std::printf("%-46s %s %s %s %s\n", r.name.c_str(), cell(r.images_per_s, 12, 0).c_str(),
+                cell(r.gb_per_s, 10, 1).c_str(), cell(r.percent_of_copy, 8, 1).c_str(),
+                cell(r.ms, 10, 3).c_str());
+  if (!gpu_note.empty()) std::printf("\n%s\n", gpu_note.c_str());
+  return 0;
+}

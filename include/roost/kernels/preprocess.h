@@ -1,0 +1,56 @@
+// roost/kernels/preprocess.h — CUDA-free host API of the fused preprocessing kernel.
+//
+// A GpuPreprocessor takes a batch of decoded uint8 HWC images of different sizes, each with
+// its ResizePlan, uploads them from pinned host memory on its own copy stream and writes the
+// normalized NCHW batch (float32, bfloat16 or float16) in one kernel pass:
+// crop → antialiased bilinear resize (same filter as roost/data/resize.h) → flip →
+// normalize → layout change. The implementation lives in kernels/ (pImpl), so this header
+// compiles with g++ alone; without CUDA, available() is false and run() throws.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "roost/data/image.h"
+#include "roost/data/transforms.h"
+
+namespace roost::kernels {
+
+enum class OutputType { kFloat32, kBFloat16, kFloat16 };
+
+struct PreprocessOptions {
+  int device = 0;
+  OutputType output = OutputType::kFloat32;
+  bool channels_last = false;   // write NHWC instead of NCHW
+  data::Normalization norm;
+};
+
+class GpuPreprocessor {
+ public:
+  explicit GpuPreprocessor(const PreprocessOptions& options);
+  ~GpuPreprocessor();
+  GpuPreprocessor(const GpuPreprocessor&) = delete;
+  GpuPreprocessor& operator=(const GpuPreprocessor&) = delete;
+
+  // True when roost was built with CUDA and a device is present.
+  static bool available();
+
+  // Preprocesses images[i] with plans[i] into `device_out` (device memory of
+  // images.size() × 3 × out_h × out_w elements of the output type; every plan must have the
+  // same out_h/out_w). `stream` is a cudaStream_t (nullptr = the default stream); the call
+  // returns when the work is enqueued on it, after the upload has been ordered before it.
+  void run(const std::vector<const data::Image*>& images,
+           const std::vector<data::ResizePlan>& plans, void* device_out, void* stream);
+
+  // As run(), but stops at uint8 HWC before normalization (out: N × out_h × out_w × 3 bytes
+  // on the device), so tests compare with data::apply_plan_u8 exactly.
+  void run_u8(const std::vector<const data::Image*>& images,
+              const std::vector<data::ResizePlan>& plans, void* device_out, void* stream);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roost::kernels

@@ -1,0 +1,367 @@
+// kernels/preprocess_impl.cuh — the fused preprocessing kernel: crop → Pillow's
+// antialiased bilinear resize → flip → ToTensor + Normalize → NCHW/NHWC store.
+//
+// One thread block per tile (a run of output rows of one image, see preprocess_layout.h):
+//   0. the packed source rows the tile reads are copied to shared memory with asynchronous
+//      16-byte copies, with the tile rows' vertical coefficients;
+//   1. horizontal pass: every source row the tile's output rows read is resampled to the
+//      window's columns once, rounded to uint8 exactly like Pillow's first pass, and kept in
+//      shared memory (per channel plane for NCHW, interleaved for NHWC/uint8);
+//   2. vertical pass: each thread takes eight consecutive bytes of an intermediate row — one
+//      64-bit shared load per tap serves eight outputs — and stores them as two quads of
+//      consecutive output elements, 16-byte (float) or 8-byte (bf16/fp16) stores when aligned.
+// So every source byte is read from device memory about once and every output written
+// once; the horizontal taps are never recomputed per output pixel. The kernel is bound by
+// issued instructions and latency rather than bytes, which is why addresses stay 32-bit
+// (shared memory) in the inner loops and why one item covers several rows or bytes.
+// Rows too wide to stage read the source from device memory instead (kGlobalSource), and
+// tiles whose intermediate cannot fit in shared memory go direct: both passes inline per
+// output pixel, same arithmetic, more of it.
+// The phase functions also compile as plain C++, so the host can run them thread by thread.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "preprocess_layout.h"
+
+#ifdef __CUDACC__
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#define ROOST_HD __host__ __device__ __forceinline__
+#else
+#define ROOST_HD inline
+#endif
+
+namespace roost::kernels::detail {
+
+constexpr int kThreads = 256;
+constexpr int32_t kHalf = 1 << (data::kResamplePrecisionBits - 1);
+
+struct KernelArgs {
+  const ImageDesc* images;
+  const Tile* tiles;
+  const int32_t* tables;
+  const float* lut;        // kLutEntries normalisation values (device memory)
+  const uint8_t* pixels;
+  void* out;
+  int out_h, out_w;
+  int inter_pitch;         // bytes per intermediate row and plane, a multiple of 8
+  int vector_stores;       // out_w % 4 == 0 and out 16-byte aligned: quads store at once
+};
+
+template <typename T>
+ROOST_HD T load_ro(const T* p) {
+#ifdef __CUDA_ARCH__
+  return __ldg(p);  // read-only path: tables and pixels never change during the launch
+#else
+  return *p;
+#endif
+}
+
+ROOST_HD uint32_t clip8(int32_t acc) {
+  // Pillow's clip8. Bilinear weights are never negative (append_axis_table checks), so
+  // acc >= 2^21 and only the upper clamp can apply: a shift and a min.
+  const uint32_t v = static_cast<uint32_t>(acc) >> data::kResamplePrecisionBits;
+  return v < 255u ? v : 255u;
+}
+
+// Byte j (0..3) of w, zero-extended: one PRMT on the device instead of a shift and a mask.
+ROOST_HD uint32_t byte_of(uint32_t w, int j) {
+#ifdef __CUDA_ARCH__
+  return __byte_perm(w, 0u, 0x4440u | static_cast<uint32_t>(j));
+#else
+  return (w >> (8 * j)) & 0xFFu;
+#endif
+}
+
+// Exact n / d for n * d < 2^36 (items per block < 2^20, row lengths < 2^15): one wide
+// multiply instead of a ~20-instruction integer division in the thread-index arithmetic.
+struct FastDiv {
+  uint64_t magic;
+  uint32_t d;
+  ROOST_HD explicit FastDiv(uint32_t divisor)
+      : magic((uint64_t{1} << 36) / divisor + 1), d(divisor) {}
+  ROOST_HD uint32_t div(uint32_t n) const { return static_cast<uint32_t>((n * magic) >> 36); }
+};
+
+// The output value of channel `channel` for resized byte v, in the output type.
+template <typename OutT>
+ROOST_HD OutT to_output(uint32_t v, int channel, const float* lut) {
+  if constexpr (std::is_same<OutT, uint8_t>::value) {
+    (void)channel;
+    (void)lut;
+    return static_cast<uint8_t>(v);
+  } else if constexpr (std::is_same<OutT, float>::value) {
+    return lut[channel * 256 + v];
+#ifdef __CUDACC__
+  } else if constexpr (std::is_same<OutT, __nv_bfloat16>::value) {
+    return __float2bfloat16_rn(lut[channel * 256 + v]);
+  } else {
+    static_assert(std::is_same<OutT, __half>::value, "unsupported output type");
+    return __float2half_rn(lut[channel * 256 + v]);
+#endif
+  }
+}
+
+template <typename T>
+struct alignas(4 * sizeof(T)) Quad {
+  T v[4];
+};
+
+struct alignas(8) Octet {  // eight intermediate bytes, read with one 64-bit shared load
+  uint32_t lo, hi;
+};
+
+// Element offset of (image, plane, row) in the output: planes are channels for NCHW; for
+// NHWC (and uint8 HWC) there is one "plane" whose rows hold out_w * 3 interleaved values.
+template <bool kPlanar>
+ROOST_HD size_t row_offset(const KernelArgs& a, int image, int plane, int y) {
+  if (kPlanar) return (static_cast<size_t>(image * 3 + plane) * a.out_h + y) * a.out_w;
+  return (static_cast<size_t>(image) * a.out_h + y) * a.out_w * 3;
+}
+
+// Phase 1: packed rows [t.r0, t.r1) → intermediate rows 0 .. rows-1 of every plane.
+// `src` holds those packed rows (img.pitch apart), staged in shared memory where addresses
+// are 32-bit and loads take immediate offsets: 64-bit global address arithmetic per tap and
+// row would cost more issue slots than the multiply-adds (kGlobalSource tiles pay it).
+// An item is one output column of kRows consecutive rows: the column's start, tap count and
+// each coefficient are loaded once for all of them. Rows past the tile's end repeat its
+// last row and are not stored.
+constexpr int kRows = 4;
+
+template <bool kPlanar>
+ROOST_HD void store_intermediate(const KernelArgs& a, uint8_t* inter, int rows, int r, int x,
+                                 int32_t s0, int32_t s1, int32_t s2) {
+  if (kPlanar) {
+    const int plane = rows * a.inter_pitch;
+    uint8_t* d = inter + r * a.inter_pitch + x;
+    d[0] = static_cast<uint8_t>(clip8(s0));
+    d[plane] = static_cast<uint8_t>(clip8(s1));
+    d[2 * plane] = static_cast<uint8_t>(clip8(s2));
+  } else {
+    uint8_t* d = inter + r * a.inter_pitch + 3 * x;
+    d[0] = static_cast<uint8_t>(clip8(s0));
+    d[1] = static_cast<uint8_t>(clip8(s1));
+    d[2] = static_cast<uint8_t>(clip8(s2));
+  }
+}
+
+template <bool kPlanar>
+ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t,
+                              const uint8_t* src, uint8_t* inter, uint32_t tid,
+                              uint32_t threads) {
+  const int rows = t.r1 - t.r0;
+  const int32_t* hstart = a.tables + img.h_table;
+  const int32_t* hcount = hstart + a.out_w;
+  const int32_t* hcoef = hcount + a.out_w;
+  const FastDiv by_width(static_cast<uint32_t>(a.out_w));
+  const uint32_t items = static_cast<uint32_t>((rows + kRows - 1) / kRows) * a.out_w;
+  for (uint32_t i = tid; i < items; i += threads) {
+    const int group = static_cast<int>(by_width.div(i));
+    const int x = static_cast<int>(i - static_cast<uint32_t>(group) * a.out_w);
+    const int r = group * kRows;
+    const uint8_t* column = src + load_ro(hstart + x) * 3;
+    const uint8_t* p[kRows];
+    for (int j = 0; j < kRows; ++j)
+      p[j] = column + (r + j < rows ? r + j : rows - 1) * img.pitch;
+    const int n = load_ro(hcount + x);
+    int32_t acc[kRows][3];
+    for (int j = 0; j < kRows; ++j) acc[j][0] = acc[j][1] = acc[j][2] = kHalf;
+    const int32_t* coef = hcoef + x;
+    for (int k = 0; k < n; ++k, coef += a.out_w) {
+      const int32_t c = load_ro(coef);
+      for (int j = 0; j < kRows; ++j) {
+        acc[j][0] += static_cast<int32_t>(p[j][3 * k]) * c;
+        acc[j][1] += static_cast<int32_t>(p[j][3 * k + 1]) * c;
+        acc[j][2] += static_cast<int32_t>(p[j][3 * k + 2]) * c;
+      }
+    }
+    for (int j = 0; j < kRows; ++j)
+      if (r + j < rows)
+        store_intermediate<kPlanar>(a, inter, rows, r + j, x, acc[j][0], acc[j][1], acc[j][2]);
+  }
+}
+
+// Phase 2: intermediate → output rows [t.y0, t.y1). An item is eight consecutive bytes of
+// an intermediate row: one 64-bit shared load per tap feeds eight outputs, and the row's
+// coefficient (staged in shared memory, row-major) is loaded once for all eight. Stores go
+// out as two quads (16 bytes each for float32) when aligned.
+template <typename OutT, bool kPlanar>
+ROOST_HD void store_quad(const KernelArgs& a, OutT* out, const uint32_t (&v)[4], int e0,
+                         int length, int plane, const float* lut) {
+  if (a.vector_stores && e0 + 3 < length) {
+    Quad<OutT> quad;
+    for (int j = 0; j < 4; ++j)
+      quad.v[j] = to_output<OutT>(v[j], kPlanar ? plane : (e0 + j) % 3, lut);
+    *reinterpret_cast<Quad<OutT>*>(out) = quad;
+  } else {
+    for (int j = 0; j < 4 && e0 + j < length; ++j)
+      out[j] = to_output<OutT>(v[j], kPlanar ? plane : (e0 + j) % 3, lut);
+  }
+}
+
+template <typename OutT, bool kPlanar>
+ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t,
+                            const uint8_t* inter, const int32_t* coefficients,
+                            const float* lut, uint32_t tid, uint32_t threads) {
+  const int rows = t.r1 - t.r0;
+  const int tile_rows = t.y1 - t.y0;
+  const int length = kPlanar ? a.out_w : 3 * a.out_w;  // elements per plane row
+  const int octets = (length + 7) / 8;
+  const int32_t* vstart = a.tables + img.v_table;
+  const int32_t* vcount = vstart + a.out_h;
+  const FastDiv by_octets(static_cast<uint32_t>(octets));
+  const FastDiv by_rows(static_cast<uint32_t>(tile_rows));
+  const uint32_t items = static_cast<uint32_t>((kPlanar ? 3 : 1) * tile_rows) * octets;
+  for (uint32_t i = tid; i < items; i += threads) {
+    const uint32_t plane_row = by_octets.div(i);
+    const int o = static_cast<int>(i - plane_row * octets);
+    const int plane = kPlanar ? static_cast<int>(by_rows.div(plane_row)) : 0;
+    const int y = t.y0 + static_cast<int>(plane_row - static_cast<uint32_t>(plane) * tile_rows);
+    const int n = load_ro(vcount + y);
+    const uint8_t* col =
+        inter + (plane * rows + (load_ro(vstart + y) - t.r0)) * a.inter_pitch + 8 * o;
+    int32_t acc[8];
+    for (int j = 0; j < 8; ++j) acc[j] = kHalf;
+    const int32_t* coef = coefficients + (y - t.y0) * img.taps_v;
+#ifdef __CUDA_ARCH__
+#pragma unroll 4
+#endif
+    for (int k = 0; k < n; ++k, col += a.inter_pitch) {
+      const Octet w = *reinterpret_cast<const Octet*>(col);
+      const int32_t c = coef[k];
+      for (int j = 0; j < 4; ++j) {
+        acc[j] += static_cast<int32_t>(byte_of(w.lo, j)) * c;
+        acc[4 + j] += static_cast<int32_t>(byte_of(w.hi, j)) * c;
+      }
+    }
+    const int e0 = 8 * o;
+    OutT* out = static_cast<OutT*>(a.out) + row_offset<kPlanar>(a, t.image, plane, y) + e0;
+    const uint32_t lo[4] = {clip8(acc[0]), clip8(acc[1]), clip8(acc[2]), clip8(acc[3])};
+    const uint32_t hi[4] = {clip8(acc[4]), clip8(acc[5]), clip8(acc[6]), clip8(acc[7])};
+    store_quad<OutT, kPlanar>(a, out, lo, e0, length, plane, lut);
+    if (e0 + 4 < length) store_quad<OutT, kPlanar>(a, out + 4, hi, e0 + 4, length, plane, lut);
+  }
+}
+
+// Fallback for a tile whose intermediate exceeds shared memory: each item is one output
+// pixel, computing its intermediate column on the fly (same roundings, more arithmetic).
+template <typename OutT, bool kPlanar>
+ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t,
+                          const float* lut, uint32_t tid, uint32_t threads) {
+  const int32_t* hstart = a.tables + img.h_table;
+  const int32_t* hcount = hstart + a.out_w;
+  const int32_t* hcoef = hcount + a.out_w;
+  const int32_t* vstart = a.tables + img.v_table;
+  const int32_t* vcount = vstart + a.out_h;
+  const int32_t* vcoef = vcount + a.out_h;
+  const FastDiv by_width(static_cast<uint32_t>(a.out_w));
+  const uint32_t items = static_cast<uint32_t>(t.y1 - t.y0) * a.out_w;
+  for (uint32_t i = tid; i < items; i += threads) {
+    const int yy = static_cast<int>(by_width.div(i));
+    const int x = static_cast<int>(i - static_cast<uint32_t>(yy) * a.out_w);
+    const int y = t.y0 + yy;
+    const int hn = load_ro(hcount + x), vn = load_ro(vcount + y);
+    const uint8_t* src = a.pixels + img.pixels +
+                         static_cast<size_t>(load_ro(vstart + y)) * img.pitch +
+                         load_ro(hstart + x) * 3;
+    int32_t acc[3] = {kHalf, kHalf, kHalf};
+    for (int k = 0; k < vn; ++k) {
+      const uint8_t* p = src + static_cast<size_t>(k) * img.pitch;
+      int32_t s0 = kHalf, s1 = kHalf, s2 = kHalf;
+      for (int j = 0; j < hn; ++j, p += 3) {
+        const int32_t c = load_ro(hcoef + static_cast<size_t>(j) * a.out_w + x);
+        s0 += static_cast<int32_t>(load_ro(p)) * c;
+        s1 += static_cast<int32_t>(load_ro(p + 1)) * c;
+        s2 += static_cast<int32_t>(load_ro(p + 2)) * c;
+      }
+      const int32_t cv = load_ro(vcoef + static_cast<size_t>(k) * a.out_h + y);
+      acc[0] += static_cast<int32_t>(clip8(s0)) * cv;
+      acc[1] += static_cast<int32_t>(clip8(s1)) * cv;
+      acc[2] += static_cast<int32_t>(clip8(s2)) * cv;
+    }
+    for (int c = 0; c < 3; ++c) {
+      const size_t offset = row_offset<kPlanar>(a, t.image, kPlanar ? c : 0, y) +
+                            (kPlanar ? x : 3 * x + c);
+      static_cast<OutT*>(a.out)[offset] = to_output<OutT>(clip8(acc[c]), c, lut);
+    }
+  }
+}
+
+// Copies the vertical coefficients of the tile's output rows to `dst`, row-major
+// ([row][tap], taps_v per row, zero past each row's count) so that the vertical pass reads
+// them with 32-bit shared addresses that unrolling turns into immediates.
+ROOST_HD void stage_vertical_coefficients(const KernelArgs& a, const ImageDesc& img,
+                                          const Tile& t, int32_t* dst, uint32_t tid,
+                                          uint32_t threads) {
+  const int32_t* vcoef = a.tables + img.v_table + 2 * a.out_h;
+  const uint32_t tile_rows = static_cast<uint32_t>(t.y1 - t.y0);
+  const uint32_t items = tile_rows * img.taps_v;
+  for (uint32_t i = tid; i < items; i += threads) {
+    const uint32_t k = i / tile_rows, row = i - k * tile_rows;  // neighbours read neighbours
+    dst[row * img.taps_v + k] = load_ro(vcoef + static_cast<size_t>(k) * a.out_h + t.y0 + row);
+  }
+}
+
+// Shared memory of a tile: [normalisation table][vertical coefficients][intermediate]
+// [staged source rows], each part a multiple of 16 bytes.
+ROOST_HD int coefficient_bytes(int tile_rows, int taps) {
+  return (tile_rows * taps * 4 + 15) / 16 * 16;
+}
+
+ROOST_HD int intermediate_bytes(int rows, int planes, int inter_pitch) {
+  return (rows * planes * inter_pitch + 15) / 16 * 16;
+}
+
+#ifdef __CUDACC__
+template <typename OutT, bool kPlanar>
+__global__ void __launch_bounds__(kThreads) preprocess_kernel(const KernelArgs a) {
+  constexpr bool kNormalize = !std::is_same<OutT, uint8_t>::value;
+  extern __shared__ __align__(16) uint8_t shared[];
+  const Tile t = a.tiles[blockIdx.x];
+  const ImageDesc img = a.images[t.image];
+  float* lut = reinterpret_cast<float*>(shared);
+  if (kNormalize)
+    for (int i = threadIdx.x; i < kLutEntries; i += blockDim.x) lut[i] = a.lut[i];
+  if (t.mode == kDirect) {  // uniform across the block: no barrier below is skipped by some
+    if (kNormalize) __syncthreads();
+    direct_tile<OutT, kPlanar>(a, img, t, lut, threadIdx.x, blockDim.x);
+    return;
+  }
+  const int rows = t.r1 - t.r0;
+  int32_t* coefficients = reinterpret_cast<int32_t*>(shared + (kNormalize ? kLutBytes : 0));
+  stage_vertical_coefficients(a, img, t, coefficients, threadIdx.x, blockDim.x);
+  uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) +
+                   coefficient_bytes(t.y1 - t.y0, img.taps_v);
+  // The tile's packed rows are one contiguous, 16-byte aligned run of device memory.
+  const uint8_t* rows_in_device = a.pixels + img.pixels + static_cast<size_t>(t.r0) * img.pitch;
+  if (t.mode == kStaged) {
+    uint8_t* src = inter + intermediate_bytes(rows, kPlanar ? 3 : 1, a.inter_pitch);
+    const uint4* from = reinterpret_cast<const uint4*>(rows_in_device);
+    uint4* to = reinterpret_cast<uint4*>(src);
+    const int words = rows * img.pitch / 16;
+    // Asynchronous copies (sm_80+): every word is in flight at once and no register holds
+    // it on the way, so the copy waits for device memory about once per tile.
+    for (int i = threadIdx.x; i < words; i += blockDim.x) {
+#if __CUDA_ARCH__ >= 800
+      const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(to + i));
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(from + i));
+#else
+      to[i] = __ldg(from + i);
+#endif
+    }
+#if __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_all;\n" ::);
+#endif
+    __syncthreads();
+    horizontal_tile<kPlanar>(a, img, t, src, inter, threadIdx.x, blockDim.x);
+  } else {
+    horizontal_tile<kPlanar>(a, img, t, rows_in_device, inter, threadIdx.x, blockDim.x);
+  }
+  __syncthreads();  // also orders the table and coefficients before the vertical pass
+  vertical_tile<OutT, kPlanar>(a, img, t, inter, coefficients, lut, threadIdx.x, blockDim.x);
+}
+#endif
+
+}  // namespace roost::kernels::detail

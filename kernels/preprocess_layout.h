@@ -1,0 +1,271 @@
+// kernels/preprocess_layout.h — how a batch travels to the fused preprocessing kernel.
+//
+// The host does all the floating-point work: it builds Pillow's resampling tables with
+// data::resample_axis (the very tables the CPU reference uses), folds the window and the
+// flip into them, cuts every image's output rows into tiles sized for shared memory, and
+// packs tables, tiles and the source pixels each image really needs into one buffer that
+// goes to the device in a single copy. The kernel is then integer multiply-adds only, so
+// its bytes equal data::apply_plan_u8's. Plain C++ and header-only: preprocess.cu is the
+// one translation unit of roost_kernels.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "roost/core/error.h"
+#include "roost/data/image.h"
+#include "roost/data/resize.h"
+#include "roost/data/transforms.h"
+
+namespace roost::kernels::detail {
+
+constexpr int kLutEntries = 3 * 256;                         // normalisation table, per channel
+constexpr int kLutBytes = kLutEntries * static_cast<int>(sizeof(float));
+
+// One image of the batch as the kernel sees it. Table entries are indexed by output
+// column (x) or output row (y) of the window; coefficients are stored transposed
+// (tap-major: coef[k * out + o]) so that neighbouring threads read neighbouring words.
+struct ImageDesc {
+  uint64_t pixels = 0;  // byte offset of the packed source rectangle in the batch's pixels
+  int pitch = 0;        // bytes per packed row, a multiple of 16
+  int h_table = 0;      // int32 index: hstart[out_w], hcount[out_w], hcoef[taps_h * out_w]
+  int v_table = 0;      // int32 index: vstart[out_h], vcount[out_h], vcoef[taps_v * out_h]
+  int taps_h = 0, taps_v = 0;
+  int unused = 0;
+};
+
+// How a tile's block reads its source (see preprocess_impl.cuh).
+enum TileMode : int {
+  kStaged = 0,        // packed rows copied to shared memory first (the common, fast way)
+  kGlobalSource = 1,  // rows too wide to stage: the horizontal pass reads device memory
+  kDirect = 2,        // even the intermediate does not fit: both passes inline per output
+};
+
+// A thread block's share: output rows [y0, y1) of one image, whose horizontal pass reads
+// packed rows [r0, r1). Direct tiles (extreme vertical shrink) compute each output from
+// the source with both passes inline — slower, same arithmetic, same bytes.
+struct Tile {
+  int image = 0;
+  int y0 = 0, y1 = 0;
+  int r0 = 0, r1 = 0;
+  int mode = kStaged;
+};
+
+struct LayoutOptions {
+  bool planar = true;        // intermediate per channel plane (NCHW output) or interleaved
+  bool normalize = true;     // a float table for ToTensor + Normalize travels too
+  // Preferred shared memory per block (coefficients, intermediate, staged source): small
+  // enough for the five blocks of 256 threads that the registers allow on an SM.
+  int tile_target_bytes = 32 * 1024;
+  int shared_limit = 48 * 1024;       // the most dynamic shared memory a block may get
+  int max_tile_rows = 32;
+};
+
+// Byte offsets into the batch buffer and the launch shape.
+struct BatchLayout {
+  int out_h = 0, out_w = 0;
+  int inter_pitch = 0;      // bytes per intermediate row (per plane), a multiple of 8
+  int planes = 1;           // 3 for planar, 1 for interleaved
+  size_t images = 0, tiles = 0, tables = 0, lut = 0, pixels = 0, total = 0;
+  int num_tiles = 0;
+  int shared_bytes = 0;     // dynamic shared memory per block (LUT + largest tile's rows)
+  size_t input_bytes = 0;   // packed source bytes, without row padding
+  size_t output_elements = 0;
+};
+
+// Everything the host derives from the plans before packing.
+struct BatchPlan {
+  BatchLayout layout;
+  std::vector<ImageDesc> images;
+  std::vector<Tile> tiles;
+  std::vector<int32_t> tables;
+  std::vector<data::CropBox> rects;  // source rectangle of each image, in image coordinates
+};
+
+inline size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+// Appends one axis's window table: start (relative to the packed rectangle), count and the
+// transposed coefficients for window indices offset .. offset + out - 1, mirrored if asked.
+inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out, bool mirror,
+                             int rect_first, std::vector<int32_t>& tables) {
+  ROOST_CHECK(tables.size() + static_cast<size_t>(out) * (2 + axis.taps) < (size_t{1} << 31),
+              "resampling tables of the batch exceed 2^31 entries");
+  const int index = static_cast<int>(tables.size());
+  tables.resize(tables.size() + static_cast<size_t>(out) * (2 + axis.taps), 0);
+  int32_t* start = tables.data() + index;
+  int32_t* count = start + out;
+  int32_t* coef = count + out;
+  for (int o = 0; o < out; ++o) {
+    const int w = offset + (mirror ? out - 1 - o : o);
+    start[o] = axis.start[w] - rect_first;
+    count[o] = axis.count[w];
+    for (int k = 0; k < axis.count[w]; ++k) {
+      const int32_t c = axis.coef[static_cast<size_t>(w) * axis.taps + k];
+      // The kernel's clamp relies on it (a triangle filter has no negative lobes).
+      ROOST_CHECK(c >= 0, "negative resampling weight ", c);
+      coef[static_cast<size_t>(k) * out + o] = c;
+    }
+  }
+  return index;
+}
+
+// Source indices [first, end) that window indices offset .. offset + out - 1 read.
+inline void axis_span(const data::ResampleAxis& axis, int offset, int out, int& first, int& end) {
+  first = axis.start[offset];
+  end = 0;
+  for (int o = offset; o < offset + out; ++o) {
+    first = std::min(first, axis.start[o]);
+    end = std::max(end, axis.start[o] + axis.count[o]);
+  }
+}
+
+// Cuts one image's output rows into tiles. A tile grows row by row while its shared
+// memory stays within grow_limit. Its first row picks the mode: staged if that row's source
+// and intermediate fit the target, else reading the source from device memory if the
+// intermediate alone fits shared memory (such a row may exceed the target), else direct.
+inline void append_tiles(int image, const int32_t* vstart, const int32_t* vcount, int out_h,
+                         size_t row_bytes, int pitch, int taps_v, const LayoutOptions& options,
+                         size_t grow_limit, size_t shared_for_rows, std::vector<Tile>& tiles,
+                         size_t& largest) {
+  // Shared bytes of a tile of `tile_rows` output rows reading `rows` packed rows: its
+  // vertical coefficients and intermediate, plus the source rows when they are staged.
+  auto inter_bytes = [&](int rows, int tile_rows) {
+    return round_up(static_cast<size_t>(tile_rows) * taps_v * 4, 16) +
+           round_up(static_cast<size_t>(rows) * row_bytes, 16);
+  };
+  auto staged_bytes = [&](int rows, int tile_rows) {
+    return inter_bytes(rows, tile_rows) + static_cast<size_t>(rows) * pitch;
+  };
+  for (int y0 = 0; y0 < out_h;) {
+    Tile t;
+    t.image = image;
+    t.y0 = y0;
+    t.y1 = y0 + 1;
+    t.r0 = vstart[y0];
+    t.r1 = vstart[y0] + vcount[y0];
+    if (staged_bytes(t.r1 - t.r0, 1) <= grow_limit) t.mode = kStaged;
+    else if (inter_bytes(t.r1 - t.r0, 1) <= shared_for_rows) t.mode = kGlobalSource;
+    else t.mode = kDirect;
+    if (t.mode != kDirect) {
+      auto bytes = [&](int rows, int tile_rows) {
+        return t.mode == kStaged ? staged_bytes(rows, tile_rows) : inter_bytes(rows, tile_rows);
+      };
+      while (t.y1 < out_h && t.y1 - y0 < options.max_tile_rows) {
+        const int r0 = std::min(t.r0, vstart[t.y1]);
+        const int r1 = std::max(t.r1, vstart[t.y1] + vcount[t.y1]);
+        if (bytes(r1 - r0, t.y1 + 1 - y0) > grow_limit) break;
+        t.r0 = r0;
+        t.r1 = r1;
+        ++t.y1;
+      }
+      largest = std::max(largest, bytes(t.r1 - t.r0, t.y1 - y0));
+    }
+    tiles.push_back(t);
+    y0 = t.y1;
+  }
+}
+
+// Validates the batch and plans it (throws roost errors on bad input).
+inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
+                            const std::vector<data::ResizePlan>& plans,
+                            const LayoutOptions& options) {
+  ROOST_CHECK(images.size() == plans.size(), images.size(), " images but ", plans.size(),
+              " plans");
+  ROOST_CHECK(!images.empty(), "empty batch");
+  BatchPlan plan;
+  BatchLayout& L = plan.layout;
+  L.out_h = plans[0].out_h;
+  L.out_w = plans[0].out_w;
+  // Thread-index arithmetic in the kernel divides by row lengths below 2^16.
+  ROOST_USAGE_CHECK(L.out_h > 0 && L.out_w > 0 && L.out_h <= 16384 && L.out_w <= 16384,
+                    "GPU preprocessing supports outputs up to 16384x16384, got ", L.out_h, "x",
+                    L.out_w);
+  L.planes = options.planar ? 3 : 1;
+  // A multiple of 8: the vertical pass reads eight intermediate bytes at a time.
+  L.inter_pitch = static_cast<int>(round_up(options.planar ? L.out_w : 3 * L.out_w, 8));
+  const size_t row_bytes = static_cast<size_t>(L.planes) * L.inter_pitch;
+  const int lut_bytes = options.normalize ? kLutBytes : 0;
+  const size_t shared_for_rows = static_cast<size_t>(options.shared_limit - lut_bytes);
+
+  const size_t grow_limit =
+      std::min(shared_for_rows, static_cast<size_t>(options.tile_target_bytes));
+  size_t pixel_bytes = 0;
+  size_t largest_tile = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const data::Image* img = images[i];
+    const data::ResizePlan& p = plans[i];
+    ROOST_CHECK(img != nullptr, "image ", i, " is null");
+    ROOST_USAGE_CHECK(p.out_h == L.out_h && p.out_w == L.out_w, "plan ", i, " outputs ",
+                      p.out_h, "x", p.out_w, " but the batch is ", L.out_h, "x", L.out_w);
+    data::check_plan(img->height, img->width, p);
+    ROOST_CHECK(img->pixels.size() == static_cast<size_t>(img->height) * img->width * 3,
+                "image ", i, " holds ", img->pixels.size(), " bytes, not ", img->height, "x",
+                img->width, "x3");
+    const data::ResampleAxis horiz = data::resample_axis(p.box.width, p.resized_w);
+    const data::ResampleAxis vert = data::resample_axis(p.box.height, p.resized_h);
+    int x_first, x_end, y_first, y_end;
+    axis_span(horiz, p.offset_x, p.out_w, x_first, x_end);
+    axis_span(vert, p.offset_y, p.out_h, y_first, y_end);
+
+    ImageDesc desc;
+    desc.pitch = static_cast<int>(round_up(static_cast<size_t>(x_end - x_first) * 3, 16));
+    desc.pixels = pixel_bytes;
+    desc.taps_h = horiz.taps;
+    desc.taps_v = vert.taps;
+    desc.h_table = append_axis_table(horiz, p.offset_x, p.out_w, p.flip, x_first, plan.tables);
+    desc.v_table = append_axis_table(vert, p.offset_y, p.out_h, false, y_first, plan.tables);
+    pixel_bytes += static_cast<size_t>(desc.pitch) * (y_end - y_first);
+    L.input_bytes += static_cast<size_t>(x_end - x_first) * 3 * (y_end - y_first);
+    plan.rects.push_back(data::CropBox{p.box.top + y_first, p.box.left + x_first,
+                                       y_end - y_first, x_end - x_first});
+    plan.images.push_back(desc);
+
+    const int32_t* vstart = plan.tables.data() + desc.v_table;
+    append_tiles(static_cast<int>(i), vstart, vstart + L.out_h, L.out_h, row_bytes, desc.pitch,
+                 desc.taps_v, options, grow_limit, shared_for_rows, plan.tiles, largest_tile);
+  }
+  L.num_tiles = static_cast<int>(plan.tiles.size());
+  L.shared_bytes = static_cast<int>(round_up(lut_bytes + largest_tile, 16));
+  L.output_elements = images.size() * 3 * static_cast<size_t>(L.out_h) * L.out_w;
+
+  // One buffer: descriptors, tiles, tables, LUT, pixels; every part 16-byte aligned.
+  L.images = 0;
+  L.tiles = round_up(L.images + plan.images.size() * sizeof(ImageDesc), 16);
+  L.tables = round_up(L.tiles + plan.tiles.size() * sizeof(Tile), 16);
+  L.lut = round_up(L.tables + plan.tables.size() * sizeof(int32_t), 16);
+  L.pixels = round_up(L.lut + kLutBytes, 16);
+  L.total = L.pixels + pixel_bytes;
+  return plan;
+}
+
+// Writes plan's descriptors, tiles, tables, normalisation table and the images' source
+// rectangles into dst, which holds plan.layout.total bytes.
+inline void pack_batch(const BatchPlan& plan, const std::vector<const data::Image*>& images,
+                       const data::Normalization& norm, uint8_t* dst) {
+  const BatchLayout& L = plan.layout;
+  std::memcpy(dst + L.images, plan.images.data(), plan.images.size() * sizeof(ImageDesc));
+  std::memcpy(dst + L.tiles, plan.tiles.data(), plan.tiles.size() * sizeof(Tile));
+  std::memcpy(dst + L.tables, plan.tables.data(), plan.tables.size() * sizeof(int32_t));
+  float lut[kLutEntries];
+  for (int c = 0; c < 3; ++c)
+    for (int v = 0; v < 256; ++v)
+      lut[c * 256 + v] = data::normalize_u8(static_cast<uint8_t>(v), norm.mean[c], norm.std[c]);
+  std::memcpy(dst + L.lut, lut, sizeof(lut));
+  for (size_t i = 0; i < images.size(); ++i) {
+    const data::CropBox& r = plan.rects[i];
+    const size_t row = static_cast<size_t>(r.width) * 3;
+    const int pitch = plan.images[i].pitch;
+    uint8_t* out = dst + L.pixels + plan.images[i].pixels;
+    for (int y = 0; y < r.height; ++y) {
+      std::memcpy(out + static_cast<size_t>(y) * pitch, images[i]->row(r.top + y) + r.left * 3,
+                  row);
+      // Zero the padding so that the upload never carries uninitialised host memory.
+      std::memset(out + static_cast<size_t>(y) * pitch + row, 0, pitch - row);
+    }
+  }
+}
+
+}  // namespace roost::kernels::detail

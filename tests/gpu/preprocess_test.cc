@@ -1,0 +1,276 @@
+// preprocess_test.cc — the fused CUDA preprocessing kernel against the CPU reference
+// (data::apply_plan_u8 / apply_plan_normalized) on random images of odd sizes: 1×N, N×1,
+// heavy downscale, upscale, a shrink too tall for shared memory (direct tiles), random
+// crop boxes with flips and validation plans, for every output type and both layouts.
+// Outputs are poisoned first so that an element the kernel forgot shows up.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "roost/core/error.h"
+#include "roost/data/resize.h"
+#include "roost/data/transforms.h"
+#include "roost/kernels/preprocess.h"
+
+#ifdef ROOST_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace roost::kernels {
+namespace {
+
+#ifdef ROOST_WITH_CUDA
+
+using data::Image;
+using data::ResizePlan;
+
+Image random_image(int height, int width, std::mt19937_64& rng) {
+  Image image;
+  image.height = height;
+  image.width = width;
+  image.pixels.resize(static_cast<size_t>(height) * width * 3);
+  for (auto& p : image.pixels) p = static_cast<uint8_t>(rng() >> 56);
+  return image;
+}
+
+// A batch covering the awkward cases; every plan outputs out_size × out_size.
+struct Batch {
+  std::vector<Image> images;
+  std::vector<ResizePlan> plans;
+  std::vector<const Image*> pointers() const {
+    std::vector<const Image*> p;
+    for (const Image& im : images) p.push_back(&im);
+    return p;
+  }
+};
+
+Batch make_batch(int out_size, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const std::vector<std::pair<int, int>> sizes = {{1, 37},   {1, 500},  {500, 1},    {3, 500},
+                                                  {333, 517}, {17, 23}, {375, 500},  {2000, 1500},
+                                                  {60000, 2}, {5, 5},   {224, 224}, {256, 300}};
+  Batch b;
+  for (auto [h, w] : sizes) b.images.push_back(random_image(h, w, rng));
+  // Pushing back above may move images; plans refer to sizes only.
+  for (int rep = 0; rep < 3; ++rep)
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      const auto [h, w] = sizes[i];
+      ResizePlan plan = data::train_plan(h, w, out_size, data::RandomResizedCropOptions{}, rng);
+      if (rep == 1) {
+        // The whole image: heavy downscale for 2000×1500, and for 60000×2 a vertical shrink
+        // whose intermediate cannot fit in shared memory.
+        plan.box = data::CropBox{0, 0, h, w};
+      } else if (rep == 2 && std::max(h, w) < 50 * std::min(h, w)) {
+        plan = data::val_plan(h, w, out_size + out_size / 7, out_size);
+        plan.flip = (i % 2) == 1;
+      }
+      b.plans.push_back(plan);
+    }
+  // The batch repeats each image three times, once per plan kind.
+  std::vector<Image> repeated;
+  for (int rep = 0; rep < 3; ++rep)
+    for (const Image& im : b.images) repeated.push_back(im);
+  b.images = std::move(repeated);
+  return b;
+}
+
+class DeviceMemory {
+ public:
+  explicit DeviceMemory(size_t bytes) : bytes_(bytes) {
+    if (cudaMalloc(&data_, bytes) != cudaSuccess) throw std::runtime_error("cudaMalloc failed");
+  }
+  ~DeviceMemory() { cudaFree(data_); }
+  DeviceMemory(const DeviceMemory&) = delete;
+  DeviceMemory& operator=(const DeviceMemory&) = delete;
+  void* get() const { return data_; }
+  void fill(int byte) { ASSERT_EQ(cudaMemset(data_, byte, bytes_), cudaSuccess); }
+  template <typename T>
+  std::vector<T> download() const {
+    std::vector<T> host(bytes_ / sizeof(T));
+    EXPECT_EQ(cudaMemcpy(host.data(), data_, bytes_, cudaMemcpyDeviceToHost), cudaSuccess);
+    return host;
+  }
+
+ private:
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+float bf16_to_float(uint16_t bits) {
+  const uint32_t word = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &word, 4);
+  return f;
+}
+
+float fp16_to_float(uint16_t bits) {
+  const int sign = bits >> 15, exponent = (bits >> 10) & 31, mantissa = bits & 1023;
+  float magnitude;
+  if (exponent == 0) magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+  else if (exponent == 31) magnitude = mantissa ? NAN : INFINITY;
+  else magnitude = std::ldexp(1.0f + mantissa / 1024.0f, exponent - 15);
+  return sign ? -magnitude : magnitude;
+}
+
+#define SKIP_WITHOUT_GPU()                                                          \
+  if (!GpuPreprocessor::available())                                                \
+  GTEST_SKIP() << "no CUDA device: the GPU preprocessor cannot run on this machine"
+
+TEST(GpuPreprocess, U8MatchesCpuReferenceExactly) {
+  SKIP_WITHOUT_GPU();
+  for (int out_size : {224, 37}) {
+    const Batch b = make_batch(out_size, 100 + out_size);
+    const size_t per_image = static_cast<size_t>(out_size) * out_size * 3;
+    DeviceMemory out(per_image * b.images.size());
+    GpuPreprocessor pre(PreprocessOptions{});
+    // Two poisons: 0xFF and 0x00 are both valid bytes, so only a byte the kernel wrote
+    // can equal the reference after both.
+    for (int poison : {0xFF, 0x00}) {
+      out.fill(poison);
+      pre.run_u8(b.pointers(), b.plans, out.get(), nullptr);
+      ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+      const std::vector<uint8_t> got = out.download<uint8_t>();
+      for (size_t i = 0; i < b.images.size(); ++i) {
+        const Image ref = data::apply_plan_u8(b.images[i], b.plans[i]);
+        size_t differing = 0;
+        int max_diff = 0;
+        for (size_t k = 0; k < per_image; ++k) {
+          const int d = std::abs(int(got[i * per_image + k]) - int(ref.pixels[k]));
+          differing += d != 0;
+          max_diff = std::max(max_diff, d);
+        }
+        EXPECT_LE(max_diff, 1) << "image " << i << " (" << b.images[i].height << "x"
+                               << b.images[i].width << ") poison " << poison;
+        EXPECT_EQ(differing, 0u) << "image " << i << " (" << b.images[i].height << "x"
+                                 << b.images[i].width << ") out " << out_size;
+      }
+    }
+  }
+}
+
+struct TypeCase {
+  OutputType type;
+  bool channels_last;
+  int out_size;
+};
+
+class GpuPreprocessTyped : public ::testing::TestWithParam<TypeCase> {};
+
+TEST_P(GpuPreprocessTyped, MatchesNormalizedReference) {
+  SKIP_WITHOUT_GPU();
+  const TypeCase tc = GetParam();
+  const Batch b = make_batch(tc.out_size, 7 + tc.out_size);
+  const size_t plane = static_cast<size_t>(tc.out_size) * tc.out_size;
+  const size_t element = tc.type == OutputType::kFloat32 ? 4 : 2;
+  DeviceMemory out(plane * 3 * b.images.size() * element);
+  out.fill(0xFF);  // NaN in float32, bfloat16 and float16 alike
+  PreprocessOptions options;
+  options.output = tc.type;
+  options.channels_last = tc.channels_last;
+  GpuPreprocessor pre(options);
+  cudaStream_t stream;
+  ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
+  pre.run(b.pointers(), b.plans, out.get(), stream);
+  ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
+  cudaStreamDestroy(stream);
+
+  std::vector<float> got(plane * 3 * b.images.size());
+  if (tc.type == OutputType::kFloat32) {
+    got = out.download<float>();
+  } else {
+    const std::vector<uint16_t> bits = out.download<uint16_t>();
+    for (size_t k = 0; k < bits.size(); ++k)
+      got[k] = tc.type == OutputType::kBFloat16 ? bf16_to_float(bits[k]) : fp16_to_float(bits[k]);
+  }
+  const data::Normalization norm;
+  std::vector<float> ref(plane * 3);
+  for (size_t i = 0; i < b.images.size(); ++i) {
+    data::apply_plan_normalized(b.images[i], b.plans[i], norm, ref.data());
+    size_t bad = 0;
+    for (int c = 0; c < 3; ++c)
+      for (size_t p = 0; p < plane; ++p) {
+        const float r = ref[c * plane + p];
+        const size_t at = i * plane * 3 + (tc.channels_last ? p * 3 + c : c * plane + p);
+        const float g = got[at];
+        // float32: one uint8 step of the input, and the kernel aims for exact; the
+        // half types: their rounding of r (8 and 11 significant bits).
+        const float tolerance = tc.type == OutputType::kFloat32 ? 1.0f / 255 / norm.std[c] + 1e-6f
+                                : tc.type == OutputType::kBFloat16 ? std::fabs(r) / 256 + 1e-6f
+                                                                   : std::fabs(r) / 1024 + 1e-4f;
+        if (std::isnan(g) || std::fabs(g - r) > tolerance) {
+          if (bad++ < 3)
+            ADD_FAILURE() << "image " << i << " (" << b.images[i].height << "x"
+                          << b.images[i].width << ") channel " << c << " pixel " << p << ": got "
+                          << g << " want " << r;
+        }
+      }
+    EXPECT_EQ(bad, 0u) << "image " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Types, GpuPreprocessTyped,
+    ::testing::Values(TypeCase{OutputType::kFloat32, false, 224},
+                      TypeCase{OutputType::kFloat32, true, 224},
+                      TypeCase{OutputType::kFloat32, false, 37},
+                      TypeCase{OutputType::kFloat32, true, 37},
+                      TypeCase{OutputType::kBFloat16, false, 224},
+                      TypeCase{OutputType::kBFloat16, true, 37},
+                      TypeCase{OutputType::kFloat16, false, 37},
+                      TypeCase{OutputType::kFloat16, true, 224}));
+
+TEST(GpuPreprocess, BackToBackBatchesReuseBuffersSafely) {
+  SKIP_WITHOUT_GPU();
+  // Three batches in flight on one stream without a sync in between: the slots alternate,
+  // and the third (larger) batch grows the first slot's buffers while the second runs.
+  const Batch small = make_batch(64, 1), other = make_batch(64, 2);
+  Batch large = make_batch(64, 3);
+  const Batch extra = make_batch(64, 4);
+  for (size_t i = 0; i < extra.images.size(); ++i) {
+    large.images.push_back(extra.images[i]);
+    large.plans.push_back(extra.plans[i]);
+  }
+  const size_t per_image = 64 * 64 * 3;
+  DeviceMemory a(per_image * small.images.size()), b(per_image * other.images.size()),
+      c(per_image * large.images.size());
+  GpuPreprocessor pre(PreprocessOptions{});
+  pre.run_u8(small.pointers(), small.plans, a.get(), nullptr);
+  pre.run_u8(other.pointers(), other.plans, b.get(), nullptr);
+  pre.run_u8(large.pointers(), large.plans, c.get(), nullptr);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  const std::pair<const Batch*, const DeviceMemory*> runs[] = {
+      {&small, &a}, {&other, &b}, {&large, &c}};
+  for (auto [batch, mem] : runs) {
+    const std::vector<uint8_t> got = mem->download<uint8_t>();
+    for (size_t i = 0; i < batch->images.size(); ++i) {
+      const Image ref = data::apply_plan_u8(batch->images[i], batch->plans[i]);
+      ASSERT_EQ(0, std::memcmp(ref.pixels.data(), got.data() + i * per_image, per_image))
+          << "image " << i;
+    }
+  }
+}
+
+TEST(GpuPreprocess, RejectsMixedOutputSizes) {
+  SKIP_WITHOUT_GPU();
+  std::mt19937_64 rng(5);
+  const Image img = random_image(50, 60, rng);
+  std::vector<ResizePlan> plans = {data::val_plan(50, 60, 40, 32), data::val_plan(50, 60, 40, 30)};
+  DeviceMemory out(2 * 32 * 32 * 3);
+  GpuPreprocessor pre(PreprocessOptions{});
+  EXPECT_THROW(pre.run_u8({&img, &img}, plans, out.get(), nullptr), roost::UsageError);
+}
+
+#else  // built without CUDA
+
+TEST(GpuPreprocess, UnavailableWithoutCuda) {
+  EXPECT_FALSE(GpuPreprocessor::available());
+  GTEST_SKIP() << "no CUDA device: roost was built without CUDA";
+}
+
+#endif
+
+}  // namespace
+}  // namespace roost::kernels

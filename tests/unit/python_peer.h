@@ -1,0 +1,89 @@
+// tests/unit/python_peer.h — runs tests/unit/pil_resize_fixture.py (Pillow + torchvision
+// through Debian's /usr/bin/python3) for the preprocessing parity tests, and the small file
+// helpers those tests share. Header-only: each test file includes it.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "roost/data/image.h"
+
+namespace roost::testing {
+
+inline std::string fixture_script() {
+  return std::string(ROOST_SOURCE_DIR) + "/tests/unit/pil_resize_fixture.py";
+}
+
+// Empty when the peer can run; otherwise why not (the test then skips with that reason).
+inline std::string python_peer_missing() {
+  const std::string python = ROOST_PYTHON;
+  if (!std::filesystem::exists(python)) return python + " is not installed";
+  const std::string probe = python + " -c 'import PIL, torch, torchvision' >/dev/null 2>&1";
+  if (std::system(probe.c_str()) != 0)
+    return python + " lacks PIL or torchvision (Debian: python3-pil python3-torchvision)";
+  return {};
+}
+
+// A fresh directory under the system's temporary directory, removed by the destructor.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device seed;
+    path_ = std::filesystem::temp_directory_path() /
+            ("roost-test-" + std::to_string(::getpid()) + "-" + std::to_string(seed()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs the fixture with `args`; returns its stdout, or throws with the exit status.
+inline std::string run_fixture(const std::string& args, const TempDir& dir) {
+  const std::string out = dir.file("fixture-stdout.txt");
+  const std::string command =
+      std::string(ROOST_PYTHON) + " " + fixture_script() + " " + args + " >" + out;
+  const int rc = std::system(command.c_str());
+  if (rc != 0) throw std::runtime_error("fixture failed (" + std::to_string(rc) + "): " + command);
+  std::ifstream in(out);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Uniformly random pixels (never all zeros); noise is the hardest input for rounding.
+inline data::Image random_image(int height, int width, std::mt19937_64& rng) {
+  data::Image image;
+  image.height = height;
+  image.width = width;
+  image.pixels.resize(static_cast<size_t>(height) * width * 3);
+  for (auto& p : image.pixels) p = static_cast<uint8_t>(rng() >> 56);
+  return image;
+}
+
+}  // namespace roost::testing
