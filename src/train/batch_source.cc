@@ -31,7 +31,14 @@ BatchSource::~BatchSource() = default;
 std::pair<torch::Tensor, torch::Tensor> BatchSource::to_device(data::Batch& batch) {
   const int64_t n = batch.size;
   const int64_t s = image_size_;
-  torch::Tensor labels = torch::from_blob(batch.labels.data(), {n}, torch::kInt64).to(device_);
+  // Host→device copies go through pinned memory and are non-blocking: a copy from pageable
+  // memory would make the host wait for every GPU kernel queued before it, so the host could
+  // never prepare batch k+1 while the GPU trains on batch k.
+  auto upload = [&](torch::Tensor host, torch::ScalarType type) {
+    if (!device_.is_cuda()) return host.to(type);
+    return host.pin_memory().to(device_, type, /*non_blocking=*/true);
+  };
+  torch::Tensor labels = upload(torch::from_blob(batch.labels.data(), {n}, torch::kInt64), torch::kInt64);
   auto format = channels_last_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   if (gpu_) {
     torch::Tensor inputs = torch::empty({n, 3, s, s}, torch::TensorOptions().device(device_).dtype(input_dtype_),
@@ -45,7 +52,7 @@ std::pair<torch::Tensor, torch::Tensor> BatchSource::to_device(data::Batch& batc
     return {inputs, labels};
   }
   torch::Tensor inputs = torch::from_blob(batch.data.data(), {n, 3, s, s}, torch::kFloat32);
-  inputs = inputs.to(device_, input_dtype_);
+  inputs = upload(inputs, input_dtype_);
   if (channels_last_) inputs = inputs.contiguous(format);
   return {inputs, labels};
 }

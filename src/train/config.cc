@@ -26,6 +26,11 @@ void validate(const TrainConfig& c) {
   ROOST_USAGE_CHECK(c.workers >= 0, "--workers must not be negative");
   ROOST_USAGE_CHECK(c.threads >= 0, "--threads must not be negative");
   ROOST_USAGE_CHECK(c.log_every >= 1, "--log-every must be at least 1");
+  ROOST_USAGE_CHECK(c.fusion_threshold_mb >= 0, "--fusion-threshold-mb must not be negative");
+  ROOST_USAGE_CHECK(c.cycle_time_ms > 0 && c.cycle_time_ms <= 10000, "--cycle-time-ms must be in (0, 10000]");
+  ROOST_USAGE_CHECK(c.backward_passes_per_step >= 1, "--backward-passes-per-step must be at least 1");
+  ROOST_USAGE_CHECK(c.stall_warning_s > 0, "--stall-warning-s must be positive");
+  ROOST_USAGE_CHECK(c.stall_shutdown_s >= 0, "--stall-shutdown-s must not be negative");
   ROOST_USAGE_CHECK(c.preprocess == "auto" || c.preprocess == "cpu" || c.preprocess == "gpu",
                     "--preprocess must be auto, cpu or gpu (got '", c.preprocess, "')");
   ROOST_USAGE_CHECK(c.amp == "off" || c.amp == "bf16" || c.amp == "fp16",
@@ -42,6 +47,9 @@ std::string to_json(const TrainConfig& c) {
   o.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
   o.add("workers", c.workers).add("threads", c.threads).add("preprocess", c.preprocess);
   o.add("amp", c.amp).add("channels_last", c.channels_last);
+  o.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);
+  o.add("fp16_allreduce", c.fp16_allreduce).add("backward_passes_per_step", c.backward_passes_per_step);
+  o.add("stall_warning_s", c.stall_warning_s).add("stall_shutdown_s", c.stall_shutdown_s);
   return o.str();
 }
 

@@ -10,8 +10,10 @@
 
 #include "roost/train/amp.h"
 #include "roost/train/batch_source.h"
-#include "grad_allreduce.h"
 #include "roost/comm/nccl_communicator.h"
+#include "roost/comm/ring_mpi_communicator.h"
+#include "roost/core/mpi_scope.h"
+#include "roost/sync/grad_sync.h"
 #include "roost/core/error.h"
 #include "roost/core/log.h"
 #include "roost/data/dataset.h"
@@ -20,6 +22,7 @@
 #include "roost/model/resnet.h"
 #include "roost/model/state_dict.h"
 #include "roost/train/metrics.h"
+#include "roost/train/sgd.h"
 
 namespace roost::train {
 
@@ -64,11 +67,6 @@ void broadcast_state(model::ResNet& net, comm::Communicator& comm) {
 }
 
 double step_lr(const TrainConfig& c, int epoch) { return c.lr * std::pow(c.lr_gamma, epoch / c.lr_step); }
-
-void set_lr(torch::optim::SGD& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups())
-    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-}
 
 data::LoaderOptions loader_options(const TrainConfig& c, int epoch, data::Augment augment, bool decode_only) {
   data::LoaderOptions o;
@@ -129,14 +127,34 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   log_info("roost train: ", world, " rank(s), arch ", config.arch, ", ", classes.size(), " classes [",
            join(classes), "], ", data.train->size(), " train / ", data.val->size(), " val images, device ",
            on_gpu ? ctx.device.name : std::string("cpu"), ", gradients over ",
-           device_comm ? "nccl" : comm.backend(), ", preprocessing on ", gpu_preprocess ? "gpu" : "cpu",
+           device_comm ? "nccl" : "ring allreduce over mpi", ", preprocessing on ", gpu_preprocess ? "gpu" : "cpu",
            ", ", torch::get_num_threads(), " thread(s) per rank");
 
-  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(config.lr)
-                                                     .momentum(config.momentum)
-                                                     .weight_decay(config.weight_decay)
-                                                     .nesterov(config.nesterov));
-  GradAllreduce reducer(net->parameters(), comm, device_comm.get());
+  SgdOptions sgd;
+  sgd.lr = config.lr;
+  sgd.momentum = config.momentum;
+  sgd.weight_decay = config.weight_decay;
+  sgd.nesterov = config.nesterov;
+  Sgd optimizer(net->parameters(), sgd);
+  if (on_gpu) at::globalContext().setBenchmarkCuDNN(true);  // fixed input shapes: pick the fastest convolutions once
+  // Gradients travel on communicators of their own: the ring over MPI (or NCCL on GPU) for
+  // the fused allreduces and a separate one for negotiation, both driven by the
+  // synchronizer's background thread while this thread runs backward.
+  MpiCommDup reduce_dup(ctx.mpi_comm), negotiate_dup(ctx.mpi_comm);
+  std::unique_ptr<comm::Communicator> ring;
+  if (!device_comm) ring = std::make_unique<comm::RingMpiCommunicator>(reduce_dup.get());
+  sync::SyncOptions sopts;
+  sopts.fusion_threshold_mb = config.fusion_threshold_mb;
+  sopts.cycle_time_ms = config.cycle_time_ms;
+  sopts.fp16_allreduce = config.fp16_allreduce;
+  sopts.backward_passes_per_step = config.backward_passes_per_step;
+  sopts.stall_warning_s = config.stall_warning_s;
+  sopts.stall_shutdown_s = config.stall_shutdown_s;
+  if (rank == 0) sopts.timeline_path = config.timeline;
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& p : net->named_parameters()) named.emplace_back(p.key(), p.value());
+  sync::GradientSynchronizer synchronizer(named, device_comm ? *device_comm : *ring, negotiate_dup.get(), rank,
+                                          sopts);
   LossScaler scaler(config.amp == "fp16");
   BatchSource source(device, gpu_preprocess, config.channels_last,
                      config.amp == "off" || !gpu_preprocess ? torch::kFloat32 : amp_dtype, config.image_size);
@@ -148,20 +166,23 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   for (int epoch = 0; epoch < config.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     const double lr = step_lr(config, epoch);
-    set_lr(optimizer, lr);
+    optimizer.set_lr(lr);
     EpochSums sums;
-    reducer.reset_timer();
+    synchronizer.reset_timers();
 
     net->train();
     data::Loader train_loader(data.train, data::train_shard(data.train->size(), rank, world, config.seed, epoch),
                               loader_options(config, epoch, data::Augment::kTrain, gpu_preprocess));
     data::Batch batch;
+    optimizer.zero_grad();
+    torch::Tensor train_loss_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+    torch::Tensor train_correct_acc = torch::zeros_like(train_loss_acc);
     int step = 0;
     const int steps = train_loader.num_batches();
     while (train_loader.next(batch)) {
       sums.data_wait_s += batch.wait_seconds;
       sums.skipped += batch.skipped;
-      optimizer.zero_grad();
+      synchronizer.begin_backward();
       if (batch.size > 0) {
         auto [inputs, labels] = source.to_device(batch);
         torch::Tensor logits;
@@ -171,22 +192,36 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
         }
         torch::Tensor loss = torch::cross_entropy_loss(logits.to(torch::kFloat32), labels);
         (scaler.enabled() ? loss * scaler.scale() : loss).backward();
-        sums.train_loss_sum += loss.item<double>() * batch.size;
-        sums.train_correct += logits.argmax(1).eq(labels).sum().item<double>();
+        // Summed on the device and read once per log line: .item() every step would make
+        // the host wait for the GPU and stop it from queueing the next step.
+        torch::NoGradGuard no_grad;
+        train_loss_acc = train_loss_acc + loss.detach().to(torch::kFloat64) * batch.size;
+        train_correct_acc = train_correct_acc + logits.argmax(1).eq(labels).sum().to(torch::kFloat64);
         sums.train_count += batch.size;
+      } else {
+        synchronizer.submit_zero_gradients();
       }
-      bool finite = reducer.average(scaler.enabled());
-      if (scaler.update(finite)) {
+      if (synchronizer.synchronize()) {  // last micro-batch of the step: gradients averaged
+        bool finite = true;
         if (scaler.enabled()) {
           torch::NoGradGuard no_grad;
-          for (auto& p : net->parameters()) p.mutable_grad().div_(scaler.scale());
+          for (auto& p : net->parameters()) finite = finite && torch::isfinite(p.grad()).all().item<bool>();
         }
-        optimizer.step();
+        if (scaler.update(finite)) {
+          if (scaler.enabled()) {
+            torch::NoGradGuard no_grad;
+            for (auto& p : net->parameters()) p.mutable_grad().div_(scaler.scale());
+          }
+          optimizer.step();
+        }
+        optimizer.zero_grad();
       }
       if (++step % config.log_every == 0 || step == steps)
         log_info("epoch ", epoch + 1, "/", config.epochs, " step ", step, "/", steps, " loss ",
-                 sums.train_count > 0 ? sums.train_loss_sum / sums.train_count : 0.0);
+                 sums.train_count > 0 ? train_loss_acc.item<double>() / sums.train_count : 0.0);
     }
+    sums.train_loss_sum = train_loss_acc.item<double>();
+    sums.train_correct = train_correct_acc.item<double>();
     const double train_time = seconds_since(epoch_start);
 
     net->eval();
@@ -206,7 +241,8 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
         sums.val_count += batch.size;
       }
     }
-    sums.allreduce_s = reducer.seconds();
+    sums.allreduce_s = synchronizer.allreduce_seconds();
+    sums.sync_wait_s = synchronizer.wait_seconds();
     sums.allreduce(comm);
 
     EpochRecord record = EpochRecord::from(sums, world);

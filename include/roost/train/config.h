@@ -35,6 +35,14 @@ struct TrainConfig {
   std::string amp = "off";         // off|bf16|fp16
   bool channels_last = false;
   int log_every = 10;              // steps between progress lines
+  // gradient synchronization
+  double fusion_threshold_mb = 128;
+  double cycle_time_ms = 1;
+  bool fp16_allreduce = false;
+  int backward_passes_per_step = 1;
+  double stall_warning_s = 60;
+  double stall_shutdown_s = 0;     // 0 = only warn
+  std::string timeline;            // Chrome-trace file, empty = none
 };
 
 // Checks ranges and combinations; throws UsageError naming the first bad option.

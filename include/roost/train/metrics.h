@@ -13,7 +13,7 @@ struct EpochSums {
   double train_loss_sum = 0, train_correct = 0, train_count = 0;
   double val_loss_sum = 0, val_correct = 0, val_count = 0;
   double skipped = 0;
-  double data_wait_s = 0, allreduce_s = 0;  // summed over ranks, reported as the mean
+  double data_wait_s = 0, allreduce_s = 0, sync_wait_s = 0;  // summed over ranks, reported as the mean
 
   void allreduce(comm::Communicator& comm);
 };
@@ -22,7 +22,7 @@ struct EpochRecord {
   int epoch = 0;
   double train_loss = 0, train_acc = 0, val_loss = 0, val_acc = 0;
   double lr = 0, momentum = 0, best_val_acc = 0;
-  double images_per_sec = 0, epoch_time_s = 0, data_wait_s = 0, allreduce_s = 0;
+  double images_per_sec = 0, epoch_time_s = 0, data_wait_s = 0, allreduce_s = 0, sync_wait_s = 0;
   int64_t skipped_images = 0;
   int world_size = 1;
 

@@ -1,0 +1,98 @@
+// roost/sync/grad_sync.h — the gradient synchronizer (what Horovod's DistributedOptimizer
+// and DDP's reducer do): a hook on every parameter hands each gradient to a queue as soon
+// as backward produces it; a background thread negotiates with the other ranks which
+// gradients are ready everywhere, fuses them (per dtype, up to the fusion threshold) and
+// starts their allreduce while backward goes on; synchronize() waits for the rest and
+// writes the averaged gradients back, ready for optimizer.step().
+#pragma once
+
+#include <mpi.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "roost/comm/communicator.h"
+#include "roost/sync/controller.h"
+#include "roost/sync/timeline.h"
+
+namespace roost::sync {
+
+struct SyncOptions {
+  double fusion_threshold_mb = 128;  // Horovod's default fusion buffer size
+  double cycle_time_ms = 1;          // background thread's negotiation period
+  bool fp16_allreduce = false;       // send float32 gradients as float16
+  int backward_passes_per_step = 1;  // micro-batches accumulated before one allreduce
+  double stall_warning_s = 60;
+  double stall_shutdown_s = 0;
+  std::string timeline_path;         // Chrome trace; empty = in memory only
+};
+
+class GradientSynchronizer {
+ public:
+  // `reduce_comm` carries the fused allreduces (host or device memory, matching the
+  // parameters' device, or host memory for a device-less communicator: then device
+  // buffers are staged through the host). `negotiation_comm` must be used by nobody else.
+  GradientSynchronizer(std::vector<std::pair<std::string, torch::Tensor>> params,
+                       comm::Communicator& reduce_comm, MPI_Comm negotiation_comm, int rank,
+                       const SyncOptions& options);
+  ~GradientSynchronizer();
+  GradientSynchronizer(const GradientSynchronizer&) = delete;
+  GradientSynchronizer& operator=(const GradientSynchronizer&) = delete;
+
+  // Call before each backward pass (each micro-batch).
+  void begin_backward();
+  // Instead of a backward pass, when this rank has no samples for the micro-batch.
+  void submit_zero_gradients();
+  // After backward: on the last micro-batch of a step, waits until every gradient is
+  // averaged over ranks and micro-batches and written to .grad, then returns true (step
+  // the optimizer). On earlier micro-batches returns false at once.
+  bool synchronize();
+
+  Timeline& timeline() { return timeline_; }
+  const Controller& controller() const { return controller_; }
+  double allreduce_seconds() const { return allreduce_us_.load() / 1e6; }
+  double wait_seconds() const { return wait_us_.load() / 1e6; }
+  void reset_timers() { allreduce_us_ = 0, wait_us_ = 0; }
+
+ private:
+  struct Slot {
+    std::string name;
+    torch::Tensor param;
+    torch::Tensor submitted;  // the step's gradient, handed over by the hook
+    torch::Tensor averaged;   // result of the allreduce
+    int hook = -1;
+  };
+
+  void on_gradient(size_t index, const torch::Tensor& grad);
+  void loop();
+  void reduce_ready(const std::vector<int32_t>& ready);
+  void reduce_fused(const std::vector<int32_t>& group);
+
+  std::vector<Slot> slots_;
+  comm::Communicator& comm_;
+  Controller controller_;
+  SyncOptions options_;
+  Timeline timeline_;
+  int rank_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<int32_t> queue_;   // submitted, not yet negotiated
+  size_t submitted_ = 0;         // this step
+  size_t done_ = 0;              // this step
+  bool active_ = false;          // a step's gradients are being synchronized
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::atomic<int> pass_{0};
+  std::atomic<int64_t> allreduce_us_{0}, wait_us_{0};
+  std::thread thread_;
+};
+
+}  // namespace roost::sync

@@ -1,0 +1,221 @@
+// roost/sync/grad_sync.cc — hooks, the background negotiation/fusion thread, write-back.
+#include "roost/sync/grad_sync.h"
+
+#include <chrono>
+
+#include "roost/core/error.h"
+#include "roost/core/log.h"
+
+namespace roost::sync {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+comm::DType dtype_of(const torch::Tensor& t) {
+  switch (t.scalar_type()) {
+    case torch::kFloat32: return comm::DType::kFloat32;
+    case torch::kFloat64: return comm::DType::kFloat64;
+    case torch::kFloat16: return comm::DType::kFloat16;
+    case torch::kBFloat16: return comm::DType::kBFloat16;
+    default: ROOST_THROW("cannot allreduce gradients of type ", c10::toString(t.scalar_type()));
+  }
+}
+
+int64_t us_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
+}
+}  // namespace
+
+GradientSynchronizer::GradientSynchronizer(std::vector<std::pair<std::string, torch::Tensor>> params,
+                                           comm::Communicator& reduce_comm, MPI_Comm negotiation_comm,
+                                           int rank, const SyncOptions& options)
+    : comm_(reduce_comm),
+      controller_(negotiation_comm,
+                  [&] {
+                    std::vector<std::string> names;
+                    for (auto& p : params)
+                      if (p.second.requires_grad()) names.push_back(p.first);
+                    return names;
+                  }(),
+                  ControllerOptions{options.stall_warning_s, options.stall_shutdown_s}),
+      options_(options),
+      timeline_(options.timeline_path, rank),
+      rank_(rank) {
+  ROOST_CHECK(options_.backward_passes_per_step >= 1, "backward_passes_per_step must be >= 1");
+  for (auto& [name, tensor] : params) {
+    if (!tensor.requires_grad()) continue;  // frozen parameters take no part
+    slots_.push_back(Slot{name, tensor, {}, {}, -1});
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    slots_[i].hook = static_cast<int>(slots_[i].param.register_hook([this, i](torch::Tensor grad) {
+      on_gradient(i, grad);
+      return grad;
+    }));
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+GradientSynchronizer::~GradientSynchronizer() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (auto& s : slots_)
+    if (s.hook >= 0) s.param.remove_hook(static_cast<unsigned>(s.hook));
+}
+
+void GradientSynchronizer::begin_backward() { ++pass_; }
+
+void GradientSynchronizer::submit_zero_gradients() {
+  // A rank whose micro-batch was empty (every image unreadable) still takes part in the
+  // step, contributing zeros, so the other ranks are not left waiting for it.
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < slots_.size(); ++i) on_gradient(i, torch::zeros_like(slots_[i].param));
+}
+
+void GradientSynchronizer::on_gradient(size_t index, const torch::Tensor& grad) {
+  const int k = options_.backward_passes_per_step;
+  if (pass_ % k != 0) return;  // earlier micro-batch: autograd accumulates into .grad
+  Slot& s = slots_[index];
+  // The step's gradient: this pass plus what earlier micro-batches accumulated in .grad.
+  torch::Tensor total = grad.detach();
+  if (k > 1 && s.param.grad().defined()) total = total + s.param.grad().detach();
+  timeline_.begin(s.name, "NEGOTIATE");
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    s.submitted = total;
+    queue_.push_back(static_cast<int32_t>(index));
+    ++submitted_;
+    active_ = true;
+  }
+  cv_.notify_all();
+}
+
+void GradientSynchronizer::loop() {
+  const auto cycle = std::chrono::microseconds(static_cast<int64_t>(options_.cycle_time_ms * 1000));
+  while (true) {
+    std::vector<TensorRequest> requests;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [&] { return stop_ || active_; });
+      if (stop_) return;
+      for (int32_t i : queue_) {
+        const torch::Tensor& t = slots_[i].submitted;
+        requests.push_back(TensorRequest{i, static_cast<int32_t>(dtype_of(t)),
+                                         std::vector<int64_t>(t.sizes().begin(), t.sizes().end())});
+      }
+      queue_.clear();
+    }
+    auto round_start = Clock::now();
+    try {
+      std::vector<int32_t> ready = controller_.negotiate(requests);
+      for (int32_t i : ready) {
+        timeline_.end(slots_[i].name, "NEGOTIATE");
+        timeline_.begin(slots_[i].name, "QUEUE");
+      }
+      reduce_ready(ready);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      error_ = std::current_exception();
+      active_ = false;
+      cv_.notify_all();
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (done_ == slots_.size()) {
+        active_ = false;  // step complete on every rank (responses are identical)
+        cv_.notify_all();
+        continue;
+      }
+    }
+    // Wait out the rest of the cycle so a round carries several newly ready gradients.
+    auto left = cycle - (Clock::now() - round_start);
+    if (left > Clock::duration::zero()) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait_for(lock, left, [&] { return stop_; });
+    }
+  }
+}
+
+void GradientSynchronizer::reduce_ready(const std::vector<int32_t>& ready) {
+  const int64_t threshold = static_cast<int64_t>(options_.fusion_threshold_mb * 1024 * 1024);
+  std::vector<int32_t> group;
+  int64_t group_bytes = 0;
+  auto flush = [&] {
+    if (!group.empty()) reduce_fused(group);
+    group.clear();
+    group_bytes = 0;
+  };
+  for (int32_t i : ready) {
+    const torch::Tensor& t = slots_[i].submitted;
+    int64_t bytes = t.numel() * t.element_size();
+    bool same_kind = group.empty() || (slots_[group.front()].submitted.scalar_type() == t.scalar_type() &&
+                                       slots_[group.front()].submitted.device() == t.device());
+    if (!same_kind || (group_bytes + bytes > threshold && !group.empty())) flush();
+    group.push_back(i);
+    group_bytes += bytes;
+  }
+  flush();
+}
+
+void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
+  const std::string name = group.size() == 1 ? slots_[group[0]].name
+                                             : "fused:" + slots_[group[0]].name + "+" + std::to_string(group.size() - 1);
+  for (int32_t i : group) timeline_.end(slots_[i].name, "QUEUE");
+  torch::NoGradGuard no_grad;
+  timeline_.begin(name, "MEMCPY_IN_FUSION_BUFFER");
+  std::vector<torch::Tensor> flat;
+  for (int32_t i : group) flat.push_back(slots_[i].submitted.reshape({-1}));
+  torch::Tensor buffer = flat.size() == 1 ? flat[0].clone() : torch::cat(flat);
+  const torch::ScalarType original = buffer.scalar_type();
+  if (options_.fp16_allreduce && original == torch::kFloat32) buffer = buffer.to(torch::kFloat16);
+  // Communicators without device support get a host copy.
+  const bool staged = buffer.is_cuda() && comm_.backend() != "nccl";
+  torch::Tensor wire = staged ? buffer.to(torch::kCPU) : buffer;
+  timeline_.end(name, "MEMCPY_IN_FUSION_BUFFER");
+
+  timeline_.begin(name, "ALLREDUCE");
+  auto t0 = Clock::now();
+  comm_.allreduce(wire.data_ptr(), static_cast<size_t>(wire.numel()), dtype_of(wire), comm::ReduceOp::kAverage);
+  allreduce_us_ += us_since(t0);
+  timeline_.end(name, "ALLREDUCE");
+
+  timeline_.begin(name, "MEMCPY_OUT_FUSION_BUFFER");
+  if (staged) buffer.copy_(wire);
+  if (buffer.scalar_type() != original) buffer = buffer.to(original);
+  const double micro = options_.backward_passes_per_step;
+  if (micro > 1) buffer.div_(micro);
+  int64_t offset = 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int32_t i : group) {
+    Slot& s = slots_[i];
+    int64_t n = s.submitted.numel();
+    s.averaged = buffer.narrow(0, offset, n).view(s.submitted.sizes());
+    s.submitted = torch::Tensor();
+    offset += n;
+    ++done_;
+  }
+  timeline_.end(name, "MEMCPY_OUT_FUSION_BUFFER");
+}
+
+bool GradientSynchronizer::synchronize() {
+  if (pass_ % options_.backward_passes_per_step != 0) return false;
+  auto t0 = Clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock, [&] { return error_ || (done_ == slots_.size() && !active_); });
+  if (error_) std::rethrow_exception(error_);
+  wait_us_ += us_since(t0);
+  for (auto& s : slots_) {
+    if (!s.param.grad().defined()) s.param.mutable_grad() = torch::zeros_like(s.param);
+    s.param.mutable_grad().detach().copy_(s.averaged);
+    s.averaged = torch::Tensor();
+  }
+  done_ = 0;
+  submitted_ = 0;
+  return true;
+}
+
+}  // namespace roost::sync
