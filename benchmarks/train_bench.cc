@@ -1,0 +1,196 @@
+// train_bench.cc — single-process training throughput: a resident synthetic batch (the
+// compute ceiling) against the real pipeline (JPEG decode workers + CPU or GPU
+// preprocessing feeding the same steps), so the cost of the data path shows.
+//
+//   train_bench --arch resnet50 --batch-size 128 --amp bf16 --channels-last [--json]
+//
+// Without --data-dir it writes --images random smooth JPEGs of about 500×375 first.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <random>
+
+#include "roost/data/dataset.h"
+#include "roost/data/decode.h"
+#include "roost/data/loader.h"
+#include "roost/data/sampler.h"
+#include "roost/kernels/preprocess.h"
+#include "roost/model/resnet.h"
+#include "roost/train/amp.h"
+#include "roost/train/batch_source.h"
+#include "roost/train/sgd.h"
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string arch = "resnet18", data_dir, amp = "off", mode = "both", preprocess = "auto";
+  int batch = 32, image = 224, steps = 30, warmup = 10, workers = 4, images = 512, threads = 0;
+  bool channels_last = false, json = false, no_cudnn_benchmark = false;
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error("missing value for " + k);
+      return argv[++i];
+    };
+    if (k == "--arch") a.arch = next();
+    else if (k == "--data-dir") a.data_dir = next();
+    else if (k == "--amp") a.amp = next();
+    else if (k == "--mode") a.mode = next();
+    else if (k == "--preprocess") a.preprocess = next();
+    else if (k == "--batch-size") a.batch = std::stoi(next());
+    else if (k == "--image-size") a.image = std::stoi(next());
+    else if (k == "--steps") a.steps = std::stoi(next());
+    else if (k == "--warmup") a.warmup = std::stoi(next());
+    else if (k == "--workers") a.workers = std::stoi(next());
+    else if (k == "--images") a.images = std::stoi(next());
+    else if (k == "--threads") a.threads = std::stoi(next());
+    else if (k == "--channels-last") a.channels_last = true;
+    else if (k == "--json") a.json = true;
+    else if (k == "--no-cudnn-benchmark") a.no_cudnn_benchmark = true;
+    else throw std::runtime_error("unknown option " + k);
+  }
+  return a;
+}
+
+// Smooth colour gradients plus noise: compresses like a photo, decodes like one.
+void write_jpegs(const std::string& root, int count) {
+  std::mt19937 rng(7);
+  for (int i = 0; i < count; ++i) {
+    std::string dir = root + "/class" + std::to_string(i % 2);
+    std::filesystem::create_directories(dir);
+    roost::data::Image img;
+    img.width = 480 + static_cast<int>(rng() % 41);
+    img.height = 360 + static_cast<int>(rng() % 31);
+    img.pixels.resize(static_cast<size_t>(img.width) * img.height * 3);
+    int a = rng() % 255, b = rng() % 255;
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x)
+        for (int c = 0; c < 3; ++c)
+          img.row(y)[x * 3 + c] = static_cast<uint8_t>((a * x / img.width + b * y / img.height + c * 40 +
+                                                        static_cast<int>(rng() % 16)) & 255);
+    auto bytes = roost::data::encode_jpeg(img, 90);
+    std::FILE* f = std::fopen((dir + "/" + std::to_string(i) + ".jpg").c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+}
+
+struct Stepper {
+  roost::model::ResNet net;
+  roost::train::Sgd opt;
+  bool amp;
+  torch::ScalarType amp_dtype;
+  void step(const torch::Tensor& x, const torch::Tensor& y) {
+    opt.zero_grad();
+    torch::Tensor logits;
+    {
+      roost::train::AutocastScope autocast(amp, amp_dtype);
+      logits = net->forward(x);
+    }
+    torch::cross_entropy_loss(logits.to(torch::kFloat32), y).backward();
+    opt.step();
+  }
+};
+
+void sync(const torch::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize();
+}
+}  // namespace
+
+int main(int argc, char** argv) try {
+  Args a = parse(argc, argv);
+  const bool gpu = torch::cuda::is_available();
+  torch::Device device = gpu ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (a.threads > 0) torch::set_num_threads(a.threads);
+  roost::model::ResNetOptions mo;
+  mo.arch = a.arch;
+  mo.num_classes = 1000;
+  roost::model::ResNet net = roost::model::make_resnet(mo);
+  net->to(device);
+  if (a.channels_last)
+    for (auto& p : net->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  const bool amp = a.amp != "off";
+  const auto amp_dtype = a.amp == "fp16" ? torch::kFloat16 : torch::kBFloat16;
+  roost::train::SgdOptions so;
+  so.lr = 0.01;
+  so.momentum = 0.9;
+  Stepper s{net, roost::train::Sgd(net->parameters(), so), amp, amp_dtype};
+  if (gpu && !a.no_cudnn_benchmark) at::globalContext().setBenchmarkCuDNN(true);
+  net->train();
+
+  double synthetic = 0, real = 0;
+  if (a.mode != "real") {
+    auto fmt = a.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+    torch::Tensor x = torch::randn({a.batch, 3, a.image, a.image}, torch::TensorOptions().device(device)).contiguous(fmt);
+    torch::Tensor y = torch::randint(0, 1000, {a.batch}, torch::TensorOptions().device(device).dtype(torch::kInt64));
+    for (int i = 0; i < a.warmup; ++i) s.step(x, y);
+    sync(device);
+    auto t0 = Clock::now();
+    for (int i = 0; i < a.steps; ++i) s.step(x, y);
+    sync(device);
+    synthetic = a.batch * a.steps / std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  bool gpu_pre = false;
+  if (a.mode != "synthetic") {
+    std::string root = a.data_dir;
+    if (root.empty()) {
+      root = (std::filesystem::temp_directory_path() / "roost-train-bench").string();
+      if (!std::filesystem::exists(root)) write_jpegs(root, a.images);
+    }
+    auto ds = roost::data::open_image_folder(root);
+    gpu_pre = gpu && a.preprocess != "cpu" && roost::kernels::GpuPreprocessor::available();
+    roost::train::BatchSource source(device, gpu_pre, a.channels_last,
+                                     amp && gpu_pre ? amp_dtype : torch::kFloat32, a.image);
+    int done = 0, counted = 0;
+    Clock::time_point t0;
+    for (uint64_t epoch = 0; done < a.warmup + a.steps; ++epoch) {
+      roost::data::LoaderOptions lo;
+      lo.batch_size = a.batch;
+      lo.workers = a.workers;
+      lo.queue_depth = 6;
+      lo.image_size = a.image;
+      lo.epoch = epoch;
+      lo.decode_only = gpu_pre;
+      roost::data::Loader loader(ds, roost::data::train_shard(ds->size(), 0, 1, 0, epoch), lo);
+      roost::data::Batch batch;
+      while (done < a.warmup + a.steps && loader.next(batch)) {
+        if (batch.size != a.batch) continue;  // keep every timed step the same size
+        if (done == a.warmup) {
+          sync(device);
+          t0 = Clock::now();
+        }
+        auto [x, y] = source.to_device(batch);
+        s.step(x, y);
+        if (done >= a.warmup) counted += batch.size;
+        ++done;
+      }
+    }
+    sync(device);
+    real = counted / std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  const char* dev = gpu ? "cuda" : "cpu";
+  if (a.json) {
+    std::printf("{\"arch\": \"%s\", \"batch\": %d, \"image\": %d, \"amp\": \"%s\", \"channels_last\": %s, "
+                "\"device\": \"%s\", \"preprocess\": \"%s\", \"synthetic_img_s\": %.2f, \"real_img_s\": %.2f}\n",
+                a.arch.c_str(), a.batch, a.image, a.amp.c_str(), a.channels_last ? "true" : "false", dev,
+                gpu_pre ? "gpu" : "cpu", synthetic, real);
+  } else {
+    std::printf("%-10s %5s %5s %5s %4s %-4s | synthetic %9.1f img/s | real (%s preprocess) %9.1f img/s | %5.1f%%\n",
+                a.arch.c_str(), dev, std::to_string(a.batch).c_str(), std::to_string(a.image).c_str(),
+                a.amp.c_str(), a.channels_last ? "NHWC" : "NCHW", synthetic, gpu_pre ? "gpu" : "cpu", real,
+                synthetic > 0 ? 100.0 * real / synthetic : 0.0);
+  }
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "train_bench: error: %s\n", e.what());
+  return 1;
+}
