@@ -53,6 +53,15 @@ cxxopts::Options train_options() {
       ("channels-last", "NHWC memory format for the model and inputs")
       ("log-every", "steps between progress lines", s(d.log_every))
       ("h,help", "show this help");
+  o.add_options("Gradient synchronization")
+      ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", str("128"))
+      ("cycle-time-ms", "period of the background negotiation thread", str("1"))
+      ("fp16-allreduce", "send gradients as float16 (halves the bytes on the wire)")
+      ("backward-passes-per-step", "micro-batches accumulated before each allreduce", s(d.backward_passes_per_step))
+      ("stall-warning-s", "warn when some ranks submitted a gradient and others did not for this long", str("60"))
+      ("stall-shutdown-s", "stop the job after a stall this long (0 = never)", str("0"))
+      ("timeline", "write a Chrome-trace timeline of gradient synchronization to this file",
+       cxxopts::value<std::string>()->default_value(""));
   return o;
 }
 
@@ -81,6 +90,13 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.amp = r["amp"].as<std::string>();
   c.channels_last = r.count("channels-last") > 0;
   c.log_every = get_int(r, "log-every");
+  c.fusion_threshold_mb = get_double(r, "fusion-threshold-mb");
+  c.cycle_time_ms = get_double(r, "cycle-time-ms");
+  c.fp16_allreduce = r.count("fp16-allreduce") > 0;
+  c.backward_passes_per_step = get_int(r, "backward-passes-per-step");
+  c.stall_warning_s = get_double(r, "stall-warning-s");
+  c.stall_shutdown_s = get_double(r, "stall-shutdown-s");
+  c.timeline = r["timeline"].as<std::string>();
   return c;
 }
 

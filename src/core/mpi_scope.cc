@@ -10,6 +10,17 @@ std::string mpi_error_string(int code) {
   return std::string(buf, len);
 }
 
+MpiCommDup::MpiCommDup(MPI_Comm parent) {
+  MPI_CHECK(MPI_Comm_dup(parent, &comm_));
+  MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+}
+
+MpiCommDup::~MpiCommDup() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);
+}
+
 MpiScope::MpiScope(int* argc, char*** argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);

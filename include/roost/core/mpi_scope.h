@@ -26,6 +26,21 @@ std::string mpi_error_string(int code);
                            std::string(#call " failed: ") + ::roost::mpi_error_string(roost_mpi_rc_)); \
   } while (0)
 
+// An owned duplicate of a communicator (MPI_Comm_dup, MPI_ERRORS_RETURN), freed on scope
+// exit: each component that talks in the background gets its own, so its messages can
+// never match another component's.
+class MpiCommDup {
+ public:
+  explicit MpiCommDup(MPI_Comm parent);
+  ~MpiCommDup();
+  MpiCommDup(const MpiCommDup&) = delete;
+  MpiCommDup& operator=(const MpiCommDup&) = delete;
+  MPI_Comm get() const { return comm_; }
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
+
 class MpiScope {
  public:
   MpiScope(int* argc, char*** argv);
