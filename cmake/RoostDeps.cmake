@@ -45,6 +45,10 @@ foreach(_lib turbojpeg png zlib)
   endif()
 endforeach()
 
+# Optional: libjpeg's API (region decoding of JPEGs) and libcurl (`roost data fowl`).
+roost_find_lib(libjpeg jpeglib.h jpeg)
+roost_find_lib(curl curl/curl.h curl)
+
 roost_find_lib(mpi mpi.h mpi
   HEADER_SUFFIXES ${_roost_arch_lib}/openmpi/include openmpi/include x86_64-linux-gnu/openmpi
   LIB_SUFFIXES openmpi/lib)

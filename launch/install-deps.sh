@@ -11,7 +11,8 @@ PACKAGES=(
   libhdf5-dev                       # HDF5 weights, checkpoints and packs
   libcxxopts-dev                    # command-line parsing
   libgtest-dev                      # GoogleTest
-  libturbojpeg0-dev libpng-dev zlib1g-dev
+  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
+  libcurl4-openssl-dev              # downloads (roost data fowl)
   dataset-fashion-mnist             # the embedded default dataset
   python3-torch python3-torchvision python3-h5py python3-numpy python3-pil  # parity peers
 )

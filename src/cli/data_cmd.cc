@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "roost/core/error.h"
 #include "roost/data/fashion_mnist.h"
+#include "roost/data/fowl.h"
 
 namespace roost::cli {
 
@@ -42,10 +43,38 @@ int fashion_mnist_main(int argc, char** argv) {
   std::cout << "wrote " << written << " images to " << d.out_dir << "\n";
   return 0;
 }
+
+int fowl_main(int argc, char** argv) {
+  data::FowlOptions d;
+  cxxopts::Options o("roost data fowl",
+                     "Download the reference job's chicken/turkey images (fowl_data.zip) and unpack them\n"
+                     "into an ImageFolder tree: OUT/train/<class>/*.jpg and OUT/val/<class>/*.jpg.\n"
+                     "Exit status: 2 for a bad option or an unusable OUT (or no libcurl in this build),\n"
+                     "1 when the download fails or the archive is not a fowl-shaped zip.");
+  o.add_options()
+      ("out", "output folder (required); must not hold train/ or val/ yet", cxxopts::value<std::string>())
+      ("url", "where to fetch fowl_data.zip (http, https or file URL)",
+       cxxopts::value<std::string>()->default_value(d.url))
+      ("quiet", "no progress lines")
+      ("h,help", "show this help");
+  cxxopts::ParseResult r = parse_or_usage(o, argc, argv);
+  if (r.count("help")) {
+    std::cout << o.help() << std::endl;
+    return 0;
+  }
+  ROOST_USAGE_CHECK(r.count("out"), "--out is required");
+  d.out_dir = r["out"].as<std::string>();
+  d.url = r["url"].as<std::string>();
+  d.download.progress = r.count("quiet") == 0;
+  const data::FowlSummary s = data::fetch_fowl(d);
+  std::cout << "wrote " << s.train_images << " train + " << s.val_images << " val images of "
+            << s.classes.size() << " classes to " << d.out_dir << "\n";
+  return 0;
+}
 }  // namespace
 
 int data_main(int argc, char** argv) {
-  const char* usage = "Usage: roost data fashion-mnist --out DIR [options]   (--help for options)\n";
+  const char* usage = "Usage: roost data fashion-mnist|fowl --out DIR [options]   (--help for options)\n";
   if (argc < 2) {
     std::cerr << usage;
     return 2;
@@ -56,7 +85,8 @@ int data_main(int argc, char** argv) {
     return 0;
   }
   if (which == "fashion-mnist") return fashion_mnist_main(argc - 1, argv + 1);
-  ROOST_USAGE_ERROR("unknown dataset '", which, "' (known: fashion-mnist)");
+  if (which == "fowl") return fowl_main(argc - 1, argv + 1);
+  ROOST_USAGE_ERROR("unknown dataset '", which, "' (known: fashion-mnist, fowl)");
 }
 
 }  // namespace roost::cli

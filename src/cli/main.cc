@@ -16,7 +16,8 @@ const char* kUsage =
     "Commands:\n"
     "  train   train or fine-tune a ResNet; run one process per GPU or CPU slot:\n"
     "          mpirun -np N roost train --data-dir D --output-dir OUT\n"
-    "  data    make datasets: roost data fashion-mnist --out DIR\n"
+    "  data    make datasets: roost data fashion-mnist|fowl --out DIR\n"
+    "  pack    store an ImageFolder tree in one HDF5 file: roost pack --data-dir D --out D.h5\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     }
     if (command == "train") return roost::cli::train_main(argc - 1, argv + 1);
     if (command == "data") return roost::cli::data_main(argc - 1, argv + 1);
+    if (command == "pack") return roost::cli::pack_main(argc - 1, argv + 1);
     std::cerr << "roost: error: unknown command '" << command << "' (try roost --help)\n";
     return 2;
   } catch (const roost::UsageError& e) {

@@ -17,23 +17,12 @@
 #include <memory>
 #include <string>
 
+#include "decode_checks.h"
 #include "roost/core/error.h"
 
 namespace roost::data {
 
 namespace {
-
-// PIL refuses images above twice its decompression-bomb threshold; the same cap keeps a
-// corrupt header from asking for gigabytes before the pixel data is even looked at.
-constexpr uint64_t kMaxPixels = 2ull * 89478485ull;
-
-void check_dimensions(uint64_t width, uint64_t height, const char* format) {
-  if (width == 0 || height == 0)
-    throw DecodeError(std::string(format) + ": image has zero width or height");
-  if (width * height > kMaxPixels)
-    throw DecodeError(std::string(format) + ": image of " + std::to_string(width) + "x" +
-                      std::to_string(height) + " pixels is too large");
-}
 
 // ---------------------------------------------------------------------------------------
 // JPEG
@@ -46,21 +35,6 @@ using TjHandle = std::unique_ptr<void, TjDeleter>;
 struct TjFree {
   void operator()(unsigned char* p) const { tjFree(p); }
 };
-
-// A JPEG whose data ran out before its end: libjpeg then pads the image with grey and only
-// warns ("Premature end of JPEG file"). PIL refuses such files, so do we. libjpeg reports
-// only its first warning, so the message alone can miss it; the structure cannot: the
-// entropy-coded data after the last start-of-scan marker (FF DA) cannot contain FF D9 except
-// as the end-of-image marker, because FF bytes inside it are always stuffed.
-bool jpeg_is_truncated(const uint8_t* bytes, size_t size) {
-  size_t last_sos = 0;
-  for (size_t i = 0; i + 1 < size; ++i)
-    if (bytes[i] == 0xFF && bytes[i + 1] == 0xDA) last_sos = i;
-  if (last_sos == 0) return true;
-  for (size_t i = last_sos + 2; i + 1 < size; ++i)
-    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return false;
-  return true;
-}
 
 // PIL's Convert.c cmyk2rgb on Adobe-polarity values: out = nk - c * nk / 255 (rounded as
 // PIL's MULDIV255), nk = 255 - k. The file stores inverted ink amounts, hence 255 - stored.
@@ -222,7 +196,7 @@ Image decode_image(const uint8_t* bytes, size_t size) {
   throw DecodeError("not a JPEG or PNG file");
 }
 
-Image decode_file(const std::string& path) {
+std::vector<uint8_t> read_file(const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) throw DecodeError("cannot open: " + std::string(std::strerror(errno)));
   std::vector<uint8_t> bytes;
@@ -231,6 +205,11 @@ Image decode_file(const std::string& path) {
   while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0)
     bytes.insert(bytes.end(), chunk, chunk + n);
   if (std::ferror(file.get())) throw DecodeError("read error: " + std::string(std::strerror(errno)));
+  return bytes;
+}
+
+Image decode_file(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file(path);
   return decode_image(bytes.data(), bytes.size());
 }
 

@@ -87,20 +87,22 @@ struct Loader::Impl {
   void process(int64_t position, Slot& slot) {
     const int k = static_cast<int>(position % options.batch_size);
     const int64_t index = indices[static_cast<size_t>(position)];
+    // The plan is drawn from the image's size before decoding, so the dataset may decode
+    // only the region the plan reads (a crop's rows and columns); the plan comes back
+    // rebased onto the returned image.
+    std::mt19937_64 rng(detail::mix_seed(options.seed, options.epoch, static_cast<uint64_t>(index)));
+    auto make_plan = [&](int height, int width) {
+      return options.augment == Augment::kTrain
+                 ? train_plan(height, width, options.image_size, options.crop, rng)
+                 : val_plan(height, width, options.resize_short, options.image_size);
+    };
     Image image;
+    ResizePlan plan;
     try {
-      image = dataset->load(index);
+      image = dataset->load_for_plan(index, make_plan, &plan);
     } catch (const DecodeError& e) {
       log_warn("skipping unreadable image ", dataset->describe(index), ": ", e.what());
       return;
-    }
-    ResizePlan plan;
-    if (options.augment == Augment::kTrain) {
-      std::mt19937_64 rng(detail::mix_seed(options.seed, options.epoch,
-                                           static_cast<uint64_t>(index)));
-      plan = train_plan(image.height, image.width, options.image_size, options.crop, rng);
-    } else {
-      plan = val_plan(image.height, image.width, options.resize_short, options.image_size);
     }
     if (options.decode_only) {
       slot.images[k] = std::move(image);

@@ -92,6 +92,8 @@ herr_t read_one(hid_t group, const char* name, const H5L_info_t*, void* raw) {
 
 void save_weights_h5(const std::string& path, const NamedTensors& tensors, const std::string& arch,
                      const std::vector<std::string>& class_names) {
+  // The HDF5 library is not thread-safe and loader threads may be reading a pack.
+  std::lock_guard<std::mutex> lock(io::h5_library_mutex());
   io::silence_h5_errors();
   const std::string tmp = path + ".tmp";
   {
@@ -117,6 +119,7 @@ void save_weights_h5(const std::string& path, const NamedTensors& tensors, const
 }
 
 WeightsFile load_weights_h5(const std::string& path) {
+  std::lock_guard<std::mutex> lock(io::h5_library_mutex());
   io::silence_h5_errors();
   if (!std::filesystem::is_regular_file(path)) ROOST_USAGE_ERROR("weights file ", path, " does not exist");
   if (H5Fis_hdf5(path.c_str()) <= 0) ROOST_USAGE_ERROR(path, " is not an HDF5 file (truncated or corrupt?)");

@@ -18,6 +18,7 @@
 #include "roost/core/log.h"
 #include "roost/data/dataset.h"
 #include "roost/data/loader.h"
+#include "roost/data/open.h"
 #include "roost/data/sampler.h"
 #include "roost/model/resnet.h"
 #include "roost/model/state_dict.h"
@@ -40,18 +41,21 @@ struct Datasets {
   std::shared_ptr<data::Dataset> train, val;
 };
 
+// An ImageFolder root (root/train, root/val) or an HDF5 pack made by `roost pack`.
 Datasets open_datasets(const std::string& root) {
   namespace fs = std::filesystem;
   if (!fs::exists(root)) ROOST_USAGE_ERROR("data dir ", root, " does not exist");
-  if (!fs::is_directory(root)) ROOST_USAGE_ERROR("data dir ", root, " is not a directory");
-  for (const char* split : {"train", "val"})
-    if (!fs::is_directory(fs::path(root) / split))
-      ROOST_USAGE_ERROR("data dir ", root, " has no ", split, "/ folder (expected ", root, "/",
-                        split, "/<class>/*.jpg)");
-  Datasets d{data::open_image_folder(root + "/train"), data::open_image_folder(root + "/val")};
+  if (!data::is_pack_path(root)) {
+    if (!fs::is_directory(root)) ROOST_USAGE_ERROR("data dir ", root, " is not a directory");
+    for (const char* split : {"train", "val"})
+      if (!fs::is_directory(fs::path(root) / split))
+        ROOST_USAGE_ERROR("data dir ", root, " has no ", split, "/ folder (expected ", root, "/", split,
+                          "/<class>/*.jpg)");
+  }
+  Datasets d{data::open_split(root, "train"), data::open_split(root, "val")};
   if (d.train->class_names() != d.val->class_names())
-    ROOST_USAGE_ERROR("train/val class mismatch: train has [", join(d.train->class_names()),
-                      "], val has [", join(d.val->class_names()), "]");
+    ROOST_USAGE_ERROR("train/val class mismatch: train has [", join(d.train->class_names()), "], val has [",
+                      join(d.val->class_names()), "]");
   if (d.train->class_names().size() < 2)
     ROOST_USAGE_ERROR("need at least two classes, found ", d.train->class_names().size());
   return d;

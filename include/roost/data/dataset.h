@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "roost/data/decode.h"
 #include "roost/data/image.h"
 
 namespace roost::data {
@@ -19,6 +20,14 @@ class Dataset {
   virtual const std::vector<std::string>& class_names() const = 0;
   // Decodes sample `index` to RGB. Throws DecodeError for an unreadable or corrupt file.
   virtual Image load(int64_t index) const = 0;
+  // Decodes sample `index` for the plan make_plan(height, width) returns, which is stored in
+  // *plan rebased onto the returned image; that image may hold only the region the plan
+  // reads (see decode_for_plan). The pixels the plan reads equal load()'s.
+  virtual Image load_for_plan(int64_t index, const PlanFn& make_plan, ResizePlan* plan) const {
+    Image image = load(index);
+    *plan = make_plan(image.height, image.width);
+    return image;
+  }
   // A name for messages (the file path, or pack:index).
   virtual std::string describe(int64_t index) const = 0;
 };

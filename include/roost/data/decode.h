@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "roost/data/image.h"
+#include "roost/data/transforms.h"
 
 namespace roost::data {
 
@@ -19,6 +21,19 @@ class DecodeError : public std::runtime_error {
 
 Image decode_image(const uint8_t* bytes, size_t size);       // sniffs the format
 Image decode_file(const std::string& path);                  // reads then decodes
+std::vector<uint8_t> read_file(const std::string& path);     // DecodeError if unreadable
+
+// Makes the resize plan for an image of height × width (it may draw random numbers, so it is
+// called exactly once per decode).
+using PlanFn = std::function<ResizePlan(int height, int width)>;
+
+// Decodes what `make_plan`'s plan reads and returns it with *plan rebased onto the returned
+// image. JPEGs decode only the rows down to the box's bottom and the columns around it
+// (libjpeg-turbo's scanline skipping and cropping, with a margin that keeps the upsampled
+// chroma at the box's edges as a full decode computes it): the pixels the plan reads are the
+// same bytes decode_image gives, at about half the cost for a RandomResizedCrop box. Other
+// images, and plans that read the whole image, are decoded whole.
+Image decode_for_plan(const uint8_t* bytes, size_t size, const PlanFn& make_plan, ResizePlan* plan);
 
 // Encoders, for tests, the dataset generator and packs.
 std::vector<uint8_t> encode_jpeg(const Image& image, int quality = 90);

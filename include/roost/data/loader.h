@@ -37,8 +37,9 @@ struct Batch {
   std::vector<float> data;        // size × 3 × image_size × image_size, normalized, NCHW
   std::vector<int64_t> labels;
   std::vector<int64_t> indices;   // dataset indices of the samples
-  std::vector<Image> images;      // decoded images (decode_only)
-  std::vector<ResizePlan> plans;  // their plans (decode_only)
+  std::vector<Image> images;      // decoded images (decode_only); a JPEG may be decoded only
+                                  // in the region its plan reads (Dataset::load_for_plan)
+  std::vector<ResizePlan> plans;  // their plans, relative to those images (decode_only)
   int skipped = 0;                // unreadable files met while building this batch
   double wait_seconds = 0;        // time the consumer waited for this batch
 };

@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,14 @@ class H5Id {
   hid_t id_ = -1;
   Closer closer_ = nullptr;
 };
+
+// The serial HDF5 library (Debian's libhdf5-dev) is not thread-safe and keeps process-wide
+// state (identifier tables, metadata caches), so the lock that serialises calls into it has
+// to be process-wide as well: one per process, shared by every file and every thread.
+inline std::mutex& h5_library_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
 
 // HDF5 prints its error stack to stderr by default; roost reports errors itself.
 inline void silence_h5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
