@@ -69,6 +69,27 @@ void NcclCommunicator::allreduce(void* data, size_t count, DType type, ReduceOp 
   NCCL_CHECK(ncclAllReduce(data, data, count, nccl_type(type), nop, impl_->comm, impl_->stream));
 }
 
+void NcclCommunicator::send(const void* data, size_t bytes, int peer, int /*tag*/) {
+  NCCL_CHECK(ncclSend(data, bytes, ncclUint8, peer, impl_->comm, impl_->stream));
+}
+
+void NcclCommunicator::recv(void* data, size_t bytes, int peer, int /*tag*/) {
+  NCCL_CHECK(ncclRecv(data, bytes, ncclUint8, peer, impl_->comm, impl_->stream));
+}
+
+void NcclCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
+                                size_t rbytes, int src, int /*tag*/) {
+  NCCL_CHECK(ncclGroupStart());
+  // ncclGroupEnd must run even when an enqueue fails, or the group stays open on this thread.
+  ncclResult_t rc = ncclSuccess;
+  if (dst != kNoPeer) rc = ncclSend(sendbuf, sbytes, ncclUint8, dst, impl_->comm, impl_->stream);
+  if (rc == ncclSuccess && src != kNoPeer)
+    rc = ncclRecv(recvbuf, rbytes, ncclUint8, src, impl_->comm, impl_->stream);
+  ncclResult_t end = ncclGroupEnd();
+  NCCL_CHECK(rc);
+  NCCL_CHECK(end);
+}
+
 void NcclCommunicator::synchronize() { CUDA_CHECK(cudaStreamSynchronize(impl_->stream)); }
 
 }  // namespace roost::comm

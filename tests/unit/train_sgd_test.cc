@@ -54,7 +54,12 @@ TEST_P(SgdTest, MatchesTorchOptimSgd) {
 
 INSTANTIATE_TEST_SUITE_P(Variants, SgdTest,
                          ::testing::Values(Case{0, 0, false}, Case{0.9, 0, false}, Case{0.9, 1e-4, false},
-                                           Case{0.9, 5e-4, true}));
+                                           Case{0.9, 5e-4, true}),
+                         [](const auto& info) {
+                           const Case& c = info.param;
+                           return std::string(c.momentum > 0 ? "momentum" : "plain") +
+                                  (c.weight_decay > 0 ? "_decay" : "") + (c.nesterov ? "_nesterov" : "");
+                         });
 
 TEST(Sgd, ZeroGradKeepsLayoutAndZeroes) {
   torch::Tensor p = torch::randn({4, 4}).requires_grad_(true);

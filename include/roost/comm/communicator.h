@@ -1,12 +1,17 @@
-// roost/comm/communicator.h — the collective interface every backend implements.
+// roost/comm/communicator.h — the collective and point-to-point interface every backend implements.
 //
-// Algorithms (ring allreduce, fusion) are written against this small surface, so the same
-// code runs over MPI on host memory, NCCL on device memory, or threads inside one process.
-// Buffers are host memory for MPI/threads and device memory for NCCL.
+// Algorithms (ring allreduce, broadcast chain, fusion) are written against this small surface,
+// so the same code runs over MPI on host memory, NCCL on device memory, or threads inside one
+// process. Buffers are host memory for MPI/threads and device memory for NCCL.
+//
+// Point-to-point messages between one (src, dst) pair with one tag arrive in the order they
+// were sent, and a receive must name exactly the number of bytes that was sent: these are the
+// only ordering guarantees the algorithms rely on.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace roost::comm {
@@ -16,6 +21,25 @@ enum class ReduceOp { kSum, kAverage };
 
 size_t dtype_size(DType type);
 const char* dtype_name(DType type);
+const char* reduce_op_name(ReduceOp op);
+
+// A peer of kNoPeer in sendrecv/isendrecv leaves out that half of the exchange (the first and
+// last rank of a broadcast chain only send or only receive).
+constexpr int kNoPeer = -1;
+
+// An exchange started by isendrecv(). wait() returns once both halves have completed; until
+// then neither buffer may be touched. Destroying a request that was not waited for waits.
+class Request {
+ public:
+  virtual ~Request() = default;
+  virtual void wait() = 0;
+};
+
+// A request that completed when it was made (backends without asynchronous progress).
+class DoneRequest : public Request {
+ public:
+  void wait() override {}
+};
 
 class Communicator {
  public:
@@ -23,7 +47,7 @@ class Communicator {
 
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  virtual std::string backend() const = 0;  // "mpi", "nccl", "threads"
+  virtual std::string backend() const = 0;  // "mpi", "mpi-ring", "nccl", "threads"
 
   virtual void barrier() = 0;
   virtual void broadcast(void* data, size_t bytes, int root) = 0;
@@ -31,6 +55,21 @@ class Communicator {
   virtual void allgather(const void* in, void* out, size_t bytes_per_rank) = 0;
   // In place: data holds `count` elements of `type` on every rank.
   virtual void allreduce(void* data, size_t count, DType type, ReduceOp op) = 0;
+
+  // Point to point. Tags are >= 0; tags from kReservedTagBase up are used by roost's own
+  // collective algorithms, so user traffic never matches theirs.
+  static constexpr int kReservedTagBase = 0x4000;
+  virtual void send(const void* data, size_t bytes, int peer, int tag) = 0;
+  virtual void recv(void* data, size_t bytes, int peer, int tag) = 0;
+  // Sends to `dst` while receiving from `src`. A ring step is one of these on every rank: with
+  // a blocking send followed by a blocking recv every rank would wait in send for a receiver
+  // that is itself still sending.
+  virtual void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes,
+                        int src, int tag) = 0;
+  // The same exchange, started now and finished by Request::wait(), so the caller can work on
+  // other memory while it is in flight. The default runs sendrecv() to completion at once.
+  virtual std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst,
+                                             void* recvbuf, size_t rbytes, int src, int tag);
 };
 
 }  // namespace roost::comm

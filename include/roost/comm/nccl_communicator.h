@@ -30,6 +30,15 @@ class NcclCommunicator : public Communicator {
   void broadcast(void* data, size_t bytes, int root) override;
   void allgather(const void* in, void* out, size_t bytes_per_rank) override;
   void allreduce(void* data, size_t count, DType type, ReduceOp op) override;
+  // ncclSend/ncclRecv, enqueued on the stream like the collectives. NCCL has no tags: messages
+  // between two ranks match in the order they are enqueued, and `tag` is ignored. A send and a
+  // receive in one sendrecv form one NCCL group, so a ring step does not deadlock.
+  // isendrecv keeps the base class's eager form: the exchange is enqueued when it returns, and
+  // like every NCCL call it completes in stream order.
+  void send(const void* data, size_t bytes, int peer, int tag) override;
+  void recv(void* data, size_t bytes, int peer, int tag) override;
+  void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes,
+                int src, int tag) override;
   // Waits until every enqueued operation has finished.
   void synchronize();
 

@@ -1,0 +1,45 @@
+// roost/comm/communicator.cc — what every backend shares: element types and the eager default
+// of isendrecv() for backends whose transfers make no progress outside a call.
+#include "roost/comm/communicator.h"
+
+namespace roost::comm {
+
+size_t dtype_size(DType type) {
+  switch (type) {
+    case DType::kFloat32: return 4;
+    case DType::kFloat64: return 8;
+    case DType::kFloat16: return 2;
+    case DType::kBFloat16: return 2;
+    case DType::kInt64: return 8;
+    case DType::kUInt8: return 1;
+  }
+  return 0;
+}
+
+const char* dtype_name(DType type) {
+  switch (type) {
+    case DType::kFloat32: return "float32";
+    case DType::kFloat64: return "float64";
+    case DType::kFloat16: return "float16";
+    case DType::kBFloat16: return "bfloat16";
+    case DType::kInt64: return "int64";
+    case DType::kUInt8: return "uint8";
+  }
+  return "?";
+}
+
+const char* reduce_op_name(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum: return "sum";
+    case ReduceOp::kAverage: return "avg";
+  }
+  return "?";
+}
+
+std::unique_ptr<Request> Communicator::isendrecv(const void* sendbuf, size_t sbytes, int dst,
+                                                 void* recvbuf, size_t rbytes, int src, int tag) {
+  sendrecv(sendbuf, sbytes, dst, recvbuf, rbytes, src, tag);
+  return std::make_unique<DoneRequest>();
+}
+
+}  // namespace roost::comm

@@ -1,0 +1,134 @@
+// shm_allreduce.cc — allreduce through an MPI-3 shared-memory window (ranks on one node).
+#include "shm_allreduce.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+
+#include "reduce.h"
+#include "roost/comm/ring.h"
+#include "roost/core/mpi_scope.h"
+
+namespace roost::comm::detail {
+namespace {
+// The owner sums its chunk block by block, all peers per block, so the running sum stays in
+// L1/L2 instead of being streamed through memory once per peer.
+constexpr size_t kBlockBytes = 32 << 10;
+}  // namespace
+
+std::unique_ptr<ShmAllreduce> ShmAllreduce::create(MPI_Comm comm, size_t piece_bytes) {
+  MPI_Comm own = MPI_COMM_NULL;
+  MPI_CHECK(MPI_Comm_dup(comm, &own));
+  MPI_Comm_set_errhandler(own, MPI_ERRORS_RETURN);
+  int size = 0, node_size = 0;
+  MPI_Comm_size(own, &size);
+  MPI_Comm node = MPI_COMM_NULL;
+  int rc = MPI_Comm_split_type(own, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  if (rc == MPI_SUCCESS) {
+    MPI_Comm_size(node, &node_size);
+    MPI_Comm_free(&node);
+  }
+  // Every rank must agree, or some would create the window and others would not.
+  int mine = rc == MPI_SUCCESS && node_size == size ? 1 : 0, all = 0;
+  rc = MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, own);
+  if (rc != MPI_SUCCESS || all != 1) {
+    MPI_Comm_free(&own);
+    MPI_CHECK(rc);
+    return nullptr;
+  }
+  return std::unique_ptr<ShmAllreduce>(new ShmAllreduce(own, piece_bytes));
+}
+
+ShmAllreduce::ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes)
+    : comm_(own_comm), piece_bytes_(std::max<size_t>(piece_bytes, 64)) {
+  MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
+  MPI_CHECK(MPI_Comm_size(comm_, &size_));
+  MPI_Info info;
+  MPI_CHECK(MPI_Info_create(&info));
+  // Each rank's window on pages of its own, first touched (so placed) by its owner, who is
+  // the one that writes it.
+  MPI_Info_set(info, "alloc_shared_noncontig", "true");
+  char* base = nullptr;
+  const int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(2 * piece_bytes_), 1, info, comm_,
+                                         &base, &win_);
+  MPI_Info_free(&info);
+  MPI_CHECK(rc);
+  MPI_CHECK(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN));
+  windows_.resize(size_);
+  for (int r = 0; r < size_; ++r) {
+    MPI_Aint bytes = 0;
+    int disp = 0;
+    void* p = nullptr;
+    MPI_CHECK(MPI_Win_shared_query(win_, r, &bytes, &disp, &p));
+    windows_[r] = static_cast<char*>(p);
+  }
+  // One passive epoch for the window's whole life: MPI_Win_sync then orders the plain loads
+  // and stores around each barrier (the "unified" memory model of shared windows).
+  MPI_CHECK(MPI_Win_lock_all(MPI_MODE_NOCHECK, win_));
+}
+
+ShmAllreduce::~ShmAllreduce() {
+  // Freeing a window or a communicator is collective. While an exception unwinds only this
+  // rank may be here, and waiting for the others would hang; the process is on its way out,
+  // so leave both to it.
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized || std::uncaught_exceptions() > 0) return;
+  MPI_Win_unlock_all(win_);
+  MPI_Win_free(&win_);
+  MPI_Comm_free(&comm_);
+}
+
+void ShmAllreduce::sync() {
+  MPI_CHECK(MPI_Win_sync(win_));
+  MPI_CHECK(MPI_Barrier(comm_));
+  MPI_CHECK(MPI_Win_sync(win_));
+}
+
+void ShmAllreduce::allreduce(void* data, size_t count, DType type, ReduceOp op) {
+  if (size_ == 1 || count == 0) return;
+  const size_t elem = dtype_size(type);
+  const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
+  const int divisor = op == ReduceOp::kAverage ? size_ : 1;
+  char* p = static_cast<char*>(data);
+  for (size_t first = 0; first < count; first += piece_elems)
+    piece(p + first * elem, std::min(piece_elems, count - first), type, divisor);
+}
+
+void ShmAllreduce::piece(char* data, size_t count, DType type, int divisor) {
+  const size_t elem = dtype_size(type);
+  const ChunkLayout chunks{count, size_};
+  const size_t half = static_cast<size_t>(half_) * piece_bytes_;
+  half_ ^= 1;
+  auto at = [&](char* base, int chunk) { return base + chunks.offset(chunk) * elem; };
+  char* mine = windows_[rank_] + half;
+
+  // 1. Publish the chunks the other ranks own.
+  for (int c = 0; c < size_; ++c)
+    if (c != rank_) std::memcpy(at(mine, c), at(data, c), chunks.length(c) * elem);
+  sync();
+
+  // 2. Sum our chunk: our own values plus every peer's, in rank order; the last addition
+  //    divides for an average. The result goes back into `data` and into our window.
+  const size_t len = chunks.length(rank_);
+  const size_t block = std::max<size_t>(1, kBlockBytes / elem);
+  for (size_t b = 0; b < len; b += block) {
+    const size_t n = std::min(block, len - b);
+    char* acc = at(data, rank_) + b * elem;
+    int added = 0;
+    for (int peer = 0; peer < size_; ++peer) {
+      if (peer == rank_) continue;
+      const char* theirs = at(windows_[peer] + half, rank_) + b * elem;
+      ++added;
+      reduce_sum(type, acc, acc, theirs, n, added == size_ - 1 ? divisor : 1);
+    }
+    std::memcpy(at(mine, rank_) + b * elem, acc, n * elem);
+  }
+  sync();
+
+  // 3. Collect every finished chunk from its owner.
+  for (int c = 0; c < size_; ++c)
+    if (c != rank_) std::memcpy(at(data, c), at(windows_[c] + half, c), chunks.length(c) * elem);
+}
+
+}  // namespace roost::comm::detail

@@ -1,0 +1,56 @@
+// shm_allreduce.h — allreduce for MPI ranks that share one node, through an MPI-3 shared
+// memory window instead of messages. Internal to roost_comm (RingMpiCommunicator uses it).
+//
+// Why: on one node every MPI message is a memory copy plus a handshake (Open MPI's vader BTL
+// copies large messages with one process_vm_readv system call per message and acknowledges
+// it). Through a shared window each rank reads its peers' data with plain loads, the owner of
+// a chunk sums it straight out of the peers' windows, and the whole buffer needs two barriers
+// per piece instead of 2(n-1) handshakes per segment.
+//
+// The buffer is processed in pieces of at most `piece_bytes`. For a piece, chunk c belongs to
+// rank c (ChunkLayout), and each rank's window holds the piece in the buffer's own layout:
+//   1. every rank copies the chunks it does not own into its window;       barrier
+//   2. the owner of chunk c sums its own chunk and every peer's copy of c,
+//      in rank order, and publishes the result in its window;               barrier
+//   3. every rank copies each finished chunk from its owner's window.
+// A piece uses one of two halves of the window, alternating, so step 1 of the next piece may
+// start before the peers finished step 3 of this one: by the time any rank has passed the next
+// piece's first barrier, every rank has left this piece, so the half is free again two pieces
+// later — a third barrier per piece is not needed.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "roost/comm/communicator.h"
+
+namespace roost::comm::detail {
+
+class ShmAllreduce {
+ public:
+  // Collective over `comm`. Null when its ranks span more than one node. The barriers run on
+  // a duplicate of `comm`, so they never meet collectives that other threads start on it.
+  static std::unique_ptr<ShmAllreduce> create(MPI_Comm comm, size_t piece_bytes);
+  ~ShmAllreduce();
+  ShmAllreduce(const ShmAllreduce&) = delete;
+  ShmAllreduce& operator=(const ShmAllreduce&) = delete;
+
+  void allreduce(void* data, size_t count, DType type, ReduceOp op);
+
+ private:
+  ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes);  // takes ownership of own_comm
+  void sync();  // barrier with the memory-model calls around it
+  void piece(char* data, size_t count, DType type, int divisor);
+
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+  size_t piece_bytes_;
+  MPI_Win win_ = MPI_WIN_NULL;
+  std::vector<char*> windows_;  // each rank's window, mapped into this process
+  int half_ = 0;                // which half of the windows the next piece uses
+};
+
+}  // namespace roost::comm::detail
