@@ -6,8 +6,8 @@
 //                                [--segment-bytes B] [--piece-bytes B] [--json FILE]
 // For each size from min to max bytes (×4 steps) and each backend —
 //   ring  roost's ring over MPI point-to-point messages (RingMpiCommunicator, messages path);
-//   shm   roost's shared-window allreduce, what RingMpiCommunicator picks when every rank is on
-//         one node (only listed then);
+//   shm   roost's shared-window allreduce (messages path off), only listed when every rank is
+//         on one node; RingMpiCommunicator's default takes it there up to shm_max_bytes;
 //   mpi   MPI_Allreduce (float32/float64 only);
 //   nccl  NCCL on device buffers, when built with NCCL and a GPU is present —
 // it restores the input, synchronizes the ranks, and times one in-place allreduce; the slowest
@@ -222,6 +222,19 @@ std::vector<Row> measure(const std::vector<Backend>& backends, const Options& o,
   return rows;
 }
 
+// Whether every rank shares this node (the shared-window path needs it).
+bool one_node(MPI_Comm world) {
+  MPI_Comm node = MPI_COMM_NULL;
+  MPI_CHECK(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  int node_size = 0, size = 0, mine = 0, all = 0;
+  MPI_Comm_size(node, &node_size);
+  MPI_Comm_size(world, &size);
+  MPI_Comm_free(&node);
+  mine = node_size == size;
+  MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, world));
+  return all == 1;
+}
+
 // Each rank copying 64 MiB at the same time: the ceiling any shared-memory transport works under.
 double memcpy_gbps(MPI_Comm world) {
   const size_t bytes = size_t(64) << 20;
@@ -251,13 +264,11 @@ int main(int argc, char** argv) {
     ring_options.shm_piece_bytes = o.piece_bytes;
     ring_options.path = Path::kMessages;
     roost::comm::RingMpiCommunicator ring(world, ring_options);
-    ring_options.path = Path::kAuto;
+    ring_options.path = Path::kSharedMemory;
     roost::comm::RingMpiCommunicator shm(world, ring_options);
     roost::comm::MpiCommunicator plain(world);
     std::vector<Backend> backends = {{"ring", &ring, false}};
-    float probe = 1;
-    shm.allreduce(&probe, 1, DType::kFloat32, ReduceOp::kSum);  // decides its path
-    if (std::string(shm.path()) == "shared-memory") backends.push_back({"shm", &shm, false});
+    if (one_node(world)) backends.push_back({"shm", &shm, false});
     const bool mpi_has_type = o.type == DType::kFloat32 || o.type == DType::kFloat64;
     if (mpi_has_type) backends.push_back({"mpi", &plain, false});
     std::unique_ptr<roost::comm::Communicator> nccl;
@@ -273,9 +284,12 @@ int main(int argc, char** argv) {
     if (root) {
       std::printf("# roost allreduce_bench: %d ranks, %s %s, %d iterations (median, slowest rank), "
                   "%d warm-up; ring: roost's ring over MPI messages, segment %zu bytes; shm: "
-                  "roost's shared-window allreduce, piece %zu bytes; mpi: MPI_Allreduce\n",
+                  "roost's shared-window allreduce, piece %zu bytes; mpi: MPI_Allreduce\n"
+                  "# RingMpiCommunicator by default takes shm up to %zu bytes on one node, ring "
+                  "above\n",
                   mpi.size(), roost::comm::dtype_name(o.type), roost::comm::reduce_op_name(o.op),
-                  o.iters, o.warmup, o.segment_bytes, o.piece_bytes);
+                  o.iters, o.warmup, o.segment_bytes, o.piece_bytes,
+                  roost::comm::RingMpiOptions{}.shm_max_bytes);
       std::printf("# memcpy of 64 MiB on every rank at once: %.2f GB/s per rank%s%s\n", copy,
                   mpi_has_type ? "" : "; MPI has no 16-bit float type: no mpi rows",
                   nccl ? "" : "; nccl: not built or no GPU");

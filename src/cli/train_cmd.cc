@@ -32,6 +32,8 @@ cxxopts::Options train_options() {
       ("resize-short", "validation Resize() of the short side before the center crop", s(d.resize_short))
       ("crop-scale-min", "RandomResizedCrop smallest area fraction", str("0.08"))
       ("crop-scale-max", "RandomResizedCrop largest area fraction", str("1.0"))
+      ("crop-ratio-min", "RandomResizedCrop smallest aspect ratio (w/h)", str("0.75"))
+      ("crop-ratio-max", "RandomResizedCrop largest aspect ratio (w/h)", str("1.3333333333333333"))
       ("workers", "decode threads per rank", s(d.workers));
   o.add_options("Model")
       ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", str(d.arch))
@@ -73,6 +75,8 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.resize_short = get_int(r, "resize-short");
   c.crop_scale_lo = get_double(r, "crop-scale-min");
   c.crop_scale_hi = get_double(r, "crop-scale-max");
+  c.crop_ratio_lo = get_double(r, "crop-ratio-min");
+  c.crop_ratio_hi = get_double(r, "crop-ratio-max");
   c.workers = get_int(r, "workers");
   c.arch = r["arch"].as<std::string>();
   c.zero_init_residual = r.count("zero-init-residual") > 0;

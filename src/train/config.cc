@@ -23,6 +23,8 @@ void validate(const TrainConfig& c) {
                     ") must be at least --image-size (", c.image_size, ")");
   ROOST_USAGE_CHECK(c.crop_scale_lo > 0 && c.crop_scale_lo <= c.crop_scale_hi && c.crop_scale_hi <= 1,
                     "--crop-scale must satisfy 0 < lo <= hi <= 1");
+  ROOST_USAGE_CHECK(c.crop_ratio_lo > 0 && c.crop_ratio_lo <= c.crop_ratio_hi,
+                    "--crop-ratio must satisfy 0 < min <= max");
   ROOST_USAGE_CHECK(c.workers >= 0, "--workers must not be negative");
   ROOST_USAGE_CHECK(c.threads >= 0, "--threads must not be negative");
   ROOST_USAGE_CHECK(c.log_every >= 1, "--log-every must be at least 1");
@@ -45,6 +47,7 @@ std::string to_json(const TrainConfig& c) {
   o.add("lr_step", c.lr_step).add("lr_gamma", c.lr_gamma).add("seed", static_cast<int64_t>(c.seed));
   o.add("image_size", c.image_size).add("resize_short", c.resize_short);
   o.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
+  o.add("crop_ratio_lo", c.crop_ratio_lo).add("crop_ratio_hi", c.crop_ratio_hi);
   o.add("workers", c.workers).add("threads", c.threads).add("preprocess", c.preprocess);
   o.add("amp", c.amp).add("channels_last", c.channels_last);
   o.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);

@@ -80,6 +80,8 @@ data::LoaderOptions loader_options(const TrainConfig& c, int epoch, data::Augmen
   o.resize_short = c.resize_short;
   o.crop.scale_lo = c.crop_scale_lo;
   o.crop.scale_hi = c.crop_scale_hi;
+  o.crop.ratio_lo = c.crop_ratio_lo;
+  o.crop.ratio_hi = c.crop_ratio_hi;
   o.seed = c.seed;
   o.epoch = static_cast<uint64_t>(epoch);
   o.augment = augment;

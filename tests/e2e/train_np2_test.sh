@@ -50,3 +50,21 @@ assert logs[0] == logs[1], f"ranks differ: {logs}"
 assert logs[0] == crc, f"model.h5 parameters {crc:08x} != rank parameters {logs[0]:08x}"
 print("ok: metrics, torchvision keys, identical parameters", f"{crc:08x}")
 PY
+
+# The same with gradients sent as float16, two micro-batches per step and tiny fused
+# buffers: ranks must still end bitwise identical.
+"$MPIRUN" -np 2 "$ROOST" train --data-dir "$WORK/data" --output-dir "$WORK/out16" --epochs 1 \
+  --batch-size 2 --image-size 32 --resize-short 36 --workers 1 --threads 1 --fp16-allreduce \
+  --backward-passes-per-step 2 --fusion-threshold-mb 1 --timeline "$WORK/timeline.json" \
+  > "$WORK/stdout16" 2> "$WORK/stderr16" || { cat "$WORK/stdout16" "$WORK/stderr16"; fail "fp16 training exited"; }
+a=$(grep -o "final parameters crc32 [0-9a-f]*" "$WORK/out16/logs/rank-0.log")
+b=$(grep -o "final parameters crc32 [0-9a-f]*" "$WORK/out16/logs/rank-1.log")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "fp16 allreduce: ranks differ ($a / $b)"
+"$PYTHON" -c "
+import json, sys
+ev = json.load(open('$WORK/timeline.json'))
+phases = {e['cat'] for e in ev}
+need = {'NEGOTIATE', 'QUEUE', 'MEMCPY_IN_FUSION_BUFFER', 'ALLREDUCE', 'MEMCPY_OUT_FUSION_BUFFER'}
+assert need <= phases, phases
+print('ok: fp16 allreduce identical ranks; timeline phases', sorted(phases))
+"

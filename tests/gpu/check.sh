@@ -64,7 +64,7 @@ step gpu_tests "$B/tests/roost_gpu_tests" --gtest_output=json:"$RESULTS/gpu_test
 grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$RESULTS/gpu_tests.log" | tee -a "$SUMMARY"
 step preprocess_bench "$B/benchmarks/preprocess_bench"
 if [ -n "$DATASET" ] && [ -d "$DATASET" ]; then
-  step train_e2e "$B/src/cli/roost" train --data-dir "$DATASET" --output-dir "$RESULTS/train-out" \
+  step train_e2e "$B/roost" train --data-dir "$DATASET" --output-dir "$RESULTS/train-out" \
     --epochs 3 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp bf16 --channels-last \
     --lr 0.01 --log-every 5
   [ -f "$RESULTS/train-out/metrics.jsonl" ] && cp "$RESULTS/train-out/metrics.jsonl" "$RESULTS/train_e2e_metrics.jsonl"

@@ -86,7 +86,7 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
          comm::reduce_op_name(op) + "_" + c;
 }
 
-// The machine running the tests has all ranks on one node, so kAuto takes the shared path.
+// mpirun runs the tests' ranks on one node, where the shared path is available.
 INSTANTIATE_TEST_SUITE_P(
     Matrix, RingMpiAllreduceTest,
     ::testing::Combine(::testing::Values(Path::kMessages, Path::kSharedMemory),
@@ -112,6 +112,28 @@ TEST(RingMpi, BackendNameAndIntegerSumOnBothPaths) {
     EXPECT_TRUE(bad.empty()) << bad;
     int64_t v = 1;
     EXPECT_THROW(comm.allreduce(&v, 1, DType::kInt64, ReduceOp::kAverage), Error);
+  }
+}
+
+TEST(RingMpi, AutoPathSwitchesBySizeOnOneCommunicator) {
+  // With a 4 KiB limit, 1021 float32 (4084 bytes) go through the window, 1025 by messages;
+  // interleaving them checks that neither path disturbs the other's state.
+  RingMpiOptions options;
+  options.shm_max_bytes = 4096;
+  options.ring.segment_bytes = 1000;
+  options.shm_piece_bytes = 1000;
+  RingMpiCommunicator comm(testing::g_mpi->comm(), options);
+  for (int round = 0; round < 3; ++round) {
+    for (size_t count : {size_t(1021), size_t(1025)}) {
+      const uint64_t seed = 77 + count + round;
+      std::vector<char> buf = testing::make_input(DType::kFloat32, seed, comm.rank(), count);
+      comm.allreduce(buf.data(), count, DType::kFloat32, ReduceOp::kAverage);
+      EXPECT_STREQ(comm.path(), count == 1021 ? "shared-memory" : "messages");
+      const std::string bad =
+          testing::check_allreduce(DType::kFloat32, ReduceOp::kAverage, seed, comm.size(), buf.data(), count);
+      EXPECT_TRUE(bad.empty()) << bad;
+      expect_identical_everywhere(buf);
+    }
   }
 }
 

@@ -5,7 +5,8 @@
 // with the same rounding as every other backend:
 //   - messages: ring_allreduce over MPI point-to-point (any placement of ranks);
 //   - shared memory: when every rank is on one node, the chunks are summed straight out of
-//     the peers' memory through an MPI-3 shared window (see src/comm/shm_allreduce.h).
+//     the peers' memory through an MPI-3 shared window (see src/comm/shm_allreduce.h); by
+//     default for buffers up to 64 MiB, where it is the fastest path measured.
 // Either way each chunk is summed by one owner and copied, so all ranks end bitwise
 // identical. Broadcast, allgather and barrier stay MPI's.
 #pragma once
@@ -23,9 +24,10 @@ class ShmAllreduce;
 
 struct RingMpiOptions {
   enum class Path {
-    kAuto,          // shared memory when all ranks share a node, else messages
+    kAuto,          // shared memory for buffers up to shm_max_bytes when all ranks share a
+                    // node, else messages
     kMessages,      // always the ring over point-to-point messages
-    kSharedMemory,  // shared memory; an error when the ranks span several nodes
+    kSharedMemory,  // always shared memory; an error when the ranks span several nodes
   };
   Path path = Path::kAuto;
   RingOptions ring;
@@ -33,6 +35,10 @@ struct RingMpiOptions {
   // window is twice this size); pieces small enough to stay in the last-level cache move data
   // between ranks without a round trip to memory.
   size_t shm_piece_bytes = size_t(1) << 20;
+  // Largest buffer kAuto sends through shared memory. Beyond the caches both paths are bound
+  // by memory bandwidth, and there the ring's single kernel copy per message (CMA) measured
+  // as fast or faster whenever the two cores did not share a last-level cache.
+  size_t shm_max_bytes = size_t(64) << 20;
 };
 
 class RingMpiCommunicator : public MpiCommunicator {
@@ -41,18 +47,20 @@ class RingMpiCommunicator : public MpiCommunicator {
   ~RingMpiCommunicator() override;
 
   std::string backend() const override { return "mpi-ring"; }
-  // Collective. The first call decides the path (and maps the shared window) on all ranks.
+  // Collective, with the same count and type on every rank (so every rank takes the same
+  // path). The first call also maps the shared window, on all ranks at once.
   void allreduce(void* data, size_t count, DType type, ReduceOp op) override;
 
   const RingMpiOptions& options() const { return options_; }
-  // Which path allreduce took: "messages" or "shared-memory" ("undecided" before the first call).
-  const char* path() const;
+  // The path the last allreduce took: "messages" or "shared-memory" ("undecided" before any).
+  const char* path() const { return last_path_; }
 
  private:
   RingMpiOptions options_;
   RingScratch scratch_;
-  bool decided_ = false;
-  std::unique_ptr<detail::ShmAllreduce> shm_;
+  bool window_decided_ = false;
+  std::unique_ptr<detail::ShmAllreduce> shm_;  // null: messages only
+  const char* last_path_ = "undecided";
 };
 
 }  // namespace roost::comm

@@ -15,6 +15,7 @@ struct TrainConfig {
   int image_size = 224;
   int resize_short = 256;
   double crop_scale_lo = 0.08, crop_scale_hi = 1.0;
+  double crop_ratio_lo = 3.0 / 4.0, crop_ratio_hi = 4.0 / 3.0;
   int workers = 2;                 // decode threads per rank
   // model
   std::string arch = "resnet18";
