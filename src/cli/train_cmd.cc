@@ -21,12 +21,12 @@ cxxopts::Options train_options() {
   cxxopts::Options o("roost train",
                      "Fine-tune a ResNet on an ImageFolder tree, one process per GPU (or CPU slot):\n"
                      "  mpirun -np N roost train --data-dir D --output-dir OUT [options]\n"
-                     "D holds train/<class>/*.{jpg,jpeg,png} and val/<class>/...");
+                     "D holds train/<class>/*.{jpg,jpeg,png} and val/<class>/..., or is a pack (D.h5).");
   train::TrainConfig d;
   auto s = [](auto v) { return cxxopts::value<std::string>()->default_value(std::to_string(v)); };
   auto str = [](const std::string& v) { return cxxopts::value<std::string>()->default_value(v); };
   o.add_options("Data")
-      ("data-dir", "ImageFolder root with train/ and val/ (required)", cxxopts::value<std::string>())
+      ("data-dir", "ImageFolder root with train/ and val/, or an HDF5 pack from roost pack (required)", cxxopts::value<std::string>())
       ("output-dir", "where metrics.jsonl, model.h5 and logs/ are written", str(d.output_dir))
       ("image-size", "train crop and val crop size in pixels", s(d.image_size))
       ("resize-short", "validation Resize() of the short side before the center crop", s(d.resize_short))
