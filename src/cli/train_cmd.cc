@@ -37,7 +37,10 @@ cxxopts::Options train_options() {
       ("workers", "decode threads per rank", s(d.workers));
   o.add_options("Model")
       ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", str(d.arch))
-      ("zero-init-residual", "zero-initialise each residual block's last BatchNorm");
+      ("zero-init-residual", "zero-initialise each residual block's last BatchNorm")
+      ("pretrained", "start from these weights: a torchvision .pth state dict or a roost .h5 "
+                     "(fc is replaced when the class count differs)",
+       cxxopts::value<std::string>()->default_value(""));
   o.add_options("Optimisation")
       ("epochs", "training epochs", s(d.epochs))
       ("batch-size", "images per rank per step", s(d.batch_size))
@@ -80,6 +83,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.workers = get_int(r, "workers");
   c.arch = r["arch"].as<std::string>();
   c.zero_init_residual = r.count("zero-init-residual") > 0;
+  c.pretrained = r["pretrained"].as<std::string>();
   c.epochs = get_int(r, "epochs");
   c.batch_size = get_int(r, "batch-size");
   c.lr = get_double(r, "lr");

@@ -49,6 +49,7 @@ std::string to_json(const TrainConfig& c) {
   o.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
   o.add("crop_ratio_lo", c.crop_ratio_lo).add("crop_ratio_hi", c.crop_ratio_hi);
   o.add("workers", c.workers).add("threads", c.threads).add("preprocess", c.preprocess);
+  o.add("pretrained", c.pretrained);
   o.add("amp", c.amp).add("channels_last", c.channels_last);
   o.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);
   o.add("fp16_allreduce", c.fp16_allreduce).add("backward_passes_per_step", c.backward_passes_per_step);

@@ -20,6 +20,7 @@
 #include "roost/data/loader.h"
 #include "roost/data/open.h"
 #include "roost/data/sampler.h"
+#include "roost/model/pretrained.h"
 #include "roost/model/resnet.h"
 #include "roost/model/state_dict.h"
 #include "roost/train/metrics.h"
@@ -95,7 +96,11 @@ int default_threads(const TrainContext& ctx) {
 }
 }  // namespace
 
-void preflight(const TrainConfig& config) { open_datasets(config.data_dir); }
+void preflight(const TrainConfig& config) {
+  open_datasets(config.data_dir);
+  if (!config.pretrained.empty() && !std::filesystem::is_regular_file(config.pretrained))
+    ROOST_USAGE_ERROR("--pretrained ", config.pretrained, " is not a file");
+}
 
 TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   comm::Communicator& comm = *ctx.host_comm;
@@ -110,6 +115,13 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   mopts.num_classes = static_cast<int64_t>(classes.size());
   mopts.zero_init_residual = config.zero_init_residual;
   model::ResNet net = model::make_resnet(mopts);
+  if (!config.pretrained.empty()) {
+    model::PretrainedReport r = model::load_pretrained(net, config.pretrained);
+    log_info("loaded ", r.loaded, " tensors from ", config.pretrained,
+             r.classifier_replaced ? "; fc replaced by a new Linear(" + std::to_string(net->feature_dim()) + ", " +
+                                         std::to_string(classes.size()) + ") for this dataset's classes"
+                                   : std::string());
+  }
   broadcast_state(net, comm);
 
   // Device: the rank's GPU when roost and libtorch both have CUDA, else the CPU.

@@ -42,6 +42,7 @@ expect "cannot be created" train --data-dir "$WORK/data" --output-dir "$WORK/afi
 expect "unknown architecture" train $OK --arch resnet7
 expect "preprocess must be" train $OK --preprocess tpu
 expect "unexpected argument" train $OK stray
+expect "pretrained .* is not a file" train $OK --pretrained "$WORK/nowhere.pth"
 expect "out is required" data fashion-mnist
 expect "at least 2" data fashion-mnist --out "$WORK/x" --classes 3
 

@@ -20,6 +20,7 @@ struct TrainConfig {
   // model
   std::string arch = "resnet18";
   bool zero_init_residual = false;
+  std::string pretrained;          // .pth (torchvision) or .h5 (roost) weights to start from
   // optimisation
   int epochs = 25;
   int batch_size = 4;              // per rank
