@@ -75,12 +75,16 @@ TEST(GradientSynchronizer, ResNetStepsKeepRanksIdenticalAndOverlapBackward) {
   torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
   torch::manual_seed(100 + rank);  // every rank sees different data
   bool overlapped = false;
-  for (int step = 0; step < 3; ++step) {
-    torch::Tensor x = torch::randn({2, 3, 64, 64});
-    torch::Tensor y = torch::randint(0, 3, {2}, torch::kInt64);
+  for (int step = 0; step < 4; ++step) {
+    torch::Tensor x = torch::randn({4, 3, 96, 96});
+    torch::Tensor y = torch::randint(0, 3, {4}, torch::kInt64);
     sync.timeline().clear_events();
+    torch::Tensor loss = torch::cross_entropy_loss(net->forward(x), y);
+    // Start every rank's backward together: negotiation can only release a gradient once
+    // all ranks produced it, so a rank that starts late would otherwise decide the order.
+    MPI_Barrier(testing::g_mpi->comm());
     sync.begin_backward();
-    torch::cross_entropy_loss(net->forward(x), y).backward();
+    loss.backward();
     sync.timeline().mark("backward_done");
     ASSERT_TRUE(sync.synchronize());
     opt.step();
