@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
+#include <iostream>
 
 #include "roost/core/error.h"
 
@@ -62,6 +63,17 @@ std::vector<int> get_int_list(const cxxopts::ParseResult& r, const std::string& 
     start = comma + 1;
   }
   return out;
+}
+
+bool print_help_if_asked(cxxopts::Options& options, const cxxopts::ParseResult& r) {
+  if (!r.count("help")) return false;
+  std::cout << options.help() << std::endl;
+  return true;
+}
+
+std::string get_required(const cxxopts::ParseResult& r, const std::string& name) {
+  if (!r.count(name)) ROOST_USAGE_ERROR("--", name, " is required");
+  return r[name].as<std::string>();
 }
 
 cxxopts::ParseResult parse_or_usage(cxxopts::Options& options, int argc, char** argv) {

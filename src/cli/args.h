@@ -15,6 +15,12 @@ double get_double(const cxxopts::ParseResult& r, const std::string& name);
 uint64_t get_uint64(const cxxopts::ParseResult& r, const std::string& name);
 std::vector<int> get_int_list(const cxxopts::ParseResult& r, const std::string& name);
 
+// Prints the options' help to stdout when --help was given; the caller then returns 0.
+bool print_help_if_asked(cxxopts::Options& options, const cxxopts::ParseResult& r);
+
+// The value of a string option that has no default; UsageError "--name is required" if absent.
+std::string get_required(const cxxopts::ParseResult& r, const std::string& name);
+
 // Runs options.parse and turns cxxopts' errors (unknown option, missing value) and stray
 // positional arguments into UsageError.
 cxxopts::ParseResult parse_or_usage(cxxopts::Options& options, int argc, char** argv);

@@ -28,12 +28,8 @@ int fashion_mnist_main(int argc, char** argv) {
        cxxopts::value<std::string>()->default_value(d.source_dir))
       ("h,help", "show this help");
   cxxopts::ParseResult r = parse_or_usage(o, argc, argv);
-  if (r.count("help")) {
-    std::cout << o.help() << std::endl;
-    return 0;
-  }
-  ROOST_USAGE_CHECK(r.count("out"), "--out is required");
-  d.out_dir = r["out"].as<std::string>();
+  if (print_help_if_asked(o, r)) return 0;
+  d.out_dir = get_required(r, "out");
   d.classes = get_int_list(r, "classes");
   d.train_per_class = get_int(r, "train-per-class");
   d.val_per_class = get_int(r, "val-per-class");
@@ -58,12 +54,8 @@ int fowl_main(int argc, char** argv) {
       ("quiet", "no progress lines")
       ("h,help", "show this help");
   cxxopts::ParseResult r = parse_or_usage(o, argc, argv);
-  if (r.count("help")) {
-    std::cout << o.help() << std::endl;
-    return 0;
-  }
-  ROOST_USAGE_CHECK(r.count("out"), "--out is required");
-  d.out_dir = r["out"].as<std::string>();
+  if (print_help_if_asked(o, r)) return 0;
+  d.out_dir = get_required(r, "out");
   d.url = r["url"].as<std::string>();
   d.download.progress = r.count("quiet") == 0;
   const data::FowlSummary s = data::fetch_fowl(d);

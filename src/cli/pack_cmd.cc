@@ -26,16 +26,11 @@ int pack_main(int argc, char** argv) {
       ("format", "auto|encoded|pixels", cxxopts::value<std::string>()->default_value("auto"))
       ("h,help", "show this help");
   cxxopts::ParseResult r = parse_or_usage(o, argc, argv);
-  if (r.count("help")) {
-    std::cout << o.help() << std::endl;
-    return 0;
-  }
+  if (print_help_if_asked(o, r)) return 0;
 #ifdef ROOST_WITH_HDF5
-  ROOST_USAGE_CHECK(r.count("data-dir"), "--data-dir is required");
-  ROOST_USAGE_CHECK(r.count("out"), "--out is required");
   data::PackOptions p;
-  p.data_dir = r["data-dir"].as<std::string>();
-  p.out = r["out"].as<std::string>();
+  p.data_dir = get_required(r, "data-dir");
+  p.out = get_required(r, "out");
   p.resize_short = get_int(r, "resize-short");
   p.format = data::parse_pack_format(r["format"].as<std::string>());
   const data::PackSummary s = data::write_pack(p);

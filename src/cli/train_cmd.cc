@@ -118,10 +118,7 @@ void check_arch(const std::string& arch) {
 int train_main(int argc, char** argv) {
   cxxopts::Options options = train_options();
   cxxopts::ParseResult parsed = parse_or_usage(options, argc, argv);
-  if (parsed.count("help")) {
-    std::cout << options.help() << std::endl;
-    return 0;
-  }
+  if (print_help_if_asked(options, parsed)) return 0;
   train::TrainConfig config = to_config(parsed);
   train::validate(config);
   check_arch(config.arch);

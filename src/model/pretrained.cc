@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "roost/core/error.h"
@@ -80,11 +81,10 @@ PretrainedReport load_pretrained(ResNet& net, const std::string& path) {
       mismatched.push_back(name + " (file " + shape_str(it->second) + ", model " + shape_str(tensor) + ")");
   }
   std::vector<std::string> unexpected;
-  for (const auto& [name, tensor] : given) {
-    bool known = false;
-    for (const auto& t : target) known = known || t.first == name;
-    if (!known) unexpected.push_back(name);
-  }
+  std::set<std::string> expected;
+  for (const auto& t : target) expected.insert(t.first);
+  for (const auto& [name, tensor] : given)
+    if (!expected.count(name)) unexpected.push_back(name);
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
     std::string msg = "weights in " + path + " do not fit " + net->options().arch + ":";
     if (!missing.empty()) msg += " missing keys: " + list(missing) + ";";

@@ -87,7 +87,6 @@ void GradientSynchronizer::on_gradient(size_t index, const torch::Tensor& grad) 
     std::lock_guard<std::mutex> lock(mutex_);
     s.submitted = total;
     queue_.push_back(static_cast<int32_t>(index));
-    ++submitted_;
     active_ = true;
   }
   cv_.notify_all();
@@ -214,7 +213,6 @@ bool GradientSynchronizer::synchronize() {
     s.averaged = torch::Tensor();
   }
   done_ = 0;
-  submitted_ = 0;
   return true;
 }
 

@@ -85,7 +85,6 @@ class GradientSynchronizer {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<int32_t> queue_;   // submitted, not yet negotiated
-  size_t submitted_ = 0;         // this step
   size_t done_ = 0;              // this step
   bool active_ = false;          // a step's gradients are being synchronized
   bool stop_ = false;
