@@ -9,6 +9,7 @@
 #include "roost/core/error.h"
 #include "roost/core/fs.h"
 #include "roost/io/h5.h"
+#include "roost/model/h5_tensors.h"
 
 namespace roost::model {
 
@@ -27,69 +28,6 @@ NamedTensors state_dict(const torch::nn::Module& module) {
   return out;
 }
 
-namespace {
-hid_t h5_type_for(torch::ScalarType type) {
-  switch (type) {
-    case torch::kFloat32: return H5T_IEEE_F32LE;
-    case torch::kFloat64: return H5T_IEEE_F64LE;
-    case torch::kInt64: return H5T_STD_I64LE;
-    case torch::kInt32: return H5T_STD_I32LE;
-    default: ROOST_THROW("cannot store tensors of type ", c10::toString(type), " in HDF5");
-  }
-}
-
-torch::ScalarType torch_type_for(hid_t type, const std::string& name) {
-  H5T_class_t cls = H5Tget_class(type);
-  size_t size = H5Tget_size(type);
-  if (cls == H5T_FLOAT && size == 4) return torch::kFloat32;
-  if (cls == H5T_FLOAT && size == 8) return torch::kFloat64;
-  if (cls == H5T_INTEGER && size == 8) return torch::kInt64;
-  if (cls == H5T_INTEGER && size == 4) return torch::kInt32;
-  ROOST_THROW("dataset ", name, " has a type roost cannot read");
-}
-
-void write_tensor(hid_t file, const std::string& name, const torch::Tensor& tensor) {
-  torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
-  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
-  H5Id space = dims.empty() ? h5_check(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate")
-                            : h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                                       H5Sclose, "H5Screate_simple");
-  hid_t type = h5_type_for(t.scalar_type());
-  H5Id set = h5_check(H5Dcreate2(file, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                      H5Dclose, "create dataset " + name);
-  if (H5Dwrite(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
-    ROOST_THROW("HDF5: writing dataset ", name, " failed (disk full?)");
-}
-
-struct ReadContext {
-  NamedTensors* out;
-  std::string error;
-};
-
-herr_t read_one(hid_t group, const char* name, const H5L_info_t*, void* raw) {
-  auto* ctx = static_cast<ReadContext*>(raw);
-  try {
-    H5Id set = h5_check(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose, std::string("open dataset ") + name);
-    H5Id space = h5_check(H5Dget_space(set.get()), H5Sclose, "dataset space");
-    H5Id type = h5_check(H5Dget_type(set.get()), H5Tclose, "dataset type");
-    int rank = H5Sget_simple_extent_ndims(space.get());
-    if (rank < 0) ROOST_THROW("dataset ", name, " has no shape");
-    std::vector<hsize_t> dims(static_cast<size_t>(rank));
-    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    std::vector<int64_t> shape(dims.begin(), dims.end());
-    torch::ScalarType st = torch_type_for(type.get(), name);
-    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(st));
-    if (H5Dread(set.get(), h5_type_for(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
-      ROOST_THROW("reading dataset ", name, " failed");
-    ctx->out->emplace_back(name, t);
-    return 0;
-  } catch (const std::exception& e) {
-    ctx->error = e.what();
-    return -1;
-  }
-}
-}  // namespace
-
 void save_weights_h5(const std::string& path, const NamedTensors& tensors, const std::string& arch,
                      const std::vector<std::string>& class_names) {
   // The HDF5 library is not thread-safe and loader threads may be reading a pack.
@@ -104,7 +42,7 @@ void save_weights_h5(const std::string& path, const NamedTensors& tensors, const
     io::write_string_list_attr(file.get(), "class_names", class_names);
     std::vector<std::string> order;
     for (const auto& [name, tensor] : tensors) {
-      write_tensor(file.get(), name, tensor);
+      write_h5_tensor(file.get(), name, tensor);
       order.push_back(name);
     }
     // HDF5 lists datasets alphabetically; the state-dict order is kept explicitly.
@@ -129,10 +67,7 @@ WeightsFile load_weights_h5(const std::string& path) {
     ROOST_USAGE_ERROR(path, " is not a roost weights file");
   out.arch = io::read_string_attr(file.get(), "arch");
   out.class_names = io::read_string_list_attr(file.get(), "class_names");
-  NamedTensors by_name;
-  ReadContext ctx{&by_name, {}};
-  if (H5Literate(file.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, read_one, &ctx) < 0)
-    ROOST_THROW("reading ", path, ": ", ctx.error.empty() ? "corrupt file" : ctx.error);
+  NamedTensors by_name = read_h5_tensors(file.get(), path);
   std::vector<std::string> order = io::read_string_list_attr(file.get(), "keys");
   for (const auto& key : order) {
     auto it = std::find_if(by_name.begin(), by_name.end(), [&](const auto& kv) { return kv.first == key; });

@@ -1,0 +1,85 @@
+// roost/model/h5_tensors.cc — tensor datasets in HDF5 files (weights and checkpoints).
+#include "roost/model/h5_tensors.h"
+
+#include "roost/core/error.h"
+#include "roost/io/h5.h"
+
+namespace roost::model {
+
+using io::H5Id;
+using io::h5_check;
+
+namespace {
+hid_t h5_type_for(torch::ScalarType type) {
+  switch (type) {
+    case torch::kFloat32: return H5T_IEEE_F32LE;
+    case torch::kFloat64: return H5T_IEEE_F64LE;
+    case torch::kInt64: return H5T_STD_I64LE;
+    case torch::kInt32: return H5T_STD_I32LE;
+    case torch::kUInt8: return H5T_STD_U8LE;
+    default: ROOST_THROW("cannot store tensors of type ", c10::toString(type), " in HDF5");
+  }
+}
+
+torch::ScalarType torch_type_for(hid_t type, const std::string& name) {
+  H5T_class_t cls = H5Tget_class(type);
+  size_t size = H5Tget_size(type);
+  if (cls == H5T_FLOAT && size == 4) return torch::kFloat32;
+  if (cls == H5T_FLOAT && size == 8) return torch::kFloat64;
+  if (cls == H5T_INTEGER && size == 8) return torch::kInt64;
+  if (cls == H5T_INTEGER && size == 4) return torch::kInt32;
+  if (cls == H5T_INTEGER && size == 1 && H5Tget_sign(type) == H5T_SGN_NONE) return torch::kUInt8;
+  ROOST_THROW("dataset ", name, " has a type roost cannot read");
+}
+
+struct ReadContext {
+  NamedTensors* out;
+  std::string error;
+};
+
+herr_t read_one(hid_t group, const char* name, const H5L_info_t*, void* raw) {
+  auto* ctx = static_cast<ReadContext*>(raw);
+  try {
+    H5Id set = h5_check(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose, std::string("open dataset ") + name);
+    H5Id space = h5_check(H5Dget_space(set.get()), H5Sclose, "dataset space");
+    H5Id type = h5_check(H5Dget_type(set.get()), H5Tclose, "dataset type");
+    int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) ROOST_THROW("dataset ", name, " has no shape");
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    std::vector<int64_t> shape(dims.begin(), dims.end());
+    torch::ScalarType st = torch_type_for(type.get(), name);
+    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(st));
+    if (H5Dread(set.get(), h5_type_for(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
+      ROOST_THROW("reading dataset ", name, " failed");
+    ctx->out->emplace_back(name, t);
+    return 0;
+  } catch (const std::exception& e) {
+    ctx->error = e.what();
+    return -1;
+  }
+}
+}  // namespace
+
+void write_h5_tensor(hid_t loc, const std::string& name, const torch::Tensor& tensor) {
+  torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+  H5Id space = dims.empty() ? h5_check(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate")
+                            : h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                                       H5Sclose, "H5Screate_simple");
+  hid_t type = h5_type_for(t.scalar_type());
+  H5Id set = h5_check(H5Dcreate2(loc, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      H5Dclose, "create dataset " + name);
+  if (H5Dwrite(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
+    ROOST_THROW("HDF5: writing dataset ", name, " failed (disk full?)");
+}
+
+NamedTensors read_h5_tensors(hid_t loc, const std::string& what) {
+  NamedTensors out;
+  ReadContext ctx{&out, {}};
+  if (H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, nullptr, read_one, &ctx) < 0)
+    ROOST_THROW("reading ", what, ": ", ctx.error.empty() ? "corrupt file" : ctx.error);
+  return out;
+}
+
+}  // namespace roost::model
