@@ -11,8 +11,8 @@ namespace {
 nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
 }
-nn::BatchNorm2d bn(int64_t features) {
-  return nn::BatchNorm2d(nn::BatchNorm2dOptions(features).eps(1e-5).momentum(0.1));
+SyncableBatchNorm bn(int64_t features) {
+  return SyncableBatchNorm(nn::BatchNorm2dOptions(features).eps(1e-5).momentum(0.1));
 }
 nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride) {
   // torchvision: Sequential(conv1x1, BatchNorm) — children named "0" and "1".
@@ -116,7 +116,7 @@ void ResNetImpl::initialize() {
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* c = module->as<nn::Conv2d>()) {
       nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
-    } else if (auto* b = module->as<nn::BatchNorm2d>()) {
+    } else if (auto* b = module->as<SyncableBatchNormImpl>()) {
       nn::init::ones_(b->weight);
       nn::init::zeros_(b->bias);
     }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "roost/model/batch_norm.h"
+
 namespace roost::model {
 
 struct ResNetOptions {
@@ -28,11 +30,11 @@ class BasicBlockImpl : public torch::nn::Module {
   static constexpr int64_t kExpansion = 1;
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, bool downsample);
   torch::Tensor forward(torch::Tensor x);
-  torch::nn::BatchNorm2d last_bn() { return bn2; }
+  SyncableBatchNorm last_bn() { return bn2; }
 
  private:
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  SyncableBatchNorm bn1{nullptr}, bn2{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(BasicBlock);
@@ -42,11 +44,11 @@ class BottleneckImpl : public torch::nn::Module {
   static constexpr int64_t kExpansion = 4;
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool downsample);
   torch::Tensor forward(torch::Tensor x);
-  torch::nn::BatchNorm2d last_bn() { return bn3; }
+  SyncableBatchNorm last_bn() { return bn3; }
 
  private:
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  SyncableBatchNorm bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(Bottleneck);
@@ -70,7 +72,7 @@ class ResNetImpl : public torch::nn::Module {
   int64_t inplanes_ = 64;
   int64_t feature_dim_ = 512;
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
+  SyncableBatchNorm bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
   torch::nn::Linear fc{nullptr};
 };
