@@ -40,7 +40,9 @@ cxxopts::Options train_options() {
       ("zero-init-residual", "zero-initialise each residual block's last BatchNorm")
       ("pretrained", "start from these weights: a torchvision .pth state dict or a roost .h5 "
                      "(fc is replaced when the class count differs)",
-       cxxopts::value<std::string>()->default_value(""));
+       cxxopts::value<std::string>()->default_value(""))
+      ("freeze-backbone", "train only the classifier (fc); the backbone's BatchNorms stay in eval mode")
+      ("sync-bn", "BatchNorm statistics over the global batch of all ranks (SyncBatchNorm)");
   o.add_options("Optimisation")
       ("epochs", "training epochs", s(d.epochs))
       ("batch-size", "images per rank per step", s(d.batch_size))
@@ -50,6 +52,9 @@ cxxopts::Options train_options() {
       ("nesterov", "Nesterov momentum")
       ("lr-step", "StepLR: epochs between learning-rate decays", s(d.lr_step))
       ("lr-gamma", "StepLR: decay factor", str("0.1"))
+      ("lr-scaling", "none|linear: linear multiplies --lr by the number of ranks", str(d.lr_scaling))
+      ("warmup-epochs", "ramp the learning rate up linearly over this many epochs (may be fractional)", str("0"))
+      ("label-smoothing", "cross-entropy label smoothing", str("0"))
       ("seed", "seed of initialisation, shuffling and augmentation", s(d.seed));
   o.add_options("Execution")
       ("threads", "intra-op threads per rank (0 = cores / ranks on the node)", s(d.threads))
@@ -57,7 +62,15 @@ cxxopts::Options train_options() {
       ("amp", "off|bf16|fp16 mixed precision (GPU only)", str(d.amp))
       ("channels-last", "NHWC memory format for the model and inputs")
       ("log-every", "steps between progress lines", s(d.log_every))
+      ("progress", "auto|bar|lines|none: auto draws a bar when stdout is a terminal (under mpirun a "
+                   "rank's stdout is a pseudo-terminal: use lines when collecting logs)", str(d.progress))
       ("h,help", "show this help");
+  o.add_options("Checkpoints")
+      ("checkpoint-every", "epochs between checkpoints in OUT/checkpoints (0 = only when stopped by a signal)",
+       s(d.checkpoint_every))
+      ("keep-checkpoints", "newest checkpoints kept", s(d.keep_checkpoints))
+      ("resume", "auto (newest valid checkpoint in OUT/checkpoints, else a fresh start) or a checkpoint file",
+       cxxopts::value<std::string>()->default_value(""));
   o.add_options("Gradient synchronization")
       ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", str("128"))
       ("cycle-time-ms", "period of the background negotiation thread", str("1"))
@@ -84,6 +97,8 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.arch = r["arch"].as<std::string>();
   c.zero_init_residual = r.count("zero-init-residual") > 0;
   c.pretrained = r["pretrained"].as<std::string>();
+  c.freeze_backbone = r.count("freeze-backbone") > 0;
+  c.sync_bn = r.count("sync-bn") > 0;
   c.epochs = get_int(r, "epochs");
   c.batch_size = get_int(r, "batch-size");
   c.lr = get_double(r, "lr");
@@ -92,12 +107,16 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.nesterov = r.count("nesterov") > 0;
   c.lr_step = get_int(r, "lr-step");
   c.lr_gamma = get_double(r, "lr-gamma");
+  c.lr_scaling = r["lr-scaling"].as<std::string>();
+  c.warmup_epochs = get_double(r, "warmup-epochs");
+  c.label_smoothing = get_double(r, "label-smoothing");
   c.seed = get_uint64(r, "seed");
   c.threads = get_int(r, "threads");
   c.preprocess = r["preprocess"].as<std::string>();
   c.amp = r["amp"].as<std::string>();
   c.channels_last = r.count("channels-last") > 0;
   c.log_every = get_int(r, "log-every");
+  c.progress = r["progress"].as<std::string>();
   c.fusion_threshold_mb = get_double(r, "fusion-threshold-mb");
   c.cycle_time_ms = get_double(r, "cycle-time-ms");
   c.fp16_allreduce = r.count("fp16-allreduce") > 0;
@@ -105,6 +124,9 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.stall_warning_s = get_double(r, "stall-warning-s");
   c.stall_shutdown_s = get_double(r, "stall-shutdown-s");
   c.timeline = r["timeline"].as<std::string>();
+  c.checkpoint_every = get_int(r, "checkpoint-every");
+  c.keep_checkpoints = get_int(r, "keep-checkpoints");
+  c.resume = r["resume"].as<std::string>();
   return c;
 }
 
@@ -145,6 +167,7 @@ int train_main(int argc, char** argv) {
   context.device = device;
   try {
     train::TrainResult result = train::run_training(config, context);
+    if (result.stopped_by_signal) return 128 + result.stopped_by_signal;  // 143 for SIGTERM, 130 for SIGINT
     log_info("done: ", result.epochs, " epoch(s), best val acc ", result.best_val_acc, "; outputs in ",
              config.output_dir);
   } catch (const UsageError&) {

@@ -35,25 +35,57 @@ void validate(const TrainConfig& c) {
   ROOST_USAGE_CHECK(c.stall_shutdown_s >= 0, "--stall-shutdown-s must not be negative");
   ROOST_USAGE_CHECK(c.preprocess == "auto" || c.preprocess == "cpu" || c.preprocess == "gpu",
                     "--preprocess must be auto, cpu or gpu (got '", c.preprocess, "')");
+  ROOST_USAGE_CHECK(c.progress == "auto" || c.progress == "bar" || c.progress == "lines" || c.progress == "none",
+                    "--progress must be auto, bar, lines or none (got '", c.progress, "')");
+  ROOST_USAGE_CHECK(c.lr_scaling == "none" || c.lr_scaling == "linear",
+                    "--lr-scaling must be none or linear (got '", c.lr_scaling, "')");
+  ROOST_USAGE_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must not be negative");
+  ROOST_USAGE_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing must be in [0, 1)");
+  ROOST_USAGE_CHECK(c.checkpoint_every >= 0, "--checkpoint-every must not be negative");
+  ROOST_USAGE_CHECK(c.keep_checkpoints >= 1, "--keep-checkpoints must be at least 1");
+  ROOST_USAGE_CHECK(!(c.freeze_backbone && c.sync_bn), "--sync-bn has nothing to do with --freeze-backbone "
+                    "(frozen BatchNorms keep their statistics)");
   ROOST_USAGE_CHECK(c.amp == "off" || c.amp == "bf16" || c.amp == "fp16",
                     "--amp must be off, bf16 or fp16 (got '", c.amp, "')");
 }
 
+namespace {
+struct Entries {
+  template <typename T>
+  Entries& add(const std::string& key, const T& value) {
+    out_.emplace_back(key, json_value(value));
+    return *this;
+  }
+  std::vector<std::pair<std::string, std::string>> out_;
+};
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfig& c) {
+  Entries e;
+  e.add("data_dir", c.data_dir).add("output_dir", c.output_dir).add("arch", c.arch);
+  e.add("zero_init_residual", c.zero_init_residual).add("pretrained", c.pretrained);
+  e.add("freeze_backbone", c.freeze_backbone).add("sync_bn", c.sync_bn);
+  e.add("epochs", c.epochs).add("batch_size", c.batch_size).add("lr", c.lr);
+  e.add("momentum", c.momentum).add("weight_decay", c.weight_decay).add("nesterov", c.nesterov);
+  e.add("lr_step", c.lr_step).add("lr_gamma", c.lr_gamma).add("lr_scaling", c.lr_scaling);
+  e.add("warmup_epochs", c.warmup_epochs).add("label_smoothing", c.label_smoothing);
+  e.add("seed", static_cast<int64_t>(c.seed));
+  e.add("image_size", c.image_size).add("resize_short", c.resize_short);
+  e.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
+  e.add("crop_ratio_lo", c.crop_ratio_lo).add("crop_ratio_hi", c.crop_ratio_hi);
+  e.add("workers", c.workers).add("threads", c.threads).add("preprocess", c.preprocess);
+  e.add("amp", c.amp).add("channels_last", c.channels_last);
+  e.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);
+  e.add("fp16_allreduce", c.fp16_allreduce).add("backward_passes_per_step", c.backward_passes_per_step);
+  e.add("stall_warning_s", c.stall_warning_s).add("stall_shutdown_s", c.stall_shutdown_s);
+  e.add("checkpoint_every", c.checkpoint_every).add("keep_checkpoints", c.keep_checkpoints);
+  e.add("resume", c.resume).add("progress", c.progress).add("log_every", c.log_every);
+  return e.out_;
+}
+
 std::string to_json(const TrainConfig& c) {
   JsonObject o;
-  o.add("data_dir", c.data_dir).add("output_dir", c.output_dir).add("arch", c.arch);
-  o.add("epochs", c.epochs).add("batch_size", c.batch_size).add("lr", c.lr);
-  o.add("momentum", c.momentum).add("weight_decay", c.weight_decay).add("nesterov", c.nesterov);
-  o.add("lr_step", c.lr_step).add("lr_gamma", c.lr_gamma).add("seed", static_cast<int64_t>(c.seed));
-  o.add("image_size", c.image_size).add("resize_short", c.resize_short);
-  o.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
-  o.add("crop_ratio_lo", c.crop_ratio_lo).add("crop_ratio_hi", c.crop_ratio_hi);
-  o.add("workers", c.workers).add("threads", c.threads).add("preprocess", c.preprocess);
-  o.add("pretrained", c.pretrained);
-  o.add("amp", c.amp).add("channels_last", c.channels_last);
-  o.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);
-  o.add("fp16_allreduce", c.fp16_allreduce).add("backward_passes_per_step", c.backward_passes_per_step);
-  o.add("stall_warning_s", c.stall_warning_s).add("stall_shutdown_s", c.stall_shutdown_s);
+  for (const auto& [key, value] : config_entries(c)) o.raw(key, value);
   return o.str();
 }
 

@@ -6,17 +6,29 @@
 #include <fstream>
 
 #include "roost/core/error.h"
+#include "roost/core/fs.h"
 #include "roost/train/json.h"
 
 namespace roost::train {
 
+std::vector<double> EpochSums::to_values() const {
+  return {train_loss_sum, train_correct, train_count, val_loss_sum, val_correct,
+          val_count,      skipped,       data_wait_s, allreduce_s,  sync_wait_s};
+}
+
+EpochSums EpochSums::from_values(const std::vector<double>& v) {
+  ROOST_CHECK(v.size() == kCount, "epoch sums need ", kCount, " values, got ", v.size());
+  EpochSums s;
+  s.train_loss_sum = v[0], s.train_correct = v[1], s.train_count = v[2];
+  s.val_loss_sum = v[3], s.val_correct = v[4], s.val_count = v[5];
+  s.skipped = v[6], s.data_wait_s = v[7], s.allreduce_s = v[8], s.sync_wait_s = v[9];
+  return s;
+}
+
 void EpochSums::allreduce(comm::Communicator& comm) {
-  double v[10] = {train_loss_sum, train_correct, train_count, val_loss_sum, val_correct,
-                  val_count,      skipped,       data_wait_s, allreduce_s, sync_wait_s};
-  comm.allreduce(v, 10, comm::DType::kFloat64, comm::ReduceOp::kSum);
-  train_loss_sum = v[0], train_correct = v[1], train_count = v[2];
-  val_loss_sum = v[3], val_correct = v[4], val_count = v[5];
-  skipped = v[6], data_wait_s = v[7], allreduce_s = v[8], sync_wait_s = v[9];
+  std::vector<double> v = to_values();
+  comm.allreduce(v.data(), v.size(), comm::DType::kFloat64, comm::ReduceOp::kSum);
+  *this = from_values(v);
 }
 
 EpochRecord EpochRecord::from(const EpochSums& s, int world_size) {
@@ -45,30 +57,62 @@ std::string EpochRecord::to_json() const {
   return o.str();
 }
 
+std::vector<double> EpochRecord::to_values() const {
+  return {static_cast<double>(epoch), train_loss, train_acc, val_loss, val_acc, lr, momentum, best_val_acc,
+          images_per_sec, epoch_time_s, data_wait_s, allreduce_s, sync_wait_s,
+          static_cast<double>(skipped_images), static_cast<double>(world_size), 0.0 /* reserved */};
+}
+
+EpochRecord EpochRecord::from_values(const double* v) {
+  EpochRecord r;
+  r.epoch = static_cast<int>(v[0]);
+  r.train_loss = v[1], r.train_acc = v[2], r.val_loss = v[3], r.val_acc = v[4];
+  r.lr = v[5], r.momentum = v[6], r.best_val_acc = v[7], r.images_per_sec = v[8];
+  r.epoch_time_s = v[9], r.data_wait_s = v[10], r.allreduce_s = v[11], r.sync_wait_s = v[12];
+  r.skipped_images = static_cast<int64_t>(v[13]);
+  r.world_size = static_cast<int>(v[14]);
+  return r;
+}
+
 MetricsWriter::MetricsWriter(std::string dir) : dir_(std::move(dir)) {}
 
-void MetricsWriter::append(const EpochRecord& r) {
-  const std::string jsonl = dir_ + "/metrics.jsonl";
-  const std::string csv = dir_ + "/metrics.csv";
-  {
-    std::ofstream out(jsonl, std::ios::app);
-    out << r.to_json() << "\n";
-    out.flush();
-    if (!out) ROOST_THROW("cannot append to ", jsonl, " (disk full or read-only?)");
-  }
-  bool header = !std::filesystem::exists(csv) || std::filesystem::file_size(csv) == 0;
-  std::ofstream out(csv, std::ios::app);
-  if (header)
-    out << "epoch,train_loss,train_acc,val_loss,val_acc,lr,momentum,best_val_acc,images_per_sec,"
-           "epoch_time_s,data_wait_s,allreduce_s,sync_wait_s,skipped_images,world_size\n";
+namespace {
+const char* kCsvHeader =
+    "epoch,train_loss,train_acc,val_loss,val_acc,lr,momentum,best_val_acc,images_per_sec,"
+    "epoch_time_s,data_wait_s,allreduce_s,sync_wait_s,skipped_images,world_size\n";
+
+std::string csv_line(const EpochRecord& r) {
   char line[512];
   std::snprintf(line, sizeof line, "%d,%.6f,%.6f,%.6f,%.6f,%.8g,%.6g,%.6f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%d\n",
                 r.epoch, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr, r.momentum,
                 r.best_val_acc, r.images_per_sec, r.epoch_time_s, r.data_wait_s, r.allreduce_s, r.sync_wait_s,
                 static_cast<long long>(r.skipped_images), r.world_size);
-  out << line;
+  return line;
+}
+
+void append_to(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::app);
+  out << text;
   out.flush();
-  if (!out) ROOST_THROW("cannot append to ", csv, " (disk full or read-only?)");
+  if (!out) ROOST_THROW("cannot append to ", path, " (disk full or read-only?)");
+}
+}  // namespace
+
+void MetricsWriter::append(const EpochRecord& r) {
+  const std::string csv = dir_ + "/metrics.csv";
+  append_to(dir_ + "/metrics.jsonl", r.to_json() + "\n");
+  bool header = !std::filesystem::exists(csv) || std::filesystem::file_size(csv) == 0;
+  append_to(csv, (header ? std::string(kCsvHeader) : std::string()) + csv_line(r));
+}
+
+void MetricsWriter::rewrite(const std::vector<EpochRecord>& records) {
+  std::string jsonl, csv = kCsvHeader;
+  for (const auto& r : records) {
+    jsonl += r.to_json() + "\n";
+    csv += csv_line(r);
+  }
+  write_file_atomic(dir_ + "/metrics.jsonl", jsonl);
+  write_file_atomic(dir_ + "/metrics.csv", csv);
 }
 
 }  // namespace roost::train

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "roost/core/fs.h"
+
 #include "roost/train/amp.h"
 #include "roost/train/batch_source.h"
 #include "roost/comm/nccl_communicator.h"
@@ -23,8 +25,15 @@
 #include "roost/model/pretrained.h"
 #include "roost/model/resnet.h"
 #include "roost/model/state_dict.h"
+#include "roost/train/checkpoint.h"
+#include "roost/train/config_check.h"
 #include "roost/train/metrics.h"
+#include "roost/train/preemption.h"
+#include "roost/train/progress.h"
+#include "roost/train/resume.h"
+#include "roost/train/schedule.h"
 #include "roost/train/sgd.h"
+#include "roost/train/summary.h"
 
 namespace roost::train {
 
@@ -71,7 +80,17 @@ void broadcast_state(model::ResNet& net, comm::Communicator& comm) {
   }
 }
 
-double step_lr(const TrainConfig& c, int epoch) { return c.lr * std::pow(c.lr_gamma, epoch / c.lr_step); }
+// BatchNorm running statistics drift apart on ranks that see different batches; like DDP's
+// broadcast_buffers, every rank takes rank 0's before evaluating, so the validation metrics
+// are those of the weights rank 0 saves (and a resumed run evaluates exactly the same).
+void broadcast_buffers(model::ResNet& net, comm::Communicator& comm) {
+  torch::NoGradGuard no_grad;
+  for (auto& buffer : net->buffers()) {
+    torch::Tensor host = buffer.to(torch::kCPU).contiguous();
+    comm.broadcast(host.data_ptr(), host.numel() * host.element_size(), 0);
+    if (comm.rank() != 0) buffer.copy_(host);
+  }
+}
 
 data::LoaderOptions loader_options(const TrainConfig& c, int epoch, data::Augment augment, bool decode_only) {
   data::LoaderOptions o;
@@ -94,19 +113,65 @@ int default_threads(const TrainContext& ctx) {
   int cores = static_cast<int>(std::thread::hardware_concurrency());
   return std::max(1, cores / std::max(1, ctx.local_size));
 }
+
+// SyncBatchNorm's statistics travel over the host communicator (small: 2C+1 doubles).
+class HostBatchNormSync : public model::BatchNormSync {
+ public:
+  explicit HostBatchNormSync(comm::Communicator& comm) : comm_(comm) {}
+  void allreduce_sum(torch::Tensor& values) override {
+    ROOST_CHECK(values.is_contiguous() && values.device().is_cpu() && values.scalar_type() == torch::kFloat64,
+                "BatchNorm statistics must be a contiguous CPU float64 tensor");
+    comm_.allreduce(values.data_ptr(), values.numel(), comm::DType::kFloat64, comm::ReduceOp::kSum);
+  }
+
+ private:
+  comm::Communicator& comm_;
+};
+
+// --freeze-backbone: only fc trains; returns the parameters the optimizer updates.
+std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(model::ResNet& net, bool freeze_backbone) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (auto& p : net->named_parameters()) {
+    if (freeze_backbone && p.key().rfind("fc.", 0) != 0) {
+      p.value().set_requires_grad(false);
+      continue;
+    }
+    out.emplace_back(p.key(), p.value());
+  }
+  return out;
+}
+
+// Train mode, except that frozen BatchNorms keep using (and keeping) their running statistics.
+void set_train_mode(model::ResNet& net, bool freeze_backbone) {
+  net->train();
+  if (!freeze_backbone) return;
+  for (auto& m : net->modules(/*include_self=*/false))
+    if (m->as<model::SyncableBatchNormImpl>()) m->eval();
+}
+
+std::vector<torch::Tensor> values_of(const std::vector<std::pair<std::string, torch::Tensor>>& named) {
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, t] : named) out.push_back(t);
+  return out;
+}
 }  // namespace
 
 void preflight(const TrainConfig& config) {
   open_datasets(config.data_dir);
   if (!config.pretrained.empty() && !std::filesystem::is_regular_file(config.pretrained))
     ROOST_USAGE_ERROR("--pretrained ", config.pretrained, " is not a file");
+  if (!config.resume.empty() && config.resume != "auto" && !std::filesystem::is_regular_file(config.resume))
+    ROOST_USAGE_ERROR("--resume ", config.resume, " is not a file (give a checkpoint file or 'auto')");
 }
 
 TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
+  const auto run_start = Clock::now();
   comm::Communicator& comm = *ctx.host_comm;
   const int rank = comm.rank(), world = comm.size();
+  check_same_config(config, comm);
   Datasets data = open_datasets(config.data_dir);
   const auto& classes = data.train->class_names();
+  const std::string checkpoint_dir = config.output_dir + "/checkpoints";
 
   torch::set_num_threads(config.threads > 0 ? config.threads : default_threads(ctx));
   torch::manual_seed(config.seed);
@@ -121,7 +186,14 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
              r.classifier_replaced ? "; fc replaced by a new Linear(" + std::to_string(net->feature_dim()) + ", " +
                                          std::to_string(classes.size()) + ") for this dataset's classes"
                                    : std::string());
+  } else if (config.freeze_backbone) {
+    log_warn("--freeze-backbone without --pretrained: only fc trains, on a randomly initialised backbone");
   }
+  const auto trainable = trainable_parameters(net, config.freeze_backbone);
+  if (rank == 0 && config.resume.empty() && !find_latest_checkpoint(checkpoint_dir, nullptr).empty())
+    log_warn(checkpoint_dir, " holds checkpoints of an earlier run; this run starts fresh and replaces them "
+             "as it goes (pass --resume auto to continue instead)");
+  ResumePoint resume = resume_training(config, net, values_of(trainable), comm);
   broadcast_state(net, comm);
 
   // Device: the rank's GPU when roost and libtorch both have CUDA, else the CPU.
@@ -137,23 +209,29 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     for (auto& p : net->parameters())
       if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
   }
+  HostBatchNormSync bn_sync(comm);
+  if (config.sync_bn && world > 1) model::set_batch_norm_sync(*net, &bn_sync);
 
   std::unique_ptr<comm::Communicator> device_comm;
 #ifdef ROOST_WITH_NCCL
   if (on_gpu) device_comm = std::make_unique<comm::NcclCommunicator>(ctx.mpi_comm, ctx.device.device);
 #endif
+  const std::string backend = device_comm ? "nccl" : "ring allreduce over mpi";
   log_info("roost train: ", world, " rank(s), arch ", config.arch, ", ", classes.size(), " classes [",
            join(classes), "], ", data.train->size(), " train / ", data.val->size(), " val images, device ",
-           on_gpu ? ctx.device.name : std::string("cpu"), ", gradients over ",
-           device_comm ? "nccl" : "ring allreduce over mpi", ", preprocessing on ", gpu_preprocess ? "gpu" : "cpu",
-           ", ", torch::get_num_threads(), " thread(s) per rank");
+           on_gpu ? ctx.device.name : std::string("cpu"), ", gradients over ", backend, ", preprocessing on ",
+           gpu_preprocess ? "gpu" : "cpu", ", ", torch::get_num_threads(), " thread(s) per rank",
+           config.sync_bn ? ", synchronized BatchNorm" : "", config.freeze_backbone ? ", backbone frozen" : "");
 
   SgdOptions sgd;
   sgd.lr = config.lr;
   sgd.momentum = config.momentum;
   sgd.weight_decay = config.weight_decay;
   sgd.nesterov = config.nesterov;
-  Sgd optimizer(net->parameters(), sgd);
+  const std::vector<torch::Tensor> trainable_tensors = values_of(trainable);
+  Sgd optimizer(trainable_tensors, sgd);
+  restore_momentum(optimizer, trainable_tensors, resume.momentum);
+  const LrSchedule schedule(config, world);
   if (on_gpu) at::globalContext().setBenchmarkCuDNN(true);  // fixed input shapes: pick the fastest convolutions once
   // Gradients travel on communicators of their own: the ring over MPI (or NCCL on GPU) for
   // the fused allreduces and a separate one for negotiation, both driven by the
@@ -169,35 +247,88 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   sopts.stall_warning_s = config.stall_warning_s;
   sopts.stall_shutdown_s = config.stall_shutdown_s;
   if (rank == 0) sopts.timeline_path = config.timeline;
-  std::vector<std::pair<std::string, torch::Tensor>> named;
-  for (const auto& p : net->named_parameters()) named.emplace_back(p.key(), p.value());
-  sync::GradientSynchronizer synchronizer(named, device_comm ? *device_comm : *ring, negotiate_dup.get(), rank,
+  sync::GradientSynchronizer synchronizer(trainable, device_comm ? *device_comm : *ring, negotiate_dup.get(), rank,
                                           sopts);
   LossScaler scaler(config.amp == "fp16");
+  scaler.restore(resume.loss_scale, resume.loss_scale_clean_steps);
   BatchSource source(device, gpu_preprocess, config.channels_last,
                      config.amp == "off" || !gpu_preprocess ? torch::kFloat32 : amp_dtype, config.image_size);
+  PreemptionWatch preemption(ctx.mpi_comm);
+  Progress progress(config.progress == "bar" || (config.progress == "auto" && Progress::stdout_is_terminal()),
+                    rank == 0 && config.progress != "none", config.epochs, config.log_every);
   std::unique_ptr<MetricsWriter> writer;
-  if (rank == 0) writer = std::make_unique<MetricsWriter>(config.output_dir);
+  std::vector<EpochRecord> history = resume.history;
+  if (rank == 0) {
+    writer = std::make_unique<MetricsWriter>(config.output_dir);
+    writer->rewrite(history);  // a fresh run starts empty files; a resumed one drops later rows
+  }
+  RunSummary summary;
+  summary.world_size = world;
+  summary.device = on_gpu ? ctx.device.name : "cpu";
+  summary.gradient_backend = backend;
+  summary.resumed_from = resume.path;
+
+  // Everything rank 0 needs to write a checkpoint at (epochs_done, step) with these sums.
+  auto write_checkpoint = [&](int epochs_done, int step, const EpochSums& partial, double best_so_far) {
+    if (rank != 0) return std::string();
+    Checkpoint c;
+    c.model = model::state_dict(*net);
+    c.momentum = optimizer.momentum_buffers();
+    c.rng = at::detail::getDefaultCPUGenerator().get_state();
+    c.epochs_done = epochs_done;
+    c.step = step;
+    c.world_size = world;
+    c.best_val_acc = best_so_far;
+    c.loss_scale = scaler.scale();
+    c.loss_scale_clean_steps = scaler.clean_steps();
+    c.partial = partial;
+    c.history = history;
+    c.config_json = to_json(config);
+    ensure_writable_dir(checkpoint_dir);
+    const std::string path = checkpoint_path(checkpoint_dir, epochs_done, step);
+    save_checkpoint(path, c);
+    prune_checkpoints(checkpoint_dir, config.keep_checkpoints);
+    return path;
+  };
+  auto finish = [&](const std::string& status) {
+    if (rank != 0) return;
+    model::save_weights_h5(config.output_dir + "/last.h5", model::state_dict(*net), config.arch, classes);
+    summary.status = status;
+    summary.history = history;
+    summary.wall_time_s = seconds_since(run_start);
+    write_summary(config.output_dir + "/summary.json", config, summary);
+  };
 
   TrainResult result;
-  double best = -1;
-  for (int epoch = 0; epoch < config.epochs; ++epoch) {
+  double best = resume.best_val_acc;
+  for (int epoch = resume.epochs_done; epoch < config.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
-    const double lr = step_lr(config, epoch);
-    optimizer.set_lr(lr);
-    EpochSums sums;
+    const bool resumed_epoch = resume.resumed && epoch == resume.epochs_done && resume.step > 0;
+    const int first_step = resumed_epoch ? resume.step : 0;
+    // Rank 0 carries the interrupted epoch's global sums; the others start from zero.
+    EpochSums sums = resumed_epoch && rank == 0 ? resume.partial : EpochSums{};
+    sums.allreduce_s = sums.sync_wait_s = 0;  // timers are re-read from the synchronizer below
+    const double carried_allreduce_s = resumed_epoch && rank == 0 ? resume.partial.allreduce_s : 0;
+    const double carried_sync_wait_s = resumed_epoch && rank == 0 ? resume.partial.sync_wait_s : 0;
     synchronizer.reset_timers();
 
-    net->train();
-    data::Loader train_loader(data.train, data::train_shard(data.train->size(), rank, world, config.seed, epoch),
+    set_train_mode(net, config.freeze_backbone);
+    std::vector<int64_t> shard = data::train_shard(data.train->size(), rank, world, config.seed, epoch);
+    const int steps = static_cast<int>((shard.size() + config.batch_size - 1) / config.batch_size);
+    shard.erase(shard.begin(), shard.begin() + std::min<size_t>(shard.size(), size_t(first_step) * config.batch_size));
+    data::Loader train_loader(data.train, std::move(shard),
                               loader_options(config, epoch, data::Augment::kTrain, gpu_preprocess));
     data::Batch batch;
     optimizer.zero_grad();
-    torch::Tensor train_loss_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-    torch::Tensor train_correct_acc = torch::zeros_like(train_loss_acc);
-    int step = 0;
-    const int steps = train_loader.num_batches();
+    const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+    torch::Tensor train_loss_acc = torch::full({}, sums.train_loss_sum, f64);
+    torch::Tensor train_correct_acc = torch::full({}, sums.train_correct, f64);
+    int step = first_step;
+    int64_t images_this_run = 0;
+    int stop_signal = 0;
+    progress.start_epoch(epoch + 1, steps, first_step);
     while (train_loader.next(batch)) {
+      preemption.begin_step();
       sums.data_wait_s += batch.wait_seconds;
       sums.skipped += batch.skipped;
       synchronizer.begin_backward();
@@ -208,7 +339,8 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
           AutocastScope autocast(config.amp != "off", amp_dtype);
           logits = net->forward(inputs);
         }
-        torch::Tensor loss = torch::cross_entropy_loss(logits.to(torch::kFloat32), labels);
+        torch::Tensor loss = torch::cross_entropy_loss(logits.to(torch::kFloat32), labels, {},
+                                                       at::Reduction::Mean, -100, config.label_smoothing);
         (scaler.enabled() ? loss * scaler.scale() : loss).backward();
         // Summed on the device and read once per log line: .item() every step would make
         // the host wait for the GPU and stop it from queueing the next step.
@@ -216,32 +348,55 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
         train_loss_acc = train_loss_acc + loss.detach().to(torch::kFloat64) * batch.size;
         train_correct_acc = train_correct_acc + logits.argmax(1).eq(labels).sum().to(torch::kFloat64);
         sums.train_count += batch.size;
+        images_this_run += batch.size;
       } else {
         synchronizer.submit_zero_gradients();
       }
+      ++step;
       if (synchronizer.synchronize()) {  // last micro-batch of the step: gradients averaged
         bool finite = true;
         if (scaler.enabled()) {
           torch::NoGradGuard no_grad;
-          for (auto& p : net->parameters()) finite = finite && torch::isfinite(p.grad()).all().item<bool>();
+          for (auto& p : trainable_tensors) finite = finite && torch::isfinite(p.grad()).all().item<bool>();
         }
         if (scaler.update(finite)) {
           if (scaler.enabled()) {
             torch::NoGradGuard no_grad;
-            for (auto& p : net->parameters()) p.mutable_grad().div_(scaler.scale());
+            for (auto& p : trainable_tensors) p.mutable_grad().div_(scaler.scale());
           }
+          optimizer.set_lr(schedule.at(epoch, step - 1, steps));
           optimizer.step();
         }
         optimizer.zero_grad();
+        stop_signal = preemption.end_step();
       }
-      if (++step % config.log_every == 0 || step == steps)
-        log_info("epoch ", epoch + 1, "/", config.epochs, " step ", step, "/", steps, " loss ",
-                 sums.train_count > 0 ? train_loss_acc.item<double>() / sums.train_count : 0.0);
+      // The loss is read from the device only when shown (each read waits for the GPU).
+      const bool show = step % config.log_every == 0 || step == steps || stop_signal || progress.wants_loss();
+      progress.update(step, show && sums.train_count > 0 ? train_loss_acc.item<double>() / sums.train_count : NAN,
+                      batch.size);
+      if (stop_signal && step < steps) break;
     }
+    progress.end_epoch();
     sums.train_loss_sum = train_loss_acc.item<double>();
     sums.train_correct = train_correct_acc.item<double>();
+    sums.allreduce_s = carried_allreduce_s + synchronizer.allreduce_seconds();
+    sums.sync_wait_s = carried_sync_wait_s + synchronizer.wait_seconds();
     const double train_time = seconds_since(epoch_start);
 
+    if (stop_signal && step < steps) {  // stopped mid-epoch: keep the partial sums, write, leave
+      sums.allreduce(comm);
+      const std::string path = write_checkpoint(epoch, step, sums, best);
+      finish(std::string("stopped by ") + PreemptionWatch::name(stop_signal));
+      comm.barrier();  // the checkpoint is on disk before any rank exits
+      log_info("stopped by ", PreemptionWatch::name(stop_signal), " in epoch ", epoch + 1, " after step ", step,
+               "/", steps, rank == 0 ? "; checkpoint " + path : std::string(), "; rerun with --resume auto to continue");
+      result.stopped_by_signal = stop_signal;
+      result.epochs = epoch;
+      result.best_val_acc = best;
+      return result;
+    }
+
+    if (world > 1 && !config.sync_bn) broadcast_buffers(net, comm);
     net->eval();
     {
       torch::NoGradGuard no_grad;
@@ -259,19 +414,20 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
         sums.val_count += batch.size;
       }
     }
-    sums.allreduce_s = synchronizer.allreduce_seconds();
-    sums.sync_wait_s = synchronizer.wait_seconds();
     sums.allreduce(comm);
+    double images_total = static_cast<double>(images_this_run);
+    comm.allreduce(&images_total, 1, comm::DType::kFloat64, comm::ReduceOp::kSum);
 
     EpochRecord record = EpochRecord::from(sums, world);
     record.epoch = epoch + 1;
-    record.lr = lr;
+    record.lr = optimizer.lr();
     record.momentum = config.momentum;
-    record.images_per_sec = train_time > 0 ? sums.train_count / train_time : 0;
+    record.images_per_sec = train_time > 0 ? images_total / train_time : 0;
     record.epoch_time_s = seconds_since(epoch_start);
     const bool improved = record.val_acc > best;
     if (improved) best = record.val_acc;
     record.best_val_acc = best;
+    history.push_back(record);
     log_info("epoch ", record.epoch, "/", config.epochs, ": train loss ", record.train_loss, " acc ",
              record.train_acc, " | val loss ", record.val_loss, " acc ", record.val_acc, " | ",
              record.images_per_sec, " img/s");
@@ -283,8 +439,25 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     }
     result.final_val_acc = record.val_acc;
     result.epochs = epoch + 1;
+    // Signals seen during validation count too; every rank learns of them here.
+    stop_signal = preemption.agree_now();
+    const bool due = config.checkpoint_every > 0 && (epoch + 1) % config.checkpoint_every == 0;
+    if (due || stop_signal) {
+      const std::string path = write_checkpoint(epoch + 1, 0, EpochSums{}, best);
+      if (rank == 0) log(LogLevel::kDebug, "checkpoint " + path);
+    }
+    if (stop_signal && epoch + 1 < config.epochs) {
+      finish(std::string("stopped by ") + PreemptionWatch::name(stop_signal));
+      comm.barrier();
+      log_info("stopped by ", PreemptionWatch::name(stop_signal), " after epoch ", epoch + 1,
+               "; rerun with --resume auto to continue");
+      result.stopped_by_signal = stop_signal;
+      result.best_val_acc = best;
+      return result;
+    }
   }
   result.best_val_acc = best;
+  finish("completed");
 
   model::NamedTensors params;
   for (const auto& p : net->named_parameters()) params.emplace_back(p.key(), p.value());

@@ -31,6 +31,11 @@ class LossScaler {
   double scale() const { return scale_; }
   // Call after gradients were averaged; returns whether the optimizer should step.
   bool update(bool grads_finite);
+  // Checkpointed state: the scale and the clean steps since it last changed.
+  int clean_steps() const { return clean_steps_; }
+  void restore(double scale, int clean_steps) {
+    if (enabled_) scale_ = scale, clean_steps_ = clean_steps;
+  }
 
  private:
   bool enabled_;

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace roost::train {
 
@@ -21,6 +23,8 @@ struct TrainConfig {
   std::string arch = "resnet18";
   bool zero_init_residual = false;
   std::string pretrained;          // .pth (torchvision) or .h5 (roost) weights to start from
+  bool freeze_backbone = false;    // train only fc; the backbone's BatchNorms stay in eval mode
+  bool sync_bn = false;            // BatchNorm statistics over the global batch (all ranks)
   // optimisation
   int epochs = 25;
   int batch_size = 4;              // per rank
@@ -30,6 +34,9 @@ struct TrainConfig {
   bool nesterov = false;
   int lr_step = 7;
   double lr_gamma = 0.1;
+  std::string lr_scaling = "none"; // none|linear: linear multiplies lr by the world size
+  double warmup_epochs = 0;        // linear ramp to the (scaled) lr over this many epochs
+  double label_smoothing = 0;
   uint64_t seed = 42;
   // execution
   int threads = 0;                 // intra-op threads per rank; 0 = cores / ranks on the node
@@ -37,6 +44,7 @@ struct TrainConfig {
   std::string amp = "off";         // off|bf16|fp16
   bool channels_last = false;
   int log_every = 10;              // steps between progress lines
+  std::string progress = "auto";   // auto (bar on a terminal) | bar | lines | none
   // gradient synchronization
   double fusion_threshold_mb = 128;
   double cycle_time_ms = 1;
@@ -45,7 +53,15 @@ struct TrainConfig {
   double stall_warning_s = 60;
   double stall_shutdown_s = 0;     // 0 = only warn
   std::string timeline;            // Chrome-trace file, empty = none
+  // checkpoints
+  int checkpoint_every = 1;        // epochs between checkpoints; 0 = none (preemption still writes one)
+  int keep_checkpoints = 3;        // newest checkpoints kept in output_dir/checkpoints
+  std::string resume;              // "", "auto" (newest valid checkpoint in output_dir) or a file
 };
+
+// The options as (name, JSON value) pairs, in a fixed order: rendered into summaries and
+// compared across ranks and against a checkpoint's config.
+std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfig& config);
 
 // Checks ranges and combinations; throws UsageError naming the first bad option.
 void validate(const TrainConfig& config);

@@ -27,19 +27,23 @@ inline std::string json_escape(const std::string& s) {
   return out + "\"";
 }
 
+// One value rendered as JSON.
+inline std::string json_value(const std::string& v) { return json_escape(v); }
+inline std::string json_value(const char* v) { return json_escape(v); }
+inline std::string json_value(bool v) { return v ? "true" : "false"; }
+inline std::string json_value(int v) { return std::to_string(v); }
+inline std::string json_value(int64_t v) { return std::to_string(v); }
+inline std::string json_value(double v) {
+  if (!std::isfinite(v)) return "null";  // JSON has no NaN/Inf
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
 class JsonObject {
  public:
-  JsonObject& add(const std::string& key, const std::string& v) { return raw(key, json_escape(v)); }
-  JsonObject& add(const std::string& key, const char* v) { return raw(key, json_escape(v)); }
-  JsonObject& add(const std::string& key, bool v) { return raw(key, v ? "true" : "false"); }
-  JsonObject& add(const std::string& key, int v) { return raw(key, std::to_string(v)); }
-  JsonObject& add(const std::string& key, int64_t v) { return raw(key, std::to_string(v)); }
-  JsonObject& add(const std::string& key, double v) {
-    if (!std::isfinite(v)) return raw(key, "null");  // JSON has no NaN/Inf
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-    return raw(key, buf);
-  }
+  template <typename T>
+  JsonObject& add(const std::string& key, const T& v) { return raw(key, json_value(v)); }
   // `json` must already be valid JSON (an object, array, number…).
   JsonObject& raw(const std::string& key, const std::string& json) {
     body_ += (body_.empty() ? "" : ", ") + json_escape(key) + ": " + json;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "roost/comm/communicator.h"
 
@@ -16,6 +17,10 @@ struct EpochSums {
   double data_wait_s = 0, allreduce_s = 0, sync_wait_s = 0;  // summed over ranks, reported as the mean
 
   void allreduce(comm::Communicator& comm);
+  // The sums as a flat array (checkpoints) and back.
+  static constexpr int kCount = 10;
+  std::vector<double> to_values() const;
+  static EpochSums from_values(const std::vector<double>& values);
 };
 
 struct EpochRecord {
@@ -28,6 +33,10 @@ struct EpochRecord {
 
   static EpochRecord from(const EpochSums& sums, int world_size);
   std::string to_json() const;
+  // Every field as a number, in a fixed order (checkpoints keep the history this way).
+  static constexpr int kFieldCount = 16;
+  std::vector<double> to_values() const;
+  static EpochRecord from_values(const double* values);
 };
 
 // Appends one line per epoch to dir/metrics.jsonl and dir/metrics.csv (header once).
@@ -35,6 +44,9 @@ class MetricsWriter {
  public:
   explicit MetricsWriter(std::string dir);
   void append(const EpochRecord& record);
+  // Replaces both files with exactly these rows (atomically): a resumed run drops rows of
+  // epochs after its checkpoint.
+  void rewrite(const std::vector<EpochRecord>& records);
 
  private:
   std::string dir_;

@@ -25,13 +25,16 @@ struct TrainResult {
   double best_val_acc = 0;
   double final_val_acc = 0;
   uint32_t params_crc32 = 0;  // fingerprint of the final parameters on this rank
+  int stopped_by_signal = 0;  // SIGTERM/SIGINT that ended the run early (checkpoint written), else 0
 };
 
 // Checks the data dir (both splits, class folders, matching classes) before MPI starts,
 // so bad input is one clean error on every rank. Throws UsageError.
 void preflight(const TrainConfig& config);
 
-// Runs the whole job; rank 0 writes metrics.jsonl and model.h5 into config.output_dir.
+// Runs the whole job (or continues it, with --resume); rank 0 writes metrics, weights,
+// checkpoints and summary.json into config.output_dir. On SIGTERM/SIGINT every rank stops
+// after the same step, rank 0 writes a checkpoint, and the result says which signal.
 TrainResult run_training(const TrainConfig& config, const TrainContext& context);
 
 }  // namespace roost::train
