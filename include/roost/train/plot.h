@@ -1,0 +1,43 @@
+// roost/train/plot.h — training curves (loss, accuracy, throughput per epoch) drawn into a
+// PNG with no plotting library: three panels side by side, axes with numbered ticks, and a
+// legend, rendered with roost's own small bitmap font and encoded with libpng.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace roost::train {
+
+// One epoch's values. A value that was not measured (no validation split, a diverged loss)
+// is left NaN or set to NaN/inf: it is skipped and the line breaks there. Accuracies are
+// fractions in [0, 1], as in metrics.jsonl; they are drawn as percentages.
+struct EpochPoint {
+  int epoch = 0;
+  double train_loss = std::numeric_limits<double>::quiet_NaN();
+  double val_loss = std::numeric_limits<double>::quiet_NaN();
+  double train_acc = std::numeric_limits<double>::quiet_NaN();
+  double val_acc = std::numeric_limits<double>::quiet_NaN();
+  double images_per_sec = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct PlotColor {
+  uint8_t r, g, b;
+};
+
+// The figure's size and the series colours, public so that readers of the image (tests,
+// tools) can find each series by its colour.
+inline constexpr int kCurvesWidth = 1200;
+inline constexpr int kCurvesHeight = 400;
+inline constexpr PlotColor kTrainColor{31, 119, 180};        // blue
+inline constexpr PlotColor kValColor{230, 110, 10};          // orange
+inline constexpr PlotColor kThroughputColor{44, 150, 44};    // green
+
+// Draws the three panels for `points` (any order; drawn by epoch) under `title` and
+// replaces `path` atomically (a temporary file in the same folder, fsync, rename). Empty
+// input gives empty axes. Throws roost::Error naming `path` when it cannot be written.
+void write_training_curves_png(const std::string& path, const std::vector<EpochPoint>& points,
+                               const std::string& title);
+
+}  // namespace roost::train
