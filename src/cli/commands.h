@@ -7,5 +7,6 @@ namespace roost::cli {
 int train_main(int argc, char** argv);
 int data_main(int argc, char** argv);
 int pack_main(int argc, char** argv);
+int predict_main(int argc, char** argv);
 
 }  // namespace roost::cli

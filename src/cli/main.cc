@@ -18,6 +18,7 @@ const char* kUsage =
     "          mpirun -np N roost train --data-dir D --output-dir OUT\n"
     "  data    make datasets: roost data fashion-mnist|fowl --out DIR\n"
     "  pack    store an ImageFolder tree in one HDF5 file: roost pack --data-dir D --out D.h5\n"
+    "  predict classify images with a trained model (no mpirun): roost predict --model M IMAGE...\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     if (command == "train") return roost::cli::train_main(argc - 1, argv + 1);
     if (command == "data") return roost::cli::data_main(argc - 1, argv + 1);
     if (command == "pack") return roost::cli::pack_main(argc - 1, argv + 1);
+    if (command == "predict") return roost::cli::predict_main(argc - 1, argv + 1);
     std::cerr << "roost: error: unknown command '" << command << "' (try roost --help)\n";
     return 2;
   } catch (const roost::UsageError& e) {

@@ -1,7 +1,6 @@
 // roost/model/pretrained.cc — .pth / .h5 weights into a ResNet, with a precise key report.
 #include "roost/model/pretrained.h"
 
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -50,21 +49,19 @@ NamedTensors load_pth(const std::string& path) {
   }
 }
 
-PretrainedReport load_pretrained(ResNet& net, const std::string& path) {
-  NamedTensors source;
-  if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
-    source = load_weights_h5(path).tensors;
-  } else {
-    source = load_pth(path);
-  }
+namespace {
+// Copies `source` into `net` after checking that every key fits; with allow_new_classifier,
+// an fc of another output size is left out and fc re-initialised for the model's classes.
+PretrainedReport copy_into(ResNet& net, const NamedTensors& source, const std::string& origin,
+                           bool allow_new_classifier) {
   std::map<std::string, torch::Tensor> given(source.begin(), source.end());
   NamedTensors target = state_dict(*net);
   PretrainedReport report;
 
   // fc with another output size: a new classifier for this dataset's classes.
   auto fc = given.find("fc.weight");
-  if (fc != given.end() && fc->second.dim() == 2 && fc->second.size(1) == net->feature_dim() &&
-      fc->second.size(0) != net->options().num_classes) {
+  if (allow_new_classifier && fc != given.end() && fc->second.dim() == 2 &&
+      fc->second.size(1) == net->feature_dim() && fc->second.size(0) != net->options().num_classes) {
     report.classifier_replaced = true;
     given.erase("fc.weight");
     given.erase("fc.bias");
@@ -86,7 +83,7 @@ PretrainedReport load_pretrained(ResNet& net, const std::string& path) {
   for (const auto& [name, tensor] : given)
     if (!expected.count(name)) unexpected.push_back(name);
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
-    std::string msg = "weights in " + path + " do not fit " + net->options().arch + ":";
+    std::string msg = "weights in " + origin + " do not fit " + net->options().arch + ":";
     if (!missing.empty()) msg += " missing keys: " + list(missing) + ";";
     if (!unexpected.empty()) msg += " unexpected keys: " + list(unexpected) + ";";
     if (!mismatched.empty()) msg += " shape mismatches: " + list(mismatched) + ";";
@@ -101,6 +98,21 @@ PretrainedReport load_pretrained(ResNet& net, const std::string& path) {
     ++report.loaded;
   }
   return report;
+}
+}  // namespace
+
+PretrainedReport load_pretrained(ResNet& net, const std::string& path) {
+  NamedTensors source;
+  if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
+    source = load_weights_h5(path).tensors;
+  } else {
+    source = load_pth(path);
+  }
+  return copy_into(net, source, path, /*allow_new_classifier=*/true);
+}
+
+void load_state_dict_strict(ResNet& net, const NamedTensors& tensors, const std::string& origin) {
+  copy_into(net, tensors, origin, /*allow_new_classifier=*/false);
 }
 
 }  // namespace roost::model

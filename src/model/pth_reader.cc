@@ -4,7 +4,8 @@
 // a tensor's empty backward-hook dict), and a state dict *is* an OrderedDict. So roost
 // interprets the pickle itself: the small subset of protocol 2 that torch.save writes for
 // a dict of tensors (globals, tuples, dicts, persistent storage ids, _rebuild_tensor_v2),
-// and reads each storage record from the archive with libtorch's zip reader.
+// and reads each storage record from the archive with libtorch's zip reader, straight into
+// the memory the tensor keeps (peak memory about one file size, not two).
 #include <caffe2/serialize/inline_container.h>
 
 #include <cstring>
@@ -209,16 +210,27 @@ class Unpickler {
     for (auto& v : items(a[2])) size.push_back(integer(v));
     for (auto& v : items(a[3])) stride.push_back(integer(v));
     torch::Tensor storage = load_storage(*s);
-    return storage.as_strided(size, stride, integer(a[1])).clone();
+    const int64_t offset = integer(a[1]);
+    torch::Tensor view = storage.as_strided(size, stride, offset);  // throws when out of bounds
+    // A state dict's tensor normally is its whole storage: keep that memory as it is (one
+    // copy of the file's bytes in all). Only a part of a larger storage, or a strided view,
+    // is copied out, so the result never holds on to bytes it does not show.
+    if (offset == 0 && view.is_contiguous() && view.numel() == storage.numel()) return view;
+    return view.clone();
   }
 
   torch::Tensor load_storage(const Storage& s) {
     auto it = storages_.find(s.key);
     if (it != storages_.end()) return it->second;
     auto [data, bytes] = zip_.getRecord("data/" + s.key);
-    size_t elem = c10::elementSize(s.type);
-    torch::Tensor t = torch::empty({static_cast<int64_t>(bytes / elem)}, torch::TensorOptions().dtype(s.type));
-    std::memcpy(t.data_ptr(), data.get(), bytes);
+    const size_t elem = c10::elementSize(s.type);
+    if (bytes % elem != 0) ROOST_THROW("storage ", s.key, " has ", bytes, " bytes, not a whole number of elements");
+    // The buffer getRecord allocated (with the CPU allocator, so aligned as any tensor's)
+    // becomes the tensor's storage: the bytes are not copied again.
+    c10::Storage storage(c10::Storage::use_byte_size_t(), bytes, std::move(data), /*allocator=*/nullptr,
+                         /*resizable=*/false);
+    torch::Tensor t = torch::empty({0}, torch::TensorOptions().dtype(s.type))
+                          .set_(storage, 0, {static_cast<int64_t>(bytes / elem)}, {1});
     storages_.emplace(s.key, t);
     return t;
   }

@@ -29,7 +29,7 @@ NamedTensors state_dict(const torch::nn::Module& module) {
 }
 
 void save_weights_h5(const std::string& path, const NamedTensors& tensors, const std::string& arch,
-                     const std::vector<std::string>& class_names) {
+                     const std::vector<std::string>& class_names, int image_size, int resize_short) {
   // The HDF5 library is not thread-safe and loader threads may be reading a pack.
   std::lock_guard<std::mutex> lock(io::h5_library_mutex());
   io::silence_h5_errors();
@@ -40,6 +40,9 @@ void save_weights_h5(const std::string& path, const NamedTensors& tensors, const
     io::write_string_attr(file.get(), "format", "roost-weights-1");
     io::write_string_attr(file.get(), "arch", arch);
     io::write_string_list_attr(file.get(), "class_names", class_names);
+    // Optional, so readers of the first version of the format need no change.
+    if (image_size > 0) io::write_int_attr(file.get(), "image_size", image_size);
+    if (resize_short > 0) io::write_int_attr(file.get(), "resize_short", resize_short);
     std::vector<std::string> order;
     for (const auto& [name, tensor] : tensors) {
       write_h5_tensor(file.get(), name, tensor);
@@ -67,6 +70,12 @@ WeightsFile load_weights_h5(const std::string& path) {
     ROOST_USAGE_ERROR(path, " is not a roost weights file");
   out.arch = io::read_string_attr(file.get(), "arch");
   out.class_names = io::read_string_list_attr(file.get(), "class_names");
+  for (auto [name, field] : {std::pair{"image_size", &out.image_size}, std::pair{"resize_short", &out.resize_short}}) {
+    if (!io::has_attr(file.get(), name)) continue;
+    int64_t v = io::read_int_attr(file.get(), name);
+    if (v <= 0 || v > (1 << 20)) ROOST_USAGE_ERROR(path, ": attribute ", name, " = ", v, " is not a valid size");
+    *field = static_cast<int>(v);
+  }
   NamedTensors by_name = read_h5_tensors(file.get(), path);
   std::vector<std::string> order = io::read_string_list_attr(file.get(), "keys");
   for (const auto& key : order) {

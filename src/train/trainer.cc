@@ -292,7 +292,8 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   };
   auto finish = [&](const std::string& status) {
     if (rank != 0) return;
-    model::save_weights_h5(config.output_dir + "/last.h5", model::state_dict(*net), config.arch, classes);
+    model::save_weights_h5(config.output_dir + "/last.h5", model::state_dict(*net), config.arch, classes,
+                           config.image_size, config.resize_short);
     summary.status = status;
     summary.history = history;
     summary.wall_time_s = seconds_since(run_start);
@@ -434,7 +435,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     if (rank == 0) {
       writer->append(record);
       if (improved) {
-        model::save_weights_h5(config.output_dir + "/model.h5", model::state_dict(*net), config.arch, classes);
+        // The val transform goes with the weights so `roost predict` preprocesses the same way.
+        model::save_weights_h5(config.output_dir + "/model.h5", model::state_dict(*net), config.arch, classes,
+                               config.image_size, config.resize_short);
       }
     }
     result.final_val_acc = record.val_acc;

@@ -128,6 +128,18 @@ TEST(WeightsH5, RoundTripIsExact) {
   }
   EXPECT_EQ(tensors_crc32(w.tensors), tensors_crc32(sd));
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  // Written without a validation transform: the file says none (as files from before the
+  // attributes existed).
+  EXPECT_EQ(w.image_size, 0);
+  EXPECT_EQ(w.resize_short, 0);
+
+  // With one: both sizes come back, the tensors are unchanged.
+  std::string with = (dir / "with.h5").string();
+  save_weights_h5(with, sd, "resnet18", {"coat", "pullover"}, 160, 182);
+  WeightsFile w2 = load_weights_h5(with);
+  EXPECT_EQ(w2.image_size, 160);
+  EXPECT_EQ(w2.resize_short, 182);
+  EXPECT_EQ(tensors_crc32(w2.tensors), tensors_crc32(sd));
 
   // A truncated file is a clear error, not a crash.
   std::string cut = (dir / "cut.h5").string();

@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -84,6 +85,14 @@ inline void write_string_list_attr(hid_t obj, const std::string& name,
   if (H5Awrite(attr.get(), type.get(), ptrs.data()) < 0) ROOST_THROW("HDF5: write attribute ", name);
 }
 
+// A scalar 64-bit integer attribute (h5py reads it as numpy.int64).
+inline void write_int_attr(hid_t obj, const std::string& name, int64_t value) {
+  H5Id space = h5_check(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
+  H5Id attr = h5_check(H5Acreate2(obj, name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                       H5Aclose, "create attribute " + name);
+  if (H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0) ROOST_THROW("HDF5: write attribute ", name);
+}
+
 inline bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
 
 inline std::string read_string_attr(hid_t obj, const std::string& name) {
@@ -105,6 +114,18 @@ inline std::string read_string_attr(hid_t obj, const std::string& name) {
   if (H5Aread(attr.get(), type.get(), out.data()) < 0) ROOST_THROW("HDF5: read attribute ", name);
   out.resize(std::string(out.c_str()).size());
   return out;
+}
+
+// Any scalar integer attribute, converted by HDF5 to int64 (h5py may store int32 or int64).
+inline int64_t read_int_attr(hid_t obj, const std::string& name) {
+  H5Id attr = h5_check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  H5Id type = h5_check(H5Aget_type(attr.get()), H5Tclose, "attribute type");
+  H5Id space = h5_check(H5Aget_space(attr.get()), H5Sclose, "attribute space");
+  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Sget_simple_extent_npoints(space.get()) != 1)
+    ROOST_THROW("HDF5: attribute ", name, " is not one integer");
+  int64_t value = 0;
+  if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0) ROOST_THROW("HDF5: read attribute ", name);
+  return value;
 }
 
 inline std::vector<std::string> read_string_list_attr(hid_t obj, const std::string& name) {

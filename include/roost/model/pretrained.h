@@ -28,4 +28,9 @@ struct PretrainedReport {
 // class count and the rest is loaded.
 PretrainedReport load_pretrained(ResNet& net, const std::string& path);
 
+// Copies `tensors` into `net` with no classifier replacement: every key must be present (but
+// num_batches_tracked) with the model's shape, else one UsageError naming `origin` lists the
+// misfits. For weights that were trained for this very model, as `roost predict` loads them.
+void load_state_dict_strict(ResNet& net, const NamedTensors& tensors, const std::string& origin);
+
 }  // namespace roost::model

@@ -1,6 +1,6 @@
 // roost/model/state_dict.h — a module's tensors in torchvision's state-dict order, and
 // roost's HDF5 weight files (one dataset per state-dict entry, named as in torchvision,
-// with the architecture and class names as file attributes).
+// with the architecture, class names and validation transform as file attributes).
 #pragma once
 
 #include <torch/torch.h>
@@ -21,11 +21,18 @@ struct WeightsFile {
   NamedTensors tensors;
   std::string arch;
   std::vector<std::string> class_names;
+  // The validation transform the weights were evaluated with: Resize(resize_short) then
+  // CenterCrop(image_size). 0 when the file does not say (files written before these
+  // attributes existed, or converted from a .pth).
+  int image_size = 0;
+  int resize_short = 0;
 };
 
 // Writes path atomically (temporary file, fsync, rename). Tensors are copied to CPU.
+// image_size / resize_short are stored as integer attributes when positive; 0 leaves them out.
 void save_weights_h5(const std::string& path, const NamedTensors& tensors, const std::string& arch,
-                     const std::vector<std::string>& class_names);
+                     const std::vector<std::string>& class_names, int image_size = 0,
+                     int resize_short = 0);
 
 // Reads every dataset of a roost weight file. Throws roost::Error naming the file for a
 // missing, truncated or foreign file.

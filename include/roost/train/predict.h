@@ -1,0 +1,54 @@
+// roost/train/predict.h — classifying image files with a trained roost weight file: the
+// validation transform of the data pipeline (Resize of the short side, CenterCrop, ImageNet
+// normalization; sizes from the file when it records them), an eval-mode forward pass,
+// softmax and the k most probable classes. Torch stays behind the implementation so the
+// CLI that uses this includes no torch headers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace roost::train {
+
+struct PredictOptions {
+  // 0 = as the weight file records it, else the training defaults 224 / 256.
+  int image_size = 0;
+  int resize_short = 0;
+};
+
+struct Guess {
+  std::string label;
+  int index = 0;
+  double probability = 0;
+};
+
+struct Prediction {
+  std::string image;
+  std::vector<Guess> top;  // most probable first
+};
+
+class Predictor {
+ public:
+  // Loads `model_path` (a roost .h5). UsageError for a missing or unreadable file, a file
+  // that is not a roost weight file, an unknown architecture or weights that do not fit it.
+  Predictor(const std::string& model_path, const PredictOptions& options);
+  ~Predictor();
+  Predictor(const Predictor&) = delete;
+  Predictor& operator=(const Predictor&) = delete;
+
+  // Classifies `images` as one batch. UsageError naming the image for one that is missing
+  // or not a decodable JPEG/PNG (checked before any forward pass).
+  std::vector<Prediction> predict(const std::vector<std::string>& images, int top_k) const;
+
+  const std::string& arch() const;
+  const std::vector<std::string>& class_names() const;
+  int image_size() const;
+  int resize_short() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roost::train

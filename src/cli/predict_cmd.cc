@@ -1,0 +1,88 @@
+// predict_cmd.cc — `roost predict`: options → Predictor → one line per image (and per guess
+// with --top-k), tab-separated or JSON. One process, no mpirun.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "commands.h"
+#include "roost/core/error.h"
+#include "roost/train/json.h"
+#include "roost/train/predict.h"
+
+namespace roost::cli {
+
+namespace {
+// Images per forward pass: bounds memory for long lists while still batching.
+constexpr size_t kBatch = 16;
+
+cxxopts::Options predict_options() {
+  cxxopts::Options o("roost predict",
+                     "Classify images with a trained model (no mpirun needed):\n"
+                     "  roost predict --model OUT/model.h5 IMAGE... [--json] [--top-k K]\n"
+                     "Prints PATH<TAB>LABEL<TAB>PROBABILITY per image (K lines per image with --top-k,\n"
+                     "most probable first). Images get the validation transform: Resize of the short\n"
+                     "side, CenterCrop, ImageNet normalization, with the sizes the model file records.");
+  o.add_options()
+      ("model", "roost weight file: model.h5 from roost train, or tools/roost_weights.py to-h5 (required)",
+       cxxopts::value<std::string>())
+      ("image-size", "center-crop size (default: the model file's, else 224)", cxxopts::value<std::string>())
+      ("resize-short", "Resize() of the short side before the crop (default: the model file's, else 256)",
+       cxxopts::value<std::string>())
+      ("top-k", "the K most probable classes per image", cxxopts::value<std::string>()->default_value("1"))
+      ("json", "one JSON object per line: {\"image\": ..., \"label\": ..., \"probability\": ...}")
+      ("images", "image files (JPEG or PNG)", cxxopts::value<std::vector<std::string>>())
+      ("h,help", "show this help");
+  o.parse_positional({"images"});
+  o.positional_help("IMAGE...");
+  return o;
+}
+
+int positive_option(const cxxopts::ParseResult& r, const std::string& name) {
+  if (!r.count(name)) return 0;  // 0: let the model file decide
+  const int v = get_int(r, name);
+  ROOST_USAGE_CHECK(v >= 1, "--", name, " must be at least 1, got ", v);
+  return v;
+}
+
+void print(const train::Prediction& p, bool json) {
+  for (const train::Guess& g : p.top) {
+    if (json) {
+      std::cout << train::JsonObject().add("image", p.image).add("label", g.label).add("probability", g.probability).str()
+                << "\n";
+    } else {
+      char prob[32];
+      std::snprintf(prob, sizeof prob, "%.4f", g.probability);
+      std::cout << p.image << "\t" << g.label << "\t" << prob << "\n";
+    }
+  }
+}
+}  // namespace
+
+int predict_main(int argc, char** argv) {
+  cxxopts::Options options = predict_options();
+  cxxopts::ParseResult parsed = parse_or_usage(options, argc, argv);
+  if (print_help_if_asked(options, parsed)) return 0;
+  const std::string model = get_required(parsed, "model");
+  train::PredictOptions po;
+  po.image_size = positive_option(parsed, "image-size");
+  po.resize_short = positive_option(parsed, "resize-short");
+  const int top_k = get_int(parsed, "top-k");
+  ROOST_USAGE_CHECK(top_k >= 1, "--top-k must be at least 1, got ", top_k);
+  if (!parsed.count("images")) ROOST_USAGE_ERROR("no images given (roost predict --model M IMAGE...)");
+  const auto images = parsed["images"].as<std::vector<std::string>>();
+  const bool json = parsed.count("json") > 0;
+
+  train::Predictor predictor(model, po);
+  for (size_t start = 0; start < images.size(); start += kBatch) {
+    const std::vector<std::string> batch(images.begin() + start,
+                                         images.begin() + std::min(images.size(), start + kBatch));
+    for (const train::Prediction& p : predictor.predict(batch, top_k)) print(p, json);
+    std::cout.flush();
+  }
+  return 0;
+}
+
+}  // namespace roost::cli

@@ -1,0 +1,132 @@
+// roost/train/predict.cc — a roost weight file turned into a classifier of image files, with
+// the preprocessing of the validation loader (same plan, same resize, same normalization),
+// so a file gets the class and probability the trainer's evaluation would have given it.
+#include "roost/train/predict.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "roost/core/error.h"
+#include "roost/data/decode.h"
+#include "roost/data/resize.h"
+#include "roost/data/transforms.h"
+#include "roost/model/pretrained.h"
+
+namespace roost::train {
+
+struct Predictor::Impl {
+  model::ResNet net{nullptr};
+  std::string arch;
+  std::vector<std::string> class_names;
+  int image_size = 0, resize_short = 0;
+};
+
+namespace {
+// Every failure to read the model is something the user can fix (wrong path, wrong file),
+// so all of them are UsageErrors naming the file.
+model::WeightsFile read_model(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(path)) ROOST_USAGE_ERROR("model file ", path, " does not exist");
+  if (!fs::is_regular_file(path)) ROOST_USAGE_ERROR("model file ", path, " is not a file");
+  if (!std::ifstream(path, std::ios::binary)) ROOST_USAGE_ERROR("cannot read model file ", path);
+  try {
+    return model::load_weights_h5(path);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    ROOST_USAGE_ERROR("cannot read model file ", path, ": ", e.message());
+  }
+}
+
+std::string known_archs() {
+  std::string out;
+  for (const auto& a : model::resnet_archs()) out += (out.empty() ? "" : ", ") + a;
+  return out;
+}
+
+void check_image_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(path)) ROOST_USAGE_ERROR("image ", path, " does not exist");
+  if (!fs::is_regular_file(path)) ROOST_USAGE_ERROR("image ", path, " is not a file");
+}
+}  // namespace
+
+Predictor::Predictor(const std::string& model_path, const PredictOptions& options) : impl_(std::make_unique<Impl>()) {
+  ROOST_USAGE_CHECK(options.image_size >= 0 && options.resize_short >= 0, "image sizes must be positive");
+  model::WeightsFile file = read_model(model_path);
+  const auto& archs = model::resnet_archs();
+  if (std::find(archs.begin(), archs.end(), file.arch) == archs.end())
+    ROOST_USAGE_ERROR(model_path, " is for an unknown architecture '", file.arch, "' (known: ", known_archs(), ")");
+  if (file.class_names.empty()) ROOST_USAGE_ERROR(model_path, " names no classes");
+  impl_->arch = file.arch;
+  impl_->class_names = file.class_names;
+  // An explicit option wins, then what the file records, then the training defaults.
+  impl_->image_size = options.image_size ? options.image_size : file.image_size ? file.image_size : 224;
+  impl_->resize_short = options.resize_short ? options.resize_short : file.resize_short ? file.resize_short : 256;
+  ROOST_USAGE_CHECK(impl_->resize_short >= impl_->image_size, "resize-short (", impl_->resize_short,
+                    ") must be at least image-size (", impl_->image_size, ")",
+                    file.image_size || file.resize_short ? "; the model file records resize-short " +
+                        std::to_string(file.resize_short) + ", image-size " + std::to_string(file.image_size) : "");
+
+  model::ResNetOptions o;
+  o.arch = file.arch;
+  o.num_classes = static_cast<int64_t>(file.class_names.size());
+  impl_->net = model::make_resnet(o);
+  model::load_state_dict_strict(impl_->net, file.tensors, model_path);
+  impl_->net->eval();
+}
+
+Predictor::~Predictor() = default;
+
+std::vector<Prediction> Predictor::predict(const std::vector<std::string>& images, int top_k) const {
+  ROOST_USAGE_CHECK(top_k >= 1, "top-k must be at least 1");
+  if (images.empty()) return {};
+  const int size = impl_->image_size;
+  const size_t per_image = 3 * static_cast<size_t>(size) * size;
+  std::vector<float> batch(per_image * images.size());
+  const data::Normalization norm;  // ImageNet statistics, as the loader uses
+  for (size_t i = 0; i < images.size(); ++i) {
+    check_image_file(images[i]);
+    try {
+      const std::vector<uint8_t> bytes = data::read_file(images[i]);
+      data::ResizePlan plan;
+      auto make_plan = [&](int height, int width) {
+        return data::val_plan(height, width, impl_->resize_short, size);
+      };
+      data::Image image = data::decode_for_plan(bytes.data(), bytes.size(), make_plan, &plan);
+      data::apply_plan_normalized(image, plan, norm, batch.data() + per_image * i);
+    } catch (const data::DecodeError& e) {
+      ROOST_USAGE_ERROR("cannot decode image ", images[i], ": ", e.what());
+    }
+  }
+  const int64_t n = static_cast<int64_t>(images.size());
+  const int64_t k = std::min<int64_t>(top_k, static_cast<int64_t>(impl_->class_names.size()));
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = torch::from_blob(batch.data(), {n, 3, size, size}, torch::kFloat32);
+  torch::Tensor probs = torch::softmax(impl_->net->forward(x), 1);
+  auto [values, indices] = probs.topk(k, 1);
+  values = values.to(torch::kFloat64).contiguous();
+  indices = indices.contiguous();
+  std::vector<Prediction> out(images.size());
+  for (int64_t i = 0; i < n; ++i) {
+    out[i].image = images[i];
+    for (int64_t j = 0; j < k; ++j) {
+      Guess g;
+      g.index = static_cast<int>(indices[i][j].item<int64_t>());
+      g.label = impl_->class_names.at(static_cast<size_t>(g.index));
+      g.probability = values[i][j].item<double>();
+      out[i].top.push_back(g);
+    }
+  }
+  return out;
+}
+
+const std::string& Predictor::arch() const { return impl_->arch; }
+const std::vector<std::string>& Predictor::class_names() const { return impl_->class_names; }
+int Predictor::image_size() const { return impl_->image_size; }
+int Predictor::resize_short() const { return impl_->resize_short; }
+
+}  // namespace roost::train
