@@ -28,6 +28,7 @@
 #include "roost/train/checkpoint.h"
 #include "roost/train/config_check.h"
 #include "roost/train/metrics.h"
+#include "roost/train/plot.h"
 #include "roost/train/preemption.h"
 #include "roost/train/progress.h"
 #include "roost/train/resume.h"
@@ -147,6 +148,16 @@ void set_train_mode(model::ResNet& net, bool freeze_backbone) {
   if (!freeze_backbone) return;
   for (auto& m : net->modules(/*include_self=*/false))
     if (m->as<model::SyncableBatchNormImpl>()) m->eval();
+}
+
+// outputs/training_curves.png, redrawn after every epoch so it is current when a job stops.
+void write_curves(const TrainConfig& config, const std::vector<EpochRecord>& history, int world) {
+  std::vector<EpochPoint> points;
+  for (const auto& r : history)
+    points.push_back({r.epoch, r.train_loss, r.val_loss, r.train_acc * 100, r.val_acc * 100, r.images_per_sec});
+  write_training_curves_png(config.output_dir + "/training_curves.png", points,
+                            config.arch + ", " + std::to_string(world) + " rank(s), batch " +
+                                std::to_string(config.batch_size) + " per rank");
 }
 
 std::vector<torch::Tensor> values_of(const std::vector<std::pair<std::string, torch::Tensor>>& named) {
@@ -434,6 +445,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
              record.images_per_sec, " img/s");
     if (rank == 0) {
       writer->append(record);
+      write_curves(config, history, world);
       if (improved) {
         // The val transform goes with the weights so `roost predict` preprocesses the same way.
         model::save_weights_h5(config.output_dir + "/model.h5", model::state_dict(*net), config.arch, classes,
