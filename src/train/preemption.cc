@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <exception>
 
 #include "roost/core/mpi_scope.h"
 
@@ -36,6 +37,9 @@ PreemptionWatch::PreemptionWatch(MPI_Comm comm) {
 PreemptionWatch::~PreemptionWatch() {
   sigaction(SIGTERM, &g_old_term, nullptr);
   sigaction(SIGINT, &g_old_int, nullptr);
+  // Unwinding from an error (a stalled or failed rank): the agreement may never complete
+  // and the job is about to be aborted, so leave it rather than wait forever.
+  if (std::uncaught_exceptions() > 0) return;
   if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
   if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
