@@ -1,7 +1,10 @@
 // roost/model/h5_tensors.cc — tensor datasets in HDF5 files (weights and checkpoints).
 #include "roost/model/h5_tensors.h"
 
+#include <cstdio>
+
 #include "roost/core/error.h"
+#include "roost/core/fs.h"
 #include "roost/io/h5.h"
 
 namespace roost::model {
@@ -72,6 +75,26 @@ void write_h5_tensor(hid_t loc, const std::string& name, const torch::Tensor& te
                       H5Dclose, "create dataset " + name);
   if (H5Dwrite(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
     ROOST_THROW("HDF5: writing dataset ", name, " failed (disk full?)");
+}
+
+void write_h5_file_atomically(const std::string& path, const std::function<void(hid_t file)>& fill) {
+  // The HDF5 library is not thread-safe and loader threads may be reading a pack.
+  std::lock_guard<std::mutex> lock(io::h5_library_mutex());
+  io::silence_h5_errors();
+  const std::string tmp = path + ".tmp";
+  try {
+    {
+      H5Id file = h5_check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                           "create " + tmp);
+      fill(file.get());
+      if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) ROOST_THROW("HDF5: flush of ", tmp, " failed (disk full?)");
+    }
+    fsync_file(tmp);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) ROOST_THROW("cannot rename ", tmp, " to ", path);
+  } catch (...) {
+    std::remove(tmp.c_str());  // never leave a partial file (or its space) behind
+    throw;
+  }
 }
 
 NamedTensors read_h5_tensors(hid_t loc, const std::string& what) {

@@ -30,33 +30,21 @@ NamedTensors state_dict(const torch::nn::Module& module) {
 
 void save_weights_h5(const std::string& path, const NamedTensors& tensors, const std::string& arch,
                      const std::vector<std::string>& class_names, int image_size, int resize_short) {
-  // The HDF5 library is not thread-safe and loader threads may be reading a pack.
-  std::lock_guard<std::mutex> lock(io::h5_library_mutex());
-  io::silence_h5_errors();
-  const std::string tmp = path + ".tmp";
-  {
-    H5Id file = h5_check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                         "create " + tmp);
-    io::write_string_attr(file.get(), "format", "roost-weights-1");
-    io::write_string_attr(file.get(), "arch", arch);
-    io::write_string_list_attr(file.get(), "class_names", class_names);
+  write_h5_file_atomically(path, [&](hid_t file) {
+    io::write_string_attr(file, "format", "roost-weights-1");
+    io::write_string_attr(file, "arch", arch);
+    io::write_string_list_attr(file, "class_names", class_names);
     // Optional, so readers of the first version of the format need no change.
-    if (image_size > 0) io::write_int_attr(file.get(), "image_size", image_size);
-    if (resize_short > 0) io::write_int_attr(file.get(), "resize_short", resize_short);
+    if (image_size > 0) io::write_int_attr(file, "image_size", image_size);
+    if (resize_short > 0) io::write_int_attr(file, "resize_short", resize_short);
     std::vector<std::string> order;
     for (const auto& [name, tensor] : tensors) {
-      write_h5_tensor(file.get(), name, tensor);
+      write_h5_tensor(file, name, tensor);
       order.push_back(name);
     }
     // HDF5 lists datasets alphabetically; the state-dict order is kept explicitly.
-    io::write_string_list_attr(file.get(), "keys", order);
-    if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) ROOST_THROW("HDF5: flush of ", tmp, " failed");
-  }
-  fsync_file(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    ROOST_THROW("cannot rename ", tmp, " to ", path);
-  }
+    io::write_string_list_attr(file, "keys", order);
+  });
 }
 
 WeightsFile load_weights_h5(const std::string& path) {

@@ -108,28 +108,14 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   model::NamedTensors sets = to_datasets(c);
   for (auto& [name, t] : sets) t = t.detach().to(torch::kCPU).contiguous();
   const uint32_t crc = model::tensors_crc32(sets);
-  std::lock_guard<std::mutex> lock(io::h5_library_mutex());
-  io::silence_h5_errors();
-  const std::string tmp = path + ".tmp";
-  try {
-    H5Id file = h5_check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                         "create " + tmp);
-    io::write_string_attr(file.get(), "format", kFormat);
+  model::write_h5_file_atomically(path, [&](hid_t file) {
+    io::write_string_attr(file, "format", kFormat);
     std::vector<std::string> keys;
     for (const auto& [name, t] : c.model) keys.push_back(name);
-    io::write_string_list_attr(file.get(), "model_keys", keys);
-    for (const auto& [name, t] : sets) model::write_h5_tensor(file.get(), name, t);
-    io::write_string_attr(file.get(), "crc32", hex32(crc));
-    if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) ROOST_THROW("HDF5: flush of ", tmp, " failed (disk full?)");
-  } catch (...) {
-    std::remove(tmp.c_str());  // never leave a partial file next to the good ones
-    throw;
-  }
-  fsync_file(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    ROOST_THROW("cannot rename ", tmp, " to ", path);
-  }
+    io::write_string_list_attr(file, "model_keys", keys);
+    for (const auto& [name, t] : sets) model::write_h5_tensor(file, name, t);
+    io::write_string_attr(file, "crc32", hex32(crc));
+  });
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
