@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -160,6 +161,25 @@ void write_curves(const TrainConfig& config, const std::vector<EpochRecord>& his
                                 std::to_string(config.batch_size) + " per rank");
 }
 
+// Fault injection for the reliability tests: ROOST_FAULT_STALL=RANK:STEP makes that rank
+// hang (stop submitting gradients) before step STEP of the first epoch, as a stuck GPU or
+// filesystem would. Unset, this costs one getenv per run.
+struct StallFault {
+  int rank = -1, step = -1;
+  static StallFault from_env() {
+    StallFault f;
+    if (const char* v = std::getenv("ROOST_FAULT_STALL")) {
+      if (std::sscanf(v, "%d:%d", &f.rank, &f.step) != 2) f = StallFault{};
+    }
+    return f;
+  }
+  void maybe_hang(int rank_now, int epoch, int step_now) const {
+    if (rank_now != rank || epoch != 0 || step_now != step) return;
+    log_warn("ROOST_FAULT_STALL: rank ", rank_now, " hangs before step ", step_now + 1);
+    std::this_thread::sleep_for(std::chrono::hours(1));
+  }
+};
+
 std::vector<torch::Tensor> values_of(const std::vector<std::pair<std::string, torch::Tensor>>& named) {
   std::vector<torch::Tensor> out;
   for (const auto& [name, t] : named) out.push_back(t);
@@ -265,6 +285,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   BatchSource source(device, gpu_preprocess, config.channels_last,
                      config.amp == "off" || !gpu_preprocess ? torch::kFloat32 : amp_dtype, config.image_size);
   PreemptionWatch preemption(ctx.mpi_comm);
+  const StallFault stall_fault = StallFault::from_env();
   Progress progress(config.progress == "bar" || (config.progress == "auto" && Progress::stdout_is_terminal()),
                     rank == 0 && config.progress != "none", config.epochs, config.log_every);
   std::unique_ptr<MetricsWriter> writer;
@@ -340,6 +361,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     int stop_signal = 0;
     progress.start_epoch(epoch + 1, steps, first_step);
     while (train_loader.next(batch)) {
+      stall_fault.maybe_hang(rank, epoch, step);
       preemption.begin_step();
       sums.data_wait_s += batch.wait_seconds;
       sums.skipped += batch.skipped;
