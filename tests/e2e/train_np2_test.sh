@@ -68,3 +68,12 @@ need = {'NEGOTIATE', 'QUEUE', 'MEMCPY_IN_FUSION_BUFFER', 'ALLREDUCE', 'MEMCPY_OU
 assert need <= phases, phases
 print('ok: fp16 allreduce identical ranks; timeline phases', sorted(phases))
 "
+
+# Ranks launched with different options (MPMD): every rank stops with exit 2 naming the option.
+rc=0
+"$MPIRUN" -np 1 "$ROOST" train --data-dir "$WORK/data" --output-dir "$WORK/mixed" --lr 0.1 --epochs 1 : \
+  -np 1 "$ROOST" train --data-dir "$WORK/data" --output-dir "$WORK/mixed" --lr 0.2 --epochs 1 \
+  > "$WORK/mixed.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] || { cat "$WORK/mixed.log"; fail "mixed options exited $rc, want 2"; }
+grep -q "ranks were started with different options: --lr" "$WORK/mixed.log" || { cat "$WORK/mixed.log"; fail "option not named"; }
+echo "ok: ranks with different --lr stop with a usage error naming it"
