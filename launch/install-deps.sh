@@ -2,6 +2,13 @@
 # install-deps.sh — installs everything roost's build, tests and main job need on a fresh
 # Debian 12 machine. Idempotent: packages already present are left as they are, and apt is
 # not touched at all when nothing is missing. Run as root (or with sudo available).
+# This list is the only one: both Docker images run this script, and
+# tests/e2e/package_lists_test.sh checks that they install nothing else unexplained.
+#
+#   launch/install-deps.sh [--without PKG]... [--list]
+#     --without PKG  leave PKG out (docker/Dockerfile: libtorch-dev, as it builds against a
+#                    CUDA libtorch instead)
+#     --list         print the packages that would be installed, one a line, and touch nothing
 set -euo pipefail
 
 PACKAGES=(
@@ -15,14 +22,38 @@ PACKAGES=(
   libcurl4-openssl-dev              # downloads (roost data fowl)
   dataset-fashion-mnist             # the embedded default dataset
   python3-torch python3-torchvision python3-h5py python3-numpy python3-pil  # parity peers
+  python3-yaml                      # tests/e2e/mpijob_template_test.sh reads the MPIJob
 )
 
-missing=()
+list_only=0
+without=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --list) list_only=1 ;;
+    --without) [ $# -ge 2 ] || { echo "install-deps: --without needs a package" >&2; exit 2; }
+               without+=("$2"); shift ;;
+    *) echo "install-deps: unknown argument '$1' (use --without PKG or --list)" >&2; exit 2 ;;
+  esac
+  shift
+done
+for w in "${without[@]}"; do  # a misspelt name would otherwise leave nothing out, silently
+  [[ " ${PACKAGES[*]} " == *" $w "* ]] || { echo "install-deps: --without $w: not in the list" >&2; exit 2; }
+done
+wanted=()
 for p in "${PACKAGES[@]}"; do
+  [[ " ${without[*]} " == *" $p "* ]] || wanted+=("$p")
+done
+if [ $list_only -eq 1 ]; then
+  printf '%s\n' "${wanted[@]}"
+  exit 0
+fi
+
+missing=()
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  echo "install-deps: all ${#wanted[@]} packages present"
   exit 0
 fi
 
