@@ -141,10 +141,10 @@ TEST_P(SgdStepParity, OneStepMatchesTorchOptimSgd) {
   EXPECT_GT(stats_checked, 0);
 }
 
-// Both block types (BasicBlock: 18, 34; Bottleneck: 50). 101 and 152 stack more of the same
-// Bottleneck and are covered for the forward pass above; a step on them costs 20-30 s each
-// here, mostly writing and reading their 170-230 MB weight files.
-INSTANTIATE_TEST_SUITE_P(Archs, SgdStepParity, ::testing::Values("resnet18", "resnet34", "resnet50"),
+// Every architecture; 101 and 152 cost 20-30 s each here, mostly writing and reading their
+// 170-230 MB weight files.
+INSTANTIATE_TEST_SUITE_P(Archs, SgdStepParity,
+                         ::testing::Values("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"),
                          [](const auto& info) { return std::string(info.param); });
 
 TEST(Pretrained, ClassifierReplacedForOtherClassCount) {
