@@ -68,6 +68,15 @@ if [ -n "$DATASET" ] && [ -d "$DATASET" ]; then
     --epochs 3 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp bf16 --channels-last \
     --lr 0.01 --log-every 5
   [ -f "$RESULTS/train-out/metrics.jsonl" ] && cp "$RESULTS/train-out/metrics.jsonl" "$RESULTS/train_e2e_metrics.jsonl"
+  # Checkpoints written on the GPU resume on the GPU (momentum buffers back on the device).
+  step train_resume "$B/roost" train --data-dir "$DATASET" --output-dir "$RESULTS/train-out" \
+    --epochs 4 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp bf16 --channels-last \
+    --lr 0.01 --log-every 5 --progress lines --resume auto
+  grep -q "resuming from .*epoch-3.h5" "$RESULTS/train_resume.log" || echo "FAIL train_resume: did not resume" >> "$SUMMARY"
+  # fp16 with dynamic loss scaling.
+  step train_fp16 "$B/roost" train --data-dir "$DATASET" --output-dir "$RESULTS/train-fp16" \
+    --epochs 1 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp fp16 --channels-last \
+    --lr 0.01 --log-every 5 --progress lines
 fi
 W=$(( $(nproc) - 2 ))
 # ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
