@@ -37,8 +37,24 @@ torch::ScalarType torch_type_for(hid_t type, const std::string& name) {
 
 struct ReadContext {
   NamedTensors* out;
+  hsize_t file_size;
   std::string error;
 };
+
+// Refuses an extent the file cannot back before the tensor is allocated: a damaged 6 KB file
+// could otherwise declare a 4 TiB tensor. roost writes each dataset whole and contiguous, so
+// its bytes are stored and lie within the file; a chunked dataset (another writer, perhaps
+// compressed) is only required to hold some data.
+void check_stored(hid_t set, const std::vector<hsize_t>& dims, size_t elem, hsize_t file_size, const char* name) {
+  hsize_t bytes = elem;
+  for (hsize_t d : dims)
+    if (__builtin_mul_overflow(bytes, d, &bytes)) ROOST_THROW("dataset ", name, " has an impossible shape");
+  if (bytes == 0) return;
+  H5Id plist(H5Dget_create_plist(set), H5Pclose);
+  const bool chunked = plist.valid() && H5Pget_layout(plist.get()) == H5D_CHUNKED;
+  if (H5Dget_storage_size(set) == 0 || (!chunked && bytes > file_size))
+    ROOST_THROW("dataset ", name, " declares ", bytes, " bytes that the file does not hold");
+}
 
 herr_t read_one(hid_t group, const char* name, const H5L_info_t*, void* raw) {
   auto* ctx = static_cast<ReadContext*>(raw);
@@ -52,6 +68,7 @@ herr_t read_one(hid_t group, const char* name, const H5L_info_t*, void* raw) {
     H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
     std::vector<int64_t> shape(dims.begin(), dims.end());
     torch::ScalarType st = torch_type_for(type.get(), name);
+    check_stored(set.get(), dims, H5Tget_size(type.get()), ctx->file_size, name);
     torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(st));
     if (H5Dread(set.get(), h5_type_for(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
       ROOST_THROW("reading dataset ", name, " failed");
@@ -99,7 +116,11 @@ void write_h5_file_atomically(const std::string& path, const std::function<void(
 
 NamedTensors read_h5_tensors(hid_t loc, const std::string& what) {
   NamedTensors out;
-  ReadContext ctx{&out, {}};
+  ReadContext ctx{&out, 0, {}};
+  const hid_t file = H5Iget_file_id(loc);
+  const herr_t sized = file < 0 ? -1 : H5Fget_filesize(file, &ctx.file_size);
+  if (file >= 0) H5Fclose(file);  // H5Iget_file_id took a reference
+  if (sized < 0) ROOST_THROW("HDF5: cannot tell the size of ", what);
   if (H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, nullptr, read_one, &ctx) < 0)
     ROOST_THROW("reading ", what, ": ", ctx.error.empty() ? "corrupt file" : ctx.error);
   return out;
