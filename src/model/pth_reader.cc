@@ -73,10 +73,11 @@ class Unpickler {
         case 'J': stack_.push_back(make(int64_t{le<int32_t>()})); break;
         case 0x8a: {                                                // LONG1
           uint8_t n = byte();
-          int64_t v = 0;
-          for (uint8_t i = 0; i < n; ++i) v |= static_cast<int64_t>(byte()) << (8 * i);
-          if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v -= int64_t{1} << (8 * n);
-          stack_.push_back(make(v));
+          if (n > 8) ROOST_THROW("pickle: integer of ", static_cast<int>(n), " bytes is too large");
+          uint64_t bits = 0;  // unsigned: shifting a byte into bit 63 of a signed value is undefined
+          for (uint8_t i = 0; i < n; ++i) bits |= static_cast<uint64_t>(byte()) << (8 * i);
+          if (n > 0 && n < 8 && (bits >> (8 * n - 1)) & 1) bits |= ~uint64_t{0} << (8 * n);  // sign
+          stack_.push_back(make(static_cast<int64_t>(bits)));
           break;
         }
         case 'G': {                                                 // BINFLOAT (big endian)
@@ -96,8 +97,8 @@ class Unpickler {
         }
         case 'q': memo_[byte()] = top(); break;                    // BINPUT
         case 'r': memo_[le<uint32_t>()] = top(); break;            // LONG_BINPUT
-        case 'h': stack_.push_back(memo_.at(byte())); break;       // BINGET
-        case 'j': stack_.push_back(memo_.at(le<uint32_t>())); break;
+        case 'h': stack_.push_back(memo(byte())); break;           // BINGET
+        case 'j': stack_.push_back(memo(le<uint32_t>())); break;
         case 't': stack_.push_back(make(pop_to_mark())); break;    // TUPLE
         case 0x85: { auto a = pop(); stack_.push_back(make(Items{a})); break; }
         case 0x86: { auto b = pop(), a = pop(); stack_.push_back(make(Items{a, b})); break; }
@@ -158,6 +159,11 @@ class Unpickler {
     if (stack_.empty()) ROOST_THROW("pickle stack underflow");
     return stack_.back();
   }
+  ValuePtr memo(uint32_t key) const {
+    auto it = memo_.find(key);
+    if (it == memo_.end()) ROOST_THROW("pickle: memo entry ", key, " was never stored");
+    return it->second;
+  }
   Items pop_to_mark() {
     Items items;
     while (true) {
@@ -198,7 +204,11 @@ class Unpickler {
     if (!g) ROOST_THROW("pickle: REDUCE of a non-global");
     if (g->name == "collections.OrderedDict") return make(Pairs{});
     if (g->name == "torch._utils._rebuild_tensor_v2") return make(rebuild(items(args)));
-    if (g->name == "torch._utils._rebuild_parameter") return items(args).at(0);
+    if (g->name == "torch._utils._rebuild_parameter") {
+      const Items& a = items(args);
+      ROOST_CHECK(!a.empty(), "bad _rebuild_parameter arguments");
+      return a[0];
+    }
     ROOST_USAGE_ERROR("unsupported object ", g->name, " in the state dict");
   }
 
