@@ -157,19 +157,7 @@ std::vector<int32_t> Controller::coordinate(const std::vector<TensorRequest>& mi
   std::string error = record(0, mine);
   std::set<int> waiting;
   for (int r = 1; r < size_; ++r) waiting.insert(r);
-  // Every half second: warn about (or, past --stall-shutdown-s, fail on) tensors some ranks
-  // submitted long ago and others did not. Failing tells the ranks that did report; the
-  // stuck ones are ended by the job abort that follows.
-  auto inspect = [&] {
-    auto now = std::chrono::steady_clock::now();
-    if (!error.empty() || now - last_inspect_ < std::chrono::milliseconds(500)) return;
-    last_inspect_ = now;
-    try {
-      inspect_stalls(waiting);
-    } catch (const Error& e) {
-      error = e.message();
-    }
-  };
+  auto last_inspect = std::chrono::steady_clock::now();
   while (!waiting.empty()) {
     bool progressed = false;
     for (auto it = waiting.begin(); it != waiting.end();) {
@@ -185,11 +173,20 @@ std::vector<int32_t> Controller::coordinate(const std::vector<TensorRequest>& mi
       progressed = true;
     }
     if (waiting.empty()) break;
-    inspect();
-    if (!error.empty()) break;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_inspect > std::chrono::milliseconds(500)) {
+      last_inspect = now;
+      try {
+        inspect_stalls(waiting);
+      } catch (const Error& e) {
+        // Tell the ranks that did report, then fail here; the stuck ones are ended by the
+        // job abort that follows.
+        error = e.message();
+        break;
+      }
+    }
     if (!progressed) std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
-  inspect();
   std::vector<int64_t> resp;
   std::vector<int32_t> ready;
   if (!error.empty()) {

@@ -73,9 +73,6 @@ class Controller {
   std::map<int32_t, Pending> pending_;   // rank 0 only
   std::vector<int32_t> ready_order_;     // rank 0: indices complete, in completion order
   int stall_warnings_ = 0;
-  // Last stall inspection, kept across cycles: when every rank reports promptly each cycle
-  // (a stuck rank's background thread still does), the check must still run twice a second.
-  std::chrono::steady_clock::time_point last_inspect_ = std::chrono::steady_clock::now();
   std::string last_stall_warning_;
 };
 
