@@ -2,6 +2,12 @@
 // the option, and the usage-error exit path.
 #pragma once
 
+// cxxopts' own argument scanner instead of its std::regex one: libstdc++'s regex matcher
+// recurses once per character, so one long argument (`--data-dir=` and about 30 KB, well
+// within the kernel's 128 KiB per argument) overflowed the 8 MiB stack. The scanner accepts
+// the option syntax roost uses (--name, --name=value, -h). Every file that includes cxxopts.hpp
+// must see the same choice, so it is only ever included through this header.
+#define CXXOPTS_NO_REGEX
 #include <cxxopts.hpp>
 
 #include <string>

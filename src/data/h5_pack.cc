@@ -135,6 +135,9 @@ class PackDataset : public Dataset {
     if (pack::dataset_dims(set.get()) != dims) bad("dataset /" + split_ + "/" + name + " has the wrong shape");
     size_t count = 1;
     for (hsize_t d : dims) count *= static_cast<size_t>(d);
+    // Tables are stored contiguous and uncompressed, so a table larger than the file is a
+    // damaged extent; checked before allocating, which would otherwise ask for its size.
+    if (count > file_size_ / sizeof(T)) bad("dataset /" + split_ + "/" + name + " is larger than the file");
     std::vector<T> values(count);
     if (count > 0 && H5Dread(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
       bad("cannot read dataset /" + split_ + "/" + name);
@@ -165,6 +168,7 @@ class PackDataset : public Dataset {
     if (H5Fis_hdf5(path_.c_str()) <= 0) bad("not an HDF5 file");
     file_ = H5Id(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file_.valid()) bad("HDF5 cannot open it");
+    if (H5Fget_filesize(file_.get(), &file_size_) < 0) bad("HDF5 cannot tell its size");
     if (!io::has_attr(file_.get(), pack::kFormatAttr) ||
         io::read_string_attr(file_.get(), pack::kFormatAttr) != pack::kFormatTag)
       bad(std::string("no format attribute \"") + pack::kFormatTag + "\"");
@@ -196,6 +200,7 @@ class PackDataset : public Dataset {
     data_ = open_set(pack::kData);
     std::vector<hsize_t> data_dims = pack::dataset_dims(data_.get());
     if (data_dims.size() != 1) bad("/" + split_ + "/data is not 1-D");
+    if (data_dims[0] > file_size_) bad("/" + split_ + "/data is larger than the file");  // contiguous
 
     // The tables must describe the data exactly; anything else is a damaged file.
     if (offsets_[0] != 0 || static_cast<hsize_t>(offsets_[n]) != data_dims[0])
@@ -205,8 +210,10 @@ class PackDataset : public Dataset {
       if (labels_[i] < 0 || labels_[i] >= static_cast<int64_t>(classes_.size()))
         bad("/" + split_ + "/labels holds class " + std::to_string(labels_[i]));
       if (pixels_) {
+        // h * w fits in int64 (both below 2^31); h * w * 3 may not, so divide instead.
         const int64_t h = shapes_[i * 3], w = shapes_[i * 3 + 1], c = shapes_[i * 3 + 2];
-        if (h <= 0 || w <= 0 || c != 3 || h * w * 3 != offsets_[i + 1] - offsets_[i])
+        const int64_t bytes = offsets_[i + 1] - offsets_[i];
+        if (h <= 0 || w <= 0 || c != 3 || bytes % 3 != 0 || h * w != bytes / 3)
           bad("/" + split_ + "/shapes disagree with the offsets at image " + std::to_string(i));
       }
     }
@@ -214,6 +221,7 @@ class PackDataset : public Dataset {
 
   std::string path_, split_;
   H5Id file_, group_, data_;
+  hsize_t file_size_ = 0;
   bool pixels_ = false;
   std::vector<std::string> classes_;
   std::vector<int64_t> labels_;

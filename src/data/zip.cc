@@ -204,7 +204,8 @@ size_t extract_zip(const std::string& zip_path, const std::string& dest_dir,
     if (ec) ROOST_USAGE_ERROR("cannot create ", target.parent_path().string(), ": ", ec.message());
     const std::vector<uint8_t> bytes = zip.read(entry);
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(target.c_str(), "wb"), &std::fclose);
-    if (!out || std::fwrite(bytes.data(), 1, bytes.size(), out.get()) != bytes.size() ||
+    // An empty entry writes nothing: its data() may be null, which fwrite must not get.
+    if (!out || (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), out.get()) != bytes.size()) ||
         std::fclose(out.release()) != 0)
       ROOST_USAGE_ERROR("cannot write ", target.string(), " (disk full or not writable?)");
     ++files;

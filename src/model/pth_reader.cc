@@ -5,9 +5,13 @@
 // interprets the pickle itself: the small subset of protocol 2 that torch.save writes for
 // a dict of tensors (globals, tuples, dicts, persistent storage ids, _rebuild_tensor_v2),
 // and reads each storage record from the archive with libtorch's zip reader.
+//
+// The file is untrusted input (a download, a user's path), so every opcode checks what it
+// takes from the stack, the memo and the archive, and a bad file ends in roost::Error.
 #include <caffe2/serialize/inline_container.h>
 
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <variant>
@@ -20,7 +24,9 @@ namespace roost::model {
 namespace {
 
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+// Values live in the unpickler's arena (see Unpickler::values_): a pickle may build cycles
+// (a list appended to itself through the memo) that shared ownership would never free.
+using ValuePtr = Value*;
 struct Storage {
   std::string key;
   torch::ScalarType type;
@@ -34,8 +40,6 @@ using Pairs = std::vector<std::pair<ValuePtr, ValuePtr>>;
 struct Value {
   std::variant<std::monostate, int64_t, double, bool, std::string, Items, Pairs, Global, Storage, torch::Tensor, Mark> v;
 };
-
-ValuePtr make(decltype(Value::v) v) { return std::make_shared<Value>(Value{std::move(v)}); }
 
 torch::ScalarType storage_type(const std::string& name) {
   static const std::map<std::string, torch::ScalarType> types = {
@@ -54,6 +58,7 @@ class Unpickler {
   Unpickler(const char* data, size_t size, caffe2::serialize::PyTorchStreamReader& zip)
       : p_(data), end_(data + size), zip_(zip) {}
 
+  // The result points into this unpickler, which must outlive its use.
   ValuePtr run() {
     while (true) {
       uint8_t op = byte();
@@ -72,10 +77,11 @@ class Unpickler {
         case 'J': stack_.push_back(make(int64_t{le<int32_t>()})); break;
         case 0x8a: {                                                // LONG1
           uint8_t n = byte();
-          int64_t v = 0;
-          for (uint8_t i = 0; i < n; ++i) v |= static_cast<int64_t>(byte()) << (8 * i);
-          if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v -= int64_t{1} << (8 * n);
-          stack_.push_back(make(v));
+          if (n > 8) ROOST_THROW("pickle: integer of ", static_cast<int>(n), " bytes is too large");
+          uint64_t bits = 0;
+          for (uint8_t i = 0; i < n; ++i) bits |= static_cast<uint64_t>(byte()) << (8 * i);
+          if (n > 0 && n < 8 && (bits >> (8 * n - 1)) & 1) bits |= ~uint64_t{0} << (8 * n);  // sign
+          stack_.push_back(make(static_cast<int64_t>(bits)));
           break;
         }
         case 'G': {                                                 // BINFLOAT (big endian)
@@ -95,8 +101,8 @@ class Unpickler {
         }
         case 'q': memo_[byte()] = top(); break;                    // BINPUT
         case 'r': memo_[le<uint32_t>()] = top(); break;            // LONG_BINPUT
-        case 'h': stack_.push_back(memo_.at(byte())); break;       // BINGET
-        case 'j': stack_.push_back(memo_.at(le<uint32_t>())); break;
+        case 'h': stack_.push_back(memo(byte())); break;           // BINGET
+        case 'j': stack_.push_back(memo(le<uint32_t>())); break;
         case 't': stack_.push_back(make(pop_to_mark())); break;    // TUPLE
         case 0x85: { auto a = pop(); stack_.push_back(make(Items{a})); break; }
         case 0x86: { auto b = pop(), a = pop(); stack_.push_back(make(Items{a, b})); break; }
@@ -157,6 +163,15 @@ class Unpickler {
     if (stack_.empty()) ROOST_THROW("pickle stack underflow");
     return stack_.back();
   }
+  ValuePtr memo(uint32_t key) const {
+    auto it = memo_.find(key);
+    if (it == memo_.end()) ROOST_THROW("pickle: memo entry ", key, " was never stored");
+    return it->second;
+  }
+  ValuePtr make(decltype(Value::v) v) {
+    values_.push_back(Value{std::move(v)});
+    return &values_.back();
+  }
   Items pop_to_mark() {
     Items items;
     while (true) {
@@ -197,7 +212,11 @@ class Unpickler {
     if (!g) ROOST_THROW("pickle: REDUCE of a non-global");
     if (g->name == "collections.OrderedDict") return make(Pairs{});
     if (g->name == "torch._utils._rebuild_tensor_v2") return make(rebuild(items(args)));
-    if (g->name == "torch._utils._rebuild_parameter") return items(args).at(0);
+    if (g->name == "torch._utils._rebuild_parameter") {
+      const Items& a = items(args);
+      ROOST_CHECK(!a.empty(), "bad _rebuild_parameter arguments");
+      return a[0];
+    }
     ROOST_USAGE_ERROR("unsupported object ", g->name, " in the state dict");
   }
 
@@ -217,8 +236,12 @@ class Unpickler {
     if (it != storages_.end()) return it->second;
     auto [data, bytes] = zip_.getRecord("data/" + s.key);
     size_t elem = c10::elementSize(s.type);
+    // torch.save writes numel * element size bytes; anything else is a damaged record, and
+    // copying it whole would write past the end of the tensor.
+    if (bytes % elem != 0)
+      ROOST_THROW("storage ", s.key, " holds ", bytes, " bytes, not a whole number of ", elem, "-byte elements");
     torch::Tensor t = torch::empty({static_cast<int64_t>(bytes / elem)}, torch::TensorOptions().dtype(s.type));
-    std::memcpy(t.data_ptr(), data.get(), bytes);
+    if (bytes > 0) std::memcpy(t.data_ptr(), data.get(), bytes);  // an empty tensor has no data pointer
     storages_.emplace(s.key, t);
     return t;
   }
@@ -229,6 +252,7 @@ class Unpickler {
   std::vector<ValuePtr> stack_;
   std::map<uint32_t, ValuePtr> memo_;
   std::map<std::string, torch::Tensor> storages_;
+  std::deque<Value> values_;  // every value made; a deque never moves them
 };
 
 }  // namespace

@@ -63,8 +63,25 @@ void write_tensor(hid_t file, const std::string& name, const torch::Tensor& tens
 
 struct ReadContext {
   NamedTensors* out;
+  hsize_t file_size;
   std::string error;
 };
+
+// Refuses an extent the file cannot back before the tensor is allocated: a damaged 6 KB file
+// could otherwise declare a 16 GiB tensor. roost writes each dataset whole and contiguous, so
+// its bytes are stored and lie within the file; a chunked dataset (another writer, perhaps
+// compressed beyond the file's size) is only required to hold some data.
+void check_stored(hid_t set, const std::vector<hsize_t>& dims, size_t elem, hsize_t file_size,
+                  const char* name) {
+  hsize_t bytes = elem;
+  for (hsize_t d : dims)
+    if (__builtin_mul_overflow(bytes, d, &bytes)) ROOST_THROW("dataset ", name, " has an impossible shape");
+  if (bytes == 0) return;
+  H5Id plist(H5Dget_create_plist(set), H5Pclose);
+  const bool chunked = plist.valid() && H5Pget_layout(plist.get()) == H5D_CHUNKED;
+  if (H5Dget_storage_size(set) == 0 || (!chunked && bytes > file_size))
+    ROOST_THROW("dataset ", name, " declares ", bytes, " bytes that the file does not hold");
+}
 
 herr_t read_one(hid_t group, const char* name, const H5L_info_t*, void* raw) {
   auto* ctx = static_cast<ReadContext*>(raw);
@@ -78,6 +95,7 @@ herr_t read_one(hid_t group, const char* name, const H5L_info_t*, void* raw) {
     H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
     std::vector<int64_t> shape(dims.begin(), dims.end());
     torch::ScalarType st = torch_type_for(type.get(), name);
+    check_stored(set.get(), dims, H5Tget_size(type.get()), ctx->file_size, name);
     torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(st));
     if (H5Dread(set.get(), h5_type_for(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
       ROOST_THROW("reading dataset ", name, " failed");
@@ -130,7 +148,8 @@ WeightsFile load_weights_h5(const std::string& path) {
   out.arch = io::read_string_attr(file.get(), "arch");
   out.class_names = io::read_string_list_attr(file.get(), "class_names");
   NamedTensors by_name;
-  ReadContext ctx{&by_name, {}};
+  ReadContext ctx{&by_name, 0, {}};
+  if (H5Fget_filesize(file.get(), &ctx.file_size) < 0) ROOST_THROW("HDF5: cannot tell the size of ", path);
   if (H5Literate(file.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, read_one, &ctx) < 0)
     ROOST_THROW("reading ", path, ": ", ctx.error.empty() ? "corrupt file" : ctx.error);
   std::vector<std::string> order = io::read_string_list_attr(file.get(), "keys");

@@ -81,7 +81,9 @@ inline void write_string_list_attr(hid_t obj, const std::string& name,
                        H5Aclose, "create attribute " + name);
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  if (H5Awrite(attr.get(), type.get(), ptrs.data()) < 0) ROOST_THROW("HDF5: write attribute ", name);
+  // An empty list has nothing to write, and H5Awrite refuses the null buffer of an empty vector.
+  if (!ptrs.empty() && H5Awrite(attr.get(), type.get(), ptrs.data()) < 0)
+    ROOST_THROW("HDF5: write attribute ", name);
 }
 
 inline bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
