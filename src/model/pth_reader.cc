@@ -6,9 +6,13 @@
 // a dict of tensors (globals, tuples, dicts, persistent storage ids, _rebuild_tensor_v2),
 // and reads each storage record from the archive with libtorch's zip reader, straight into
 // the memory the tensor keeps (peak memory about one file size, not two).
+//
+// The file is untrusted input (a download, a user's path), so every opcode checks what it
+// takes from the stack, the memo and the archive, and a bad file ends in roost::Error.
 #include <caffe2/serialize/inline_container.h>
 
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <variant>
@@ -21,7 +25,9 @@ namespace roost::model {
 namespace {
 
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+// Values live in the unpickler's arena (see Unpickler::values_): a pickle may build cycles
+// (a list appended to itself through the memo) that shared ownership would never free.
+using ValuePtr = Value*;
 struct Storage {
   std::string key;
   torch::ScalarType type;
@@ -35,8 +41,6 @@ using Pairs = std::vector<std::pair<ValuePtr, ValuePtr>>;
 struct Value {
   std::variant<std::monostate, int64_t, double, bool, std::string, Items, Pairs, Global, Storage, torch::Tensor, Mark> v;
 };
-
-ValuePtr make(decltype(Value::v) v) { return std::make_shared<Value>(Value{std::move(v)}); }
 
 torch::ScalarType storage_type(const std::string& name) {
   static const std::map<std::string, torch::ScalarType> types = {
@@ -55,6 +59,7 @@ class Unpickler {
   Unpickler(const char* data, size_t size, caffe2::serialize::PyTorchStreamReader& zip)
       : p_(data), end_(data + size), zip_(zip) {}
 
+  // The result points into this unpickler, which must outlive its use.
   ValuePtr run() {
     while (true) {
       uint8_t op = byte();
@@ -164,6 +169,10 @@ class Unpickler {
     if (it == memo_.end()) ROOST_THROW("pickle: memo entry ", key, " was never stored");
     return it->second;
   }
+  ValuePtr make(decltype(Value::v) v) {
+    values_.push_back(Value{std::move(v)});
+    return &values_.back();
+  }
   Items pop_to_mark() {
     Items items;
     while (true) {
@@ -251,6 +260,7 @@ class Unpickler {
   std::vector<ValuePtr> stack_;
   std::map<uint32_t, ValuePtr> memo_;
   std::map<std::string, torch::Tensor> storages_;
+  std::deque<Value> values_;  // every value made; a deque never moves them
 };
 
 }  // namespace

@@ -1,0 +1,121 @@
+// train_options.cc — `roost train`'s option table and its conversion to a TrainConfig.
+#include "train_options.h"
+
+#include <string>
+
+namespace roost::cli {
+
+cxxopts::Options train_options() {
+  cxxopts::Options o("roost train",
+                     "Fine-tune a ResNet on an ImageFolder tree, one process per GPU (or CPU slot):\n"
+                     "  mpirun -np N roost train --data-dir D --output-dir OUT [options]\n"
+                     "D holds train/<class>/*.{jpg,jpeg,png} and val/<class>/..., or is a pack (D.h5).");
+  train::TrainConfig d;
+  auto s = [](auto v) { return cxxopts::value<std::string>()->default_value(std::to_string(v)); };
+  auto str = [](const std::string& v) { return cxxopts::value<std::string>()->default_value(v); };
+  o.add_options("Data")
+      ("data-dir", "ImageFolder root with train/ and val/, or an HDF5 pack from roost pack (required)", cxxopts::value<std::string>())
+      ("output-dir", "where metrics.jsonl, model.h5 and logs/ are written", str(d.output_dir))
+      ("image-size", "train crop and val crop size in pixels", s(d.image_size))
+      ("resize-short", "validation Resize() of the short side before the center crop", s(d.resize_short))
+      ("crop-scale-min", "RandomResizedCrop smallest area fraction", str("0.08"))
+      ("crop-scale-max", "RandomResizedCrop largest area fraction", str("1.0"))
+      ("crop-ratio-min", "RandomResizedCrop smallest aspect ratio (w/h)", str("0.75"))
+      ("crop-ratio-max", "RandomResizedCrop largest aspect ratio (w/h)", str("1.3333333333333333"))
+      ("workers", "decode threads per rank", s(d.workers));
+  o.add_options("Model")
+      ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", str(d.arch))
+      ("zero-init-residual", "zero-initialise each residual block's last BatchNorm")
+      ("pretrained", "start from these weights: a torchvision .pth state dict or a roost .h5 "
+                     "(fc is replaced when the class count differs)",
+       cxxopts::value<std::string>()->default_value(""))
+      ("freeze-backbone", "train only the classifier (fc); the backbone's BatchNorms stay in eval mode")
+      ("sync-bn", "BatchNorm statistics over the global batch of all ranks (SyncBatchNorm)");
+  o.add_options("Optimisation")
+      ("epochs", "training epochs", s(d.epochs))
+      ("batch-size", "images per rank per step", s(d.batch_size))
+      ("lr", "SGD learning rate", str("0.001"))
+      ("momentum", "SGD momentum", str("0.9"))
+      ("weight-decay", "L2 weight decay", str("0"))
+      ("nesterov", "Nesterov momentum")
+      ("lr-step", "StepLR: epochs between learning-rate decays", s(d.lr_step))
+      ("lr-gamma", "StepLR: decay factor", str("0.1"))
+      ("lr-scaling", "none|linear: linear multiplies --lr by the number of ranks", str(d.lr_scaling))
+      ("warmup-epochs", "ramp the learning rate up linearly over this many epochs (may be fractional)", str("0"))
+      ("label-smoothing", "cross-entropy label smoothing", str("0"))
+      ("seed", "seed of initialisation, shuffling and augmentation", s(d.seed));
+  o.add_options("Execution")
+      ("threads", "intra-op threads per rank (0 = cores / ranks on the node)", s(d.threads))
+      ("preprocess", "auto|cpu|gpu: where images are cropped, resized and normalized", str(d.preprocess))
+      ("amp", "off|bf16|fp16 mixed precision (GPU only)", str(d.amp))
+      ("channels-last", "NHWC memory format for the model and inputs")
+      ("log-every", "steps between progress lines", s(d.log_every))
+      ("progress", "auto|bar|lines|none: auto draws a bar when stdout is a terminal (under mpirun a "
+                   "rank's stdout is a pseudo-terminal: use lines when collecting logs)", str(d.progress))
+      ("h,help", "show this help");
+  o.add_options("Checkpoints")
+      ("checkpoint-every", "epochs between checkpoints in OUT/checkpoints (0 = only when stopped by a signal)",
+       s(d.checkpoint_every))
+      ("keep-checkpoints", "newest checkpoints kept", s(d.keep_checkpoints))
+      ("resume", "auto (newest valid checkpoint in OUT/checkpoints, else a fresh start) or a checkpoint file",
+       cxxopts::value<std::string>()->default_value(""));
+  o.add_options("Gradient synchronization")
+      ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", str("128"))
+      ("cycle-time-ms", "period of the background negotiation thread", str("1"))
+      ("fp16-allreduce", "send gradients as float16 (halves the bytes on the wire)")
+      ("backward-passes-per-step", "micro-batches accumulated before each allreduce", s(d.backward_passes_per_step))
+      ("stall-warning-s", "warn when some ranks submitted a gradient and others did not for this long", str("60"))
+      ("stall-shutdown-s", "stop the job after a stall this long (0 = never)", str("0"))
+      ("timeline", "write a Chrome-trace timeline of gradient synchronization to this file",
+       cxxopts::value<std::string>()->default_value(""));
+  return o;
+}
+
+train::TrainConfig to_config(const cxxopts::ParseResult& r) {
+  train::TrainConfig c;
+  if (r.count("data-dir")) c.data_dir = r["data-dir"].as<std::string>();
+  c.output_dir = r["output-dir"].as<std::string>();
+  c.image_size = get_int(r, "image-size");
+  c.resize_short = get_int(r, "resize-short");
+  c.crop_scale_lo = get_double(r, "crop-scale-min");
+  c.crop_scale_hi = get_double(r, "crop-scale-max");
+  c.crop_ratio_lo = get_double(r, "crop-ratio-min");
+  c.crop_ratio_hi = get_double(r, "crop-ratio-max");
+  c.workers = get_int(r, "workers");
+  c.arch = r["arch"].as<std::string>();
+  c.zero_init_residual = r.count("zero-init-residual") > 0;
+  c.pretrained = r["pretrained"].as<std::string>();
+  c.freeze_backbone = r.count("freeze-backbone") > 0;
+  c.sync_bn = r.count("sync-bn") > 0;
+  c.epochs = get_int(r, "epochs");
+  c.batch_size = get_int(r, "batch-size");
+  c.lr = get_double(r, "lr");
+  c.momentum = get_double(r, "momentum");
+  c.weight_decay = get_double(r, "weight-decay");
+  c.nesterov = r.count("nesterov") > 0;
+  c.lr_step = get_int(r, "lr-step");
+  c.lr_gamma = get_double(r, "lr-gamma");
+  c.lr_scaling = r["lr-scaling"].as<std::string>();
+  c.warmup_epochs = get_double(r, "warmup-epochs");
+  c.label_smoothing = get_double(r, "label-smoothing");
+  c.seed = get_uint64(r, "seed");
+  c.threads = get_int(r, "threads");
+  c.preprocess = r["preprocess"].as<std::string>();
+  c.amp = r["amp"].as<std::string>();
+  c.channels_last = r.count("channels-last") > 0;
+  c.log_every = get_int(r, "log-every");
+  c.progress = r["progress"].as<std::string>();
+  c.fusion_threshold_mb = get_double(r, "fusion-threshold-mb");
+  c.cycle_time_ms = get_double(r, "cycle-time-ms");
+  c.fp16_allreduce = r.count("fp16-allreduce") > 0;
+  c.backward_passes_per_step = get_int(r, "backward-passes-per-step");
+  c.stall_warning_s = get_double(r, "stall-warning-s");
+  c.stall_shutdown_s = get_double(r, "stall-shutdown-s");
+  c.timeline = r["timeline"].as<std::string>();
+  c.checkpoint_every = get_int(r, "checkpoint-every");
+  c.keep_checkpoints = get_int(r, "keep-checkpoints");
+  c.resume = r["resume"].as<std::string>();
+  return c;
+}
+
+}  // namespace roost::cli
