@@ -27,7 +27,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 # Only the programs behind the unit and mpi labels (not the roost binary, e2e or GPU tests).
 targets=()
-for t in roost_unit_tests roost_cli_tests roost_model_tests roost_mpi_tests roost_mpi_sync_tests; do
+for t in roost_unit_tests roost_cli_tests roost_model_tests roost_run_tests roost_mpi_tests roost_mpi_sync_tests; do
   ninja -C "$build" -t targets all | grep -q "^$t: phony" && targets+=("$t")
 done
 # The build runs each unit test program once to list its tests (gtest_discover_tests); leak

@@ -32,9 +32,16 @@ allow=" ${ROOST_FUZZ_ALLOW:-} "
 python=${ROOST_PYTHON:-/usr/bin/python3}
 read -r -a targets <<<"${ROOST_FUZZ_ONLY:-fuzz_decode fuzz_pth fuzz_weights_h5 fuzz_pack fuzz_train_args}"
 
+# libFuzzer and the sanitizer runtimes come with clang (Debian: clang, libclang-rt-14-dev),
+# which launch/install-deps.sh does not install: the images and the test suite do not need it.
+cxx=${CXX:-/usr/bin/clang++}
+if ! command -v "$cxx" >/dev/null || ! "$cxx" -print-file-name=libclang_rt.fuzzer-x86_64.a | grep -q /; then
+  echo "run.sh: needs clang with libFuzzer: apt-get install clang libclang-rt-14-dev (or set CXX)" >&2
+  exit 2
+fi
 mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja \
-  -DCMAKE_C_COMPILER="${CC:-/usr/bin/clang}" -DCMAKE_CXX_COMPILER="${CXX:-/usr/bin/clang++}" \
+  -DCMAKE_C_COMPILER="${CC:-/usr/bin/clang}" -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_FUZZ=ON -DROOST_TESTS=OFF -DROOST_BENCHMARKS=OFF \
   -DROOST_CUDA=OFF -DROOST_NCCL=OFF >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log"; exit 1; }
