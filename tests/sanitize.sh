@@ -26,9 +26,12 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DROOST_SANITIZE=ON -DROOST_CUDA=OFF -DROOST_NCCL=OFF -DROOST_TESTS=ON -DROOST_BENCHMARKS=OFF \
   >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 # Only the programs behind the unit and mpi labels (not the roost binary, e2e or GPU tests).
+# (The target list is read once: grep -q on ninja's pipe would end ninja with SIGPIPE, which
+# pipefail turns into "no such target".)
+all_targets=$(ninja -C "$build" -t targets all)
 targets=()
 for t in roost_unit_tests roost_cli_tests roost_model_tests roost_run_tests roost_mpi_tests roost_mpi_sync_tests; do
-  ninja -C "$build" -t targets all | grep -q "^$t: phony" && targets+=("$t")
+  grep -q "^$t: phony" <<<"$all_targets" && targets+=("$t")
 done
 # The build runs each unit test program once to list its tests (gtest_discover_tests); leak
 # checking at that exit would only repeat what the test run reports.
