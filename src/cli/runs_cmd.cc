@@ -9,6 +9,7 @@
 #include "roost/run/follow.h"
 #include "roost/run/monitor.h"
 #include "roost/run/store.h"
+#include "roost/run/submit.h"
 
 namespace roost::cli {
 
