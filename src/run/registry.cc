@@ -60,12 +60,14 @@ ModelVersion ModelRegistry::register_model(int64_t run_id, const std::string& na
 
   Database& db = store_.db();
   Transaction tx(db);  // the version number is taken and recorded under one write lock
-  Statement next = db.prepare("SELECT coalesce(max(version), 0) + 1 FROM models WHERE name = ?");
-  next.bind(1, name);
-  next.step();
   ModelVersion m;
   m.name = name;
-  m.version = static_cast<int>(next.get_int(0));
+  {
+    Statement next = db.prepare("SELECT coalesce(max(version), 0) + 1 FROM models WHERE name = ?");
+    next.bind(1, name);
+    next.step();
+    m.version = static_cast<int>(next.get_int(0));
+  }
   m.run_id = run_id;
   m.source_path = source;
   const std::string dir = store_.workspace() + "/models/" + name + "/" + std::to_string(m.version);

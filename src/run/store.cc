@@ -138,9 +138,12 @@ RunStore::RunStore(const std::string& workspace) {
 
 void RunStore::create_schema() {
   Transaction tx(*db_);  // two first submits at once: the second waits and then sees version 1
-  Statement v = db_->prepare("PRAGMA user_version");
-  v.step();
-  const int64_t version = v.get_int(0);
+  int64_t version = 0;
+  {
+    Statement v = db_->prepare("PRAGMA user_version");
+    v.step();
+    version = v.get_int(0);
+  }  // finished before COMMIT, which refuses to run while a statement is active
   if (version > kSchemaVersion)
     ROOST_USAGE_ERROR("workspace database ", db_path(), " has schema version ", version,
                       ", newer than this roost understands (", kSchemaVersion, "): use a newer roost");

@@ -52,7 +52,7 @@ TEST(Sha256, PiecesGiveTheSameDigest) {
 TEST(Sha256, FileMatchesString) {
   const std::string path = ::testing::TempDir() + "/roost_sha256_test.bin";
   std::string data;
-  for (int i = 0; i < 3 << 20; ++i) data += static_cast<char>((i * 7919) >> 3);
+  for (uint32_t i = 0; i < (3u << 20); ++i) data += static_cast<char>((i * 7919u) >> 3);
   std::ofstream(path, std::ios::binary) << data;
   EXPECT_EQ(sha256_file(path), sha256_hex(data));
   std::remove(path.c_str());

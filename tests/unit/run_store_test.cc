@@ -37,12 +37,14 @@ class RunStoreTest : public ::testing::Test {
 
 TEST_F(RunStoreTest, CreatesSchemaAndRunFolder) {
   RunStore store(dir_);
-  Statement v = store.db().prepare("PRAGMA user_version");
-  ASSERT_TRUE(v.step());
-  EXPECT_EQ(v.get_int(0), RunStore::kSchemaVersion);
-  Statement mode = store.db().prepare("PRAGMA journal_mode");
-  ASSERT_TRUE(mode.step());
-  EXPECT_EQ(mode.get_text(0), "wal");
+  {
+    Statement v = store.db().prepare("PRAGMA user_version");
+    ASSERT_TRUE(v.step());
+    EXPECT_EQ(v.get_int(0), RunStore::kSchemaVersion);
+    Statement mode = store.db().prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(mode.step());
+    EXPECT_EQ(mode.get_text(0), "wal");
+  }
 
   const int64_t id = store.create_run(new_run());
   RunRecord r = store.get_run(id);
