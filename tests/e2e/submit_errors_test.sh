@@ -8,10 +8,10 @@ source "$(dirname "$0")/submit_common.sh"
 make_tiny_dataset "$WORK/data" 2 2 16
 T=(-- --data-dir "$WORK/data" --epochs 1)
 cases=0
-expect() {  # expected-substring, then the roost arguments
+expect() {  # expected-substring, then the roost arguments; roost's PATH is $ROOST_PATH when set
   local want=$1; shift
   local rc=0
-  "$ROOST" "$@" > "$WORK/o" 2> "$WORK/e" || rc=$?
+  env ${ROOST_PATH:+PATH=$ROOST_PATH} "$ROOST" "$@" > "$WORK/o" 2> "$WORK/e" || rc=$?
   [ "$rc" -eq 2 ] || fail "roost $* exited $rc, expected 2 (stderr: $(cat "$WORK/e"))"
   [ "$(wc -l < "$WORK/e")" -eq 1 ] || fail "roost $*: expected one stderr line, got: $(cat "$WORK/e")"
   grep -q -- "$want" "$WORK/e" || fail "roost $*: stderr lacks '$want': $(cat "$WORK/e")"
@@ -22,12 +22,12 @@ expect "unknown target 'moon'" submit --experiment e --target moon --workspace "
 expect "hostfile $WORK/nohosts: missing or unreadable" submit --experiment e --target hosts --hostfile "$WORK/nohosts" \
   --workspace "$WS" "${T[@]}"
 expect "needs --hostfile" submit --experiment e --target hosts --workspace "$WS" "${T[@]}"
-expect "sbatch not found" env PATH=/nonexistent "$ROOST" submit --experiment e --target slurm --workspace "$WS" "${T[@]}"
+ROOST_PATH=/nonexistent expect "sbatch not found" submit --experiment e --target slurm --workspace "$WS" "${T[@]}"
 expect "--experiment is required" submit --workspace "$WS" "${T[@]}"
 expect "no training options" submit --experiment e --workspace "$WS"
 expect "epochs expects an integer" submit --experiment e --workspace "$WS" -- --data-dir "$WORK/data" --epochs abc
 expect "output-dir is set by roost submit" submit --experiment e --workspace "$WS" "${T[@]}" --output-dir "$WORK/o2"
-expect "data-dir" submit --experiment e --workspace "$WS" -- --data-dir "$WORK/nodata"
+expect "nodata does not exist" submit --experiment e --workspace "$WS" -- --data-dir "$WORK/nodata"
 expect "experiment 'a/b'" submit --experiment a/b --workspace "$WS" "${T[@]}"
 expect "no run 42" runs show 42 --workspace "$WS"
 expect "unknown runs command" runs frobnicate --workspace "$WS"
