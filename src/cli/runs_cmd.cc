@@ -18,7 +18,9 @@ constexpr const char* kRunsUsage =
     "Usage: roost runs <list|show|logs|cancel> [options]\n"
     "  list   [--experiment NAME]        runs with status, epochs and best val_acc\n"
     "  show   RUN                        a run: command, folders, status history, metrics\n"
-    "  logs   RUN [--rank R | --driver]  a rank's log (default rank 0) or the launcher's\n"
+    "  logs   RUN [--rank R] [--train]   what rank R (default 0) wrote to stdout and stderr;\n"
+    "                                    --train: roost train's full log of that rank (with times)\n"
+    "  logs   RUN --driver               the launcher's output: mpirun's or the Slurm job's\n"
     "  cancel RUN                        stop the job (SIGTERM to mpirun's group, or scancel)\n"
     "Every command takes --workspace DIR (default roost-workspace).\n";
 
@@ -30,6 +32,7 @@ cxxopts::Options runs_options(const std::string& verb) {
       ("experiment", "only this experiment's runs (list)", cxxopts::value<std::string>()->default_value(""))
       ("rank", "whose log (logs)", cxxopts::value<std::string>()->default_value("0"))
       ("driver", "the launcher's log: mpirun's or the Slurm job's (logs)")
+      ("train", "roost train's own log of the rank, outputs/logs/rank-R.log (logs)")
       ("h,help", "show this help");
   o.parse_positional({"run"});
   return o;
@@ -102,8 +105,10 @@ int runs_main(int argc, char** argv) {
     show(store, run_id(r));
   } else if (verb == "logs") {
     const run::RunRecord run = store.get_run(run_id(r));
-    const std::string path = r.count("driver") ? run.run_dir + "/logs/driver.log"
-                                               : run.run_dir + "/logs/rank-" + std::to_string(get_int(r, "rank")) + ".log";
+    const std::string rank = std::to_string(get_int(r, "rank"));
+    const std::string path = r.count("driver")  ? run.run_dir + "/logs/driver.log"
+                             : r.count("train") ? run.run_dir + "/outputs/logs/rank-" + rank + ".log"
+                                                : run.run_dir + "/logs/rank-" + rank + ".log";
     run::FileFollower log(path);
     const std::string text = log.read_new();
     if (text.empty() && !r.count("driver") && get_int(r, "rank") >= run.np)

@@ -12,7 +12,7 @@ make_tiny_dataset "$WORK/data" 6 4 32
 "$ROOST" submit --experiment fashion --np 2 --workspace "$WS" --wait -- \
   --data-dir "$WORK/data" --epochs 2 "${TINY[@]}" > "$WORK/stdout" 2> "$WORK/stderr" ||
   { cat "$WORK/stdout" "$WORK/stderr"; fail "submit --wait exited $?"; }
-grep -q "epoch 2" "$WORK/stdout" || grep -qi "epoch" "$WORK/stdout" || fail "rank 0's output was not streamed: $(cat "$WORK/stdout")"
+grep -q "epoch 2/2" "$WORK/stdout" || fail "rank 0's output was not streamed: $(cat "$WORK/stdout")"
 grep -q "run 1 Completed" "$WORK/stderr" || fail "no final status line: $(cat "$WORK/stderr")"
 
 RUN=$WS/experiments/fashion/runs/1
@@ -21,13 +21,16 @@ RUN=$WS/experiments/fashion/runs/1
   "Queued,Preparing,Running,Finalizing,Completed" ] || fail "history: $(db 'SELECT * FROM run_events')"
 [ "$(db "SELECT count(*) FROM run_events e1 JOIN run_events e2 ON e2.rowid = e1.rowid + 1 WHERE e2.at < e1.at")" = 0 ] ||
   fail "status times go backwards"
-for f in config.json command.sh command.argv logs/driver.log logs/rank-0.log logs/rank-1.log outputs/model.h5 \
+[ -e "$RUN/logs/driver.log" ] || fail "no driver log"  # mpirun's own output: empty when all went well
+[ -e "$RUN/logs/rank-1.log" ] || fail "no console log of rank 1"  # rank 1 prints only warnings
+for f in config.json command.sh command.argv logs/rank-0.log outputs/logs/rank-1.log outputs/model.h5 \
          outputs/metrics.jsonl outputs/summary.json; do
   [ -s "$RUN/$f" ] || fail "missing $RUN/$f"
 done
 grep -q -- "-np 2" "$RUN/command.sh" || fail "command.sh: $(cat "$RUN/command.sh")"
 [ "$(cat "$RUN/logs/rank-0.exit" "$RUN/logs/rank-1.exit" | tr -d '\n')" = 00 ] || fail "rank exit files"
-"$ROOST" runs logs 1 --rank 1 --workspace "$WS" | grep -q . || fail "roost runs logs --rank 1 is empty"
+"$ROOST" runs logs 1 --rank 0 --workspace "$WS" | grep -q "epoch 2/2" || fail "roost runs logs --rank 0 lacks epoch 2"
+"$ROOST" runs logs 1 --rank 1 --train --workspace "$WS" | grep -q "epoch 2/2" || fail "roost runs logs --rank 1 --train lacks epoch 2"
 "$PYTHON" -c 'import json,sys; c=json.load(open(sys.argv[1])); assert c["np"]==2 and c["train"]["epochs"]==2, c' \
   "$RUN/config.json" || fail "config.json"
 [ "$(db "SELECT count(*) FROM metrics WHERE run_id = 1")" = 2 ] || fail "metrics rows: $(db 'SELECT * FROM metrics')"
