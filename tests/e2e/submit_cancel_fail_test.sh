@@ -15,9 +15,9 @@ make_tiny_dataset "$WORK/data" 6 4 32
 wait_status 1 Running 60
 pgid=$(db "SELECT pgid FROM runs WHERE id = 1")
 [ "$pgid" -gt 0 ] || fail "no process group recorded"
-# Wait until both ranks really train (their logs have content), so the cancel stops a live job.
+# Wait until both ranks really train (rank 1 logged a step), so the cancel stops a live job.
 for _ in $(seq 300); do
-  [ -s "$WS/experiments/long/runs/1/logs/rank-1.log" ] && break
+  grep -q "step" "$WS/experiments/long/runs/1/outputs/logs/rank-1.log" 2>/dev/null && break
   sleep 0.2
 done
 "$ROOST" runs cancel 1 --workspace "$WS" 2> "$WORK/cancel" || fail "cancel exited $?: $(cat "$WORK/cancel")"
