@@ -28,7 +28,8 @@ scontrol show job -o "$job" | grep -q "JobState=COMPLETED" || fail "Slurm says: 
 grep -q "#SBATCH --ntasks=2" "$RUN/job.sbatch" || fail "job.sbatch: $(cat "$RUN/job.sbatch")"
 grep -q "sbatch --parsable" "$RUN/command.sh" || fail "command.sh: $(cat "$RUN/command.sh")"
 grep -q "roost: Slurm job $job, 2 tasks" "$RUN/logs/driver.log" || fail "driver log: $(cat "$RUN/logs/driver.log")"
-for f in logs/rank-0.log logs/rank-1.log outputs/model.h5 outputs/metrics.jsonl exit-status; do
+[ -e "$RUN/logs/rank-1.log" ] && [ "$(cat "$RUN/logs/rank-1.exit")" = 0 ] || fail "rank 1 left no console log or exit status"
+for f in logs/rank-0.log outputs/logs/rank-1.log outputs/model.h5 outputs/metrics.jsonl exit-status; do
   [ -s "$RUN/$f" ] || fail "missing $RUN/$f"
 done
 [ "$(db "SELECT count(*) FROM metrics WHERE run_id = 1")" = 1 ] || fail "metrics not ingested"
