@@ -4,7 +4,7 @@
 # Finalizing → Completed with times, both ranks' logs, config.json, the exact command, the
 # outputs and every epoch's metrics; then the model is registered twice (versions 1 and 2)
 # and downloaded with a checksum equal to the file's. A second submit without --wait returns
-# before the run ends and its detached monitor completes it.
+# before the run ends and its detached monitor completes it; that one runs on the hosts target.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
 
@@ -50,9 +50,14 @@ want=$(sha256sum < "$RUN/outputs/model.h5" | cut -d' ' -f1)
 [ "$(sha256sum < "$WORK/down/model.h5" | cut -d' ' -f1)" = "$want" ] || fail "downloaded model differs"
 [ "$(db "SELECT sha256 FROM models WHERE name = 'fashion-net' AND version = 1")" = "$want" ] || fail "stored checksum"
 
-# Without --wait: submit prints the id and returns while the detached monitor goes on.
-id=$("$ROOST" submit --experiment fashion --np 1 --workspace "$WS" -- --data-dir "$WORK/data" --epochs 1 "${TINY[@]}" 2>/dev/null)
+# Without --wait, on the hosts target (this machine as a one-node hostfile): submit prints the
+# id and returns while the detached monitor goes on.
+echo "localhost slots=2" > "$WORK/hosts"
+id=$("$ROOST" submit --experiment fashion --target hosts --hostfile "$WORK/hosts" --nodes 1 --procs-per-node 2 \
+  --workspace "$WS" -- --data-dir "$WORK/data" --epochs 1 "${TINY[@]}" 2>/dev/null)
 [ "$id" = 2 ] || fail "submit printed '$id'"
+grep -q -- "-np 2 --hostfile $WORK/hosts --map-by ppr:2:node" "$WS/experiments/fashion/runs/2/command.sh" ||
+  fail "hosts command: $(cat "$WS/experiments/fashion/runs/2/command.sh")"
 wait_status 2 Completed 300
 [ "$(db "SELECT count(*) FROM metrics WHERE run_id = 2")" = 1 ] || fail "run 2 metrics"
 echo "ok: submit lifecycle, logs, metrics, registry"

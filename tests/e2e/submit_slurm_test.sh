@@ -2,7 +2,8 @@
 # submit_slurm_test.sh — roost submit on a real Slurm: starts munged, slurmctld and slurmd on
 # this machine (one node with as many CPUs as it has, see slurm_cluster.sh), submits a 2-task
 # training run with --target slurm --wait, and checks that the run was an sbatch job that
-# reached Completed with its outputs, both ranks' logs and its metrics in the store. The
+# reached Completed with its outputs, both ranks' logs and its metrics in the store; then a
+# second, long job is canceled with roost runs cancel (scancel). The
 # daemons are stopped on exit. Exits 77 where Slurm cannot start here.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
@@ -34,4 +35,17 @@ for f in logs/rank-0.log outputs/logs/rank-1.log outputs/model.h5 outputs/metric
 done
 [ "$(db "SELECT count(*) FROM metrics WHERE run_id = 1")" = 1 ] || fail "metrics not ingested"
 grep -q "Running" <(db "SELECT status FROM run_events WHERE run_id = 1") || fail "never Running: $(db 'SELECT * FROM run_events')"
-echo "ok: Slurm job $job completed through roost submit"
+
+# Cancel: a long job, canceled once it runs, ends Canceled in the store and in Slurm.
+id=$("$ROOST" submit --experiment slurm --target slurm --np 2 --workspace "$WS" -- \
+  --data-dir "$WORK/data" --epochs 500 "${TINY[@]}" 2>/dev/null)
+wait_status "$id" Running 120
+job2=$(db "SELECT scheduler_id FROM runs WHERE id = $id")
+"$ROOST" runs cancel "$id" --workspace "$WS" 2>/dev/null || fail "cancel of the Slurm run failed"
+[ "$(status_of "$id")" = Canceled ] || fail "status after cancel: $(status_of "$id")"
+for _ in $(seq 100); do
+  scontrol show job -o "$job2" | grep -q "JobState=CANCELLED" && break
+  sleep 0.2
+done
+scontrol show job -o "$job2" | grep -q "JobState=CANCELLED" || fail "Slurm job $job2: $(scontrol show job -o "$job2")"
+echo "ok: Slurm job $job completed and job $job2 was canceled through roost"
