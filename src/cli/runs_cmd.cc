@@ -8,6 +8,7 @@
 #include "roost/core/error.h"
 #include "roost/run/follow.h"
 #include "roost/run/monitor.h"
+#include "roost/run/process.h"
 #include "roost/run/store.h"
 #include "roost/run/submit.h"
 
@@ -72,6 +73,10 @@ void show(run::RunStore& store, int64_t id) {
             << "train args:   " << run.train_args << "\n";
   if (run.exit_code) std::cout << "exit code:    " << *run.exit_code << "\n";
   if (!run.message.empty()) std::cout << "message:      " << run.message << "\n";
+  // The monitor runs on the machine that submitted; where it is gone, nobody updates the run.
+  if (!run::is_terminal(run.status) && run.monitor_pid > 0 && !run::process_alive(static_cast<pid_t>(run.monitor_pid)))
+    std::cout << "warning:      its monitor (pid " << run.monitor_pid
+              << ") is not running on this machine: the status may be stale (roost runs cancel ends the run)\n";
   std::cout << "epochs:       " << run.epochs << " (best val_acc " << acc(run.best_val_acc) << ")\n"
             << "history:\n";
   for (const auto& e : store.events(id))

@@ -109,7 +109,7 @@ RunStatus monitor_mpirun(RunStore& store, int64_t id, const MonitorConfig& c, Me
     store.set_status(id, RunStatus::kFailed, e.message());
     return RunStatus::kFailed;
   }
-  store.set_launch(id, pid, "", getpid());
+  store.set_launch(id, pid, "", getpid());  // pgid = pid: the child leads its own group
   store.set_status(id, RunStatus::kRunning, "mpirun pid " + std::to_string(pid));
   if (store.get_run(id).status == RunStatus::kCanceled) kill(-pid, SIGTERM);  // canceled while starting
   std::optional<int> status;
@@ -169,6 +169,7 @@ std::vector<std::string> read_command(const std::string& run_dir) {
 
 RunStatus monitor_run(RunStore& store, int64_t id, const MonitorConfig& config) {
   const RunRecord run = store.get_run(id);
+  store.set_monitor(id, getpid());
   MetricsIngest metrics{store, id, FileFollower(run.run_dir + "/outputs/metrics.jsonl")};
   if (run.target == "slurm") return monitor_slurm(store, id, config, metrics);
   return monitor_mpirun(store, id, config, metrics);

@@ -231,6 +231,10 @@ void RunStore::set_result(int64_t id, int exit_code, const std::string& message)
       .bind(1, exit_code).bind(2, message).bind(3, id).run();
 }
 
+void RunStore::set_monitor(int64_t id, int64_t monitor_pid) {
+  db_->prepare("UPDATE runs SET monitor_pid = ? WHERE id = ?").bind(1, monitor_pid).bind(2, id).run();
+}
+
 int RunStore::ingest_metrics(int64_t id, const std::vector<std::string>& lines) {
   if (lines.empty()) return 0;
   Transaction tx(*db_);

@@ -79,6 +79,7 @@ class RunStore {
   void set_command(int64_t id, const std::string& command);
   void set_launch(int64_t id, int64_t pgid, const std::string& scheduler_id, int64_t monitor_pid);
   void set_result(int64_t id, int exit_code, const std::string& message);
+  void set_monitor(int64_t id, int64_t monitor_pid);
 
   // Stores metrics.jsonl lines (one JSON object per epoch, keyed by its "epoch" field; a row
   // seen again replaces the earlier one). Lines that are not JSON objects are skipped.
