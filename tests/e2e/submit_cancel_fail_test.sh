@@ -10,7 +10,7 @@ source "$(dirname "$0")/submit_common.sh"
 make_tiny_dataset "$WORK/data" 6 4 32
 
 # --- cancel --------------------------------------------------------------------------------
-"$ROOST" submit --experiment long --np 2 --workspace "$WS" -- --data-dir "$WORK/data" --epochs 500 "${TINY[@]}" \
+"$ROOST" submit --mpirun "$MPIRUN" --experiment long --np 2 --workspace "$WS" -- --data-dir "$WORK/data" --epochs 500 "${TINY[@]}" \
   > /dev/null 2>&1 || fail "submit exited $?"
 wait_status 1 Running 60
 pgid=$(db "SELECT pgid FROM runs WHERE id = 1")
@@ -32,7 +32,7 @@ rc=0
 # --- failure -------------------------------------------------------------------------------
 echo "these are not weights" > "$WORK/garbage.h5"
 rc=0
-"$ROOST" submit --experiment broken --np 2 --workspace "$WS" --wait -- --data-dir "$WORK/data" --epochs 1 \
+"$ROOST" submit --mpirun "$MPIRUN" --experiment broken --np 2 --workspace "$WS" --wait -- --data-dir "$WORK/data" --epochs 1 \
   --pretrained "$WORK/garbage.h5" "${TINY[@]}" > "$WORK/stdout" 2> "$WORK/stderr" || rc=$?
 [ "$rc" -eq 1 ] || fail "failing submit --wait exited $rc (stderr: $(cat "$WORK/stderr"))"
 [ "$(status_of 2)" = Failed ] || fail "status $(status_of 2)"

@@ -9,7 +9,7 @@ source "$(dirname "$0")/submit_common.sh"
 make_tiny_dataset "$WORK/data" 4 2 32
 pids=()
 for i in 1 2 3; do
-  "$ROOST" submit --experiment "c$i" --np 1 --workspace "$WS" -- --data-dir "$WORK/data" --epochs 1 "${TINY[@]}" \
+  "$ROOST" submit --mpirun "$MPIRUN" --experiment "c$i" --np 1 --workspace "$WS" -- --data-dir "$WORK/data" --epochs 1 "${TINY[@]}" \
     > "$WORK/submit$i" 2>&1 &
   pids+=($!)
 done

@@ -9,7 +9,7 @@ source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
 
 make_tiny_dataset "$WORK/data" 6 4 32
-"$ROOST" submit --experiment fashion --np 2 --workspace "$WS" --wait -- \
+"$ROOST" submit --mpirun "$MPIRUN" --experiment fashion --np 2 --workspace "$WS" --wait -- \
   --data-dir "$WORK/data" --epochs 2 "${TINY[@]}" > "$WORK/stdout" 2> "$WORK/stderr" ||
   { cat "$WORK/stdout" "$WORK/stderr"; fail "submit --wait exited $?"; }
 grep -q "epoch 2/2" "$WORK/stdout" || fail "rank 0's output was not streamed: $(cat "$WORK/stdout")"
@@ -53,7 +53,7 @@ want=$(sha256sum < "$RUN/outputs/model.h5" | cut -d' ' -f1)
 # Without --wait, on the hosts target (this machine as a one-node hostfile): submit prints the
 # id and returns while the detached monitor goes on.
 echo "localhost slots=2" > "$WORK/hosts"
-id=$("$ROOST" submit --experiment fashion --target hosts --hostfile "$WORK/hosts" --nodes 1 --procs-per-node 2 \
+id=$("$ROOST" submit --mpirun "$MPIRUN" --experiment fashion --target hosts --hostfile "$WORK/hosts" --nodes 1 --procs-per-node 2 \
   --workspace "$WS" -- --data-dir "$WORK/data" --epochs 1 "${TINY[@]}" 2>/dev/null)
 [ "$id" = 2 ] || fail "submit printed '$id'"
 grep -q -- "-np 2 --hostfile $WORK/hosts --map-by ppr:2:node" "$WS/experiments/fashion/runs/2/command.sh" ||

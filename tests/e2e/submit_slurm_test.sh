@@ -17,7 +17,7 @@ slurm_cluster_start "$WORK/slurm" || rc=$?
 make_tiny_dataset "$WORK/data" 6 4 32
 rc=0
 # The job inherits this environment (sbatch --export=ALL): mpirun's run-as-root settings included.
-timeout 300 "$ROOST" submit --experiment slurm --target slurm --np 2 --workspace "$WS" --wait -- \
+timeout 300 "$ROOST" submit --mpirun "$MPIRUN" --experiment slurm --target slurm --np 2 --workspace "$WS" --wait -- \
   --data-dir "$WORK/data" --epochs 1 "${TINY[@]}" > "$WORK/stdout" 2> "$WORK/stderr" || rc=$?
 RUN=$WS/experiments/slurm/runs/1
 [ "$rc" -eq 0 ] || fail "submit --target slurm --wait exited $rc: $(cat "$WORK/stderr"); driver log: $(cat "$RUN/logs/driver.log" 2>&1); slurmctld: $(tail -5 "$WORK/slurm/log/slurmctld.log")"
@@ -37,7 +37,7 @@ done
 grep -q "Running" <(db "SELECT status FROM run_events WHERE run_id = 1") || fail "never Running: $(db 'SELECT * FROM run_events')"
 
 # Cancel: a long job, canceled once it runs, ends Canceled in the store and in Slurm.
-id=$("$ROOST" submit --experiment slurm --target slurm --np 2 --workspace "$WS" -- \
+id=$("$ROOST" submit --mpirun "$MPIRUN" --experiment slurm --target slurm --np 2 --workspace "$WS" -- \
   --data-dir "$WORK/data" --epochs 500 "${TINY[@]}" 2>/dev/null)
 wait_status "$id" Running 120
 job2=$(db "SELECT scheduler_id FROM runs WHERE id = $id")
