@@ -34,7 +34,7 @@ struct SlurmState {
 };
 
 SlurmState query_slurm(const MonitorConfig& c, const std::string& job) {
-  CommandOutput out = run_command({c.scontrol, "show", "job", "-o", job});
+  CommandOutput out = run_command({c.scontrol, "show", "job", "-o", job}, c.command_timeout_s);
   SlurmState s;
   if (out.status != 0) return s;
   std::istringstream words(out.output);
@@ -126,6 +126,8 @@ RunStatus monitor_slurm(RunStore& store, int64_t id, const MonitorConfig& c, Met
   int failures = 0;
   for (;;) {
     metrics.poll();
+    // `roost runs cancel` has marked it and called scancel: nothing more will come from the job.
+    if (store.get_run(id).status == RunStatus::kCanceled) return finish(store, id, metrics, 130, "Slurm job");
     SlurmState s = query_slurm(c, run.scheduler_id);
     if (s.state.empty()) {  // the job is gone from the controller (or the controller is away)
       int rc = read_exit_status(exit_file);
@@ -182,7 +184,7 @@ void cancel_run(RunStore& store, int64_t id, const MonitorConfig& c) {
   store.set_result(id, 130, "canceled by roost runs cancel");
   if (run.target == "slurm") {
     if (run.scheduler_id.empty()) return;
-    CommandOutput out = run_command({c.scancel, run.scheduler_id});
+    CommandOutput out = run_command({c.scancel, run.scheduler_id}, c.command_timeout_s);
     if (out.status != 0) ROOST_THROW("scancel ", run.scheduler_id, " failed: ", out.output);
     return;
   }

@@ -2,12 +2,14 @@
 #include "roost/run/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -37,6 +39,9 @@ std::vector<char*> c_argv(const std::vector<std::string>& argv) {
     dup2(out_fd, 1);
     dup2(out_fd, 2);
   }
+  // Nothing else of ours reaches the program: a detached monitor must not keep the caller's
+  // files and pipes open (a test harness waits for those to close).
+  close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
   // The job must not inherit a SIGINT/SIGTERM disposition roost changed.
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
@@ -88,7 +93,7 @@ std::optional<int> wait_child(pid_t pid, bool block) {
   return 1;
 }
 
-CommandOutput run_command(const std::vector<std::string>& argv) {
+CommandOutput run_command(const std::vector<std::string>& argv, double timeout_s) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) ROOST_THROW("pipe: ", std::strerror(errno));
   SpawnOptions o;
@@ -105,7 +110,19 @@ CommandOutput run_command(const std::vector<std::string>& argv) {
   close(fds[1]);
   CommandOutput out;
   char buf[4096];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  bool timed_out = false;
   for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;
     ssize_t n = read(fds[0], buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -113,6 +130,7 @@ CommandOutput run_command(const std::vector<std::string>& argv) {
   }
   close(fds[0]);
   out.status = *wait_child(pid, true);
+  if (timed_out) out.status = 124;
   return out;
 }
 

@@ -48,4 +48,12 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 scontrol show job -o "$job2" | grep -q "JobState=CANCELLED" || fail "Slurm job $job2: $(scontrol show job -o "$job2")"
+# Its monitor ends by itself (before the daemons go, or it would ask a controller that is gone).
+monitor=$(db "SELECT monitor_pid FROM runs WHERE id = $id")
+for _ in $(seq 50); do
+  [ -d "/proc/$monitor" ] && ! grep -q '^State:.*Z' "/proc/$monitor/status" 2>/dev/null || break
+  sleep 0.2
+done
+[ -d "/proc/$monitor" ] && ! grep -q '^State:.*Z' "/proc/$monitor/status" 2>/dev/null &&
+  fail "the monitor (pid $monitor) of the canceled Slurm run is still running"
 echo "ok: Slurm job $job completed and job $job2 was canceled through roost"

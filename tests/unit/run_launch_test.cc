@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -196,6 +197,24 @@ TEST(Process, SpawnReportsAMissingProgram) {
   EXPECT_TRUE(find_program("roost-no-such-program").empty());
   pid_t pid = spawn({"/bin/sh", "-c", "exit 4"}, SpawnOptions{});
   EXPECT_EQ(wait_child(pid, true), 4);
+}
+
+TEST(Process, CommandTimeLimit) {
+  const auto start = std::chrono::steady_clock::now();
+  CommandOutput out = run_command({"/bin/sh", "-c", "echo started; exec sleep 30"}, 0.5);
+  EXPECT_EQ(out.status, 124);
+  EXPECT_EQ(out.output, "started\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(Process, ChildrenDoNotInheritDescriptors) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);  // deliberately without O_CLOEXEC
+  CommandOutput out = run_command({"/bin/sh", "-c", "ls /proc/self/fd"});
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_EQ(out.status, 0);
+  EXPECT_EQ(out.output.find(std::to_string(fds[1]) + "\n"), std::string::npos) << out.output;
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ struct MonitorConfig {
   // Consecutive failed scontrol queries (controller restarting) tolerated before the job is
   // taken as lost, when it left no exit status behind.
   int scontrol_retries = 60;
+  double command_timeout_s = 30;  // scontrol, scancel
 };
 
 // The launch command of a run: RUN/command.argv (NUL-separated, what the monitor executes)

@@ -27,11 +27,13 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
 std::optional<int> wait_child(pid_t pid, bool block);
 
 struct CommandOutput {
-  int status = 0;       // as wait_child
+  int status = 0;       // as wait_child; 124 when the time limit ended it
   std::string output;   // stdout and stderr together
 };
-// Runs a short command to completion and returns what it printed.
-CommandOutput run_command(const std::vector<std::string>& argv);
+// Runs a short command to completion and returns what it printed. After timeout_s the command
+// is killed (scontrol retries for minutes when the controller is away; the monitor must not
+// hang on it).
+CommandOutput run_command(const std::vector<std::string>& argv, double timeout_s = 60);
 
 // The absolute path of `name` found on PATH, or empty.
 std::string find_program(const std::string& name);
