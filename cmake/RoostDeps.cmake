@@ -67,3 +67,10 @@ find_path(CXXOPTS_INCLUDE_DIR cxxopts.hpp)
 if(NOT CXXOPTS_INCLUDE_DIR AND (ROOST_HAVE_MPI AND ROOST_HAVE_HDF5))
   message(FATAL_ERROR "roost needs cxxopts.hpp (Debian: libcxxopts-dev)")
 endif()
+
+# SQLite (Debian: libsqlite3-dev): the run store and model registry of `roost submit`.
+find_package(SQLite3)
+set(ROOST_HAVE_SQLITE ${SQLite3_FOUND})
+if(NOT ROOST_HAVE_SQLITE)
+  message(WARNING "roost: SQLite3 not found (Debian: libsqlite3-dev): roost submit/runs/models are not built")
+endif()

@@ -20,6 +20,10 @@ PACKAGES=(
   libgtest-dev                      # GoogleTest
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
   libcurl4-openssl-dev              # downloads (roost data fowl)
+  libsqlite3-dev                    # the run store and model registry (roost submit, runs, models)
+  sqlite3                           # the submit tests read the run store with the sqlite3 program
+  slurm-client                      # sbatch, scontrol, scancel: roost submit --target slurm
+  slurmctld slurmd munge            # tests/e2e/submit_slurm_test.sh starts a one-node Slurm
   dataset-fashion-mnist             # the embedded default dataset
   python3-torch python3-torchvision python3-h5py python3-numpy python3-pil  # parity peers
   python3-yaml                      # tests/e2e/mpijob_template_test.sh reads the MPIJob

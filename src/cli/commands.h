@@ -2,11 +2,22 @@
 // name (argv[0] is the subcommand) and returns the process exit code.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace roost::cli {
 
 int train_main(int argc, char** argv);
 int data_main(int argc, char** argv);
 int pack_main(int argc, char** argv);
 int predict_main(int argc, char** argv);
+int submit_main(int argc, char** argv);  // submit, runs and models: built with SQLite only
+int runs_main(int argc, char** argv);
+int models_main(int argc, char** argv);
+
+// `roost train`'s arguments (without "train") checked as train_main checks them before MPI
+// starts: options, ranges, the architecture and, with check_data, the dataset. --output-dir
+// is refused (roost submit sets it). Returns the parsed options as JSON; UsageError otherwise.
+std::string check_train_args(const std::vector<std::string>& args, bool check_data);
 
 }  // namespace roost::cli

@@ -19,6 +19,10 @@ const char* kUsage =
     "  data    make datasets: roost data fashion-mnist|fowl --out DIR\n"
     "  pack    store an ImageFolder tree in one HDF5 file: roost pack --data-dir D --out D.h5\n"
     "  predict classify images with a trained model (no mpirun): roost predict --model M IMAGE...\n"
+    "  submit  record a run in a workspace and launch it (mpirun here, on hosts, or via Slurm):\n"
+    "          roost submit --experiment E --target local|hosts|slurm [--np N] [--wait] -- <train options>\n"
+    "  runs    the recorded runs: roost runs list|show|logs|cancel\n"
+    "  models  the model registry: roost models register|list|show|download\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -44,6 +48,15 @@ int main(int argc, char** argv) {
     if (command == "data") return roost::cli::data_main(argc - 1, argv + 1);
     if (command == "pack") return roost::cli::pack_main(argc - 1, argv + 1);
     if (command == "predict") return roost::cli::predict_main(argc - 1, argv + 1);
+    if (command == "submit" || command == "runs" || command == "models") {
+#ifdef ROOST_WITH_RUN
+      if (command == "submit") return roost::cli::submit_main(argc - 1, argv + 1);
+      if (command == "runs") return roost::cli::runs_main(argc - 1, argv + 1);
+      return roost::cli::models_main(argc - 1, argv + 1);
+#else
+      ROOST_USAGE_ERROR("this roost was built without SQLite (libsqlite3-dev): no run store");
+#endif
+    }
     std::cerr << "roost: error: unknown command '" << command << "' (try roost --help)\n";
     return 2;
   } catch (const roost::UsageError& e) {

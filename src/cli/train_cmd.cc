@@ -25,6 +25,24 @@ void check_arch(const std::string& arch) {
 }
 }  // namespace
 
+std::string check_train_args(const std::vector<std::string>& args, bool check_data) {
+  std::vector<std::string> words = {"train"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  cxxopts::Options options = train_options();
+  cxxopts::ParseResult parsed = parse_or_usage(options, static_cast<int>(words.size()), argv.data());
+  if (parsed.count("output-dir"))
+    ROOST_USAGE_ERROR("--output-dir is set by roost submit (the run's outputs/ folder): leave it out");
+  if (parsed.count("help")) ROOST_USAGE_ERROR("--help is not a training option (see roost train --help)");
+  train::TrainConfig config = to_config(parsed);
+  train::validate(config);
+  check_arch(config.arch);
+  if (check_data) train::preflight(config);
+  return train::to_json(config);
+}
+
 int train_main(int argc, char** argv) {
   cxxopts::Options options = train_options();
   cxxopts::ParseResult parsed = parse_or_usage(options, argc, argv);

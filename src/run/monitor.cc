@@ -1,0 +1,221 @@
+// monitor.cc — the run monitor: launch or follow the job, ingest metrics, record the end.
+#include "roost/run/monitor.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "roost/core/error.h"
+#include "roost/core/fs.h"
+#include "roost/run/follow.h"
+#include "roost/run/launch.h"
+#include "roost/run/process.h"
+
+namespace fs = std::filesystem;
+
+namespace roost::run {
+
+namespace {
+void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
+
+bool group_alive(int64_t pgid) { return pgid > 0 && (kill(-static_cast<pid_t>(pgid), 0) == 0 || errno == EPERM); }
+
+// Slurm job states (squeue/scontrol names) as run statuses; "" while the state is unknown.
+struct SlurmState {
+  std::string state;
+  int exit_code = -1;
+};
+
+SlurmState query_slurm(const MonitorConfig& c, const std::string& job) {
+  CommandOutput out = run_command({c.scontrol, "show", "job", "-o", job}, c.command_timeout_s);
+  SlurmState s;
+  if (out.status != 0) return s;
+  std::istringstream words(out.output);
+  std::string w;
+  while (words >> w) {
+    if (w.rfind("JobState=", 0) == 0) s.state = w.substr(9);
+    if (w.rfind("ExitCode=", 0) == 0) s.exit_code = std::atoi(w.substr(9).c_str());
+  }
+  return s;
+}
+
+RunStatus slurm_status(const std::string& state) {
+  static const std::map<std::string, RunStatus> kMap = {
+      {"PENDING", RunStatus::kQueued},      {"REQUEUED", RunStatus::kQueued},   {"CONFIGURING", RunStatus::kPreparing},
+      {"RUNNING", RunStatus::kRunning},     {"SUSPENDED", RunStatus::kRunning}, {"COMPLETING", RunStatus::kFinalizing},
+      {"COMPLETED", RunStatus::kCompleted}, {"CANCELLED", RunStatus::kCanceled}};
+  auto it = kMap.find(state);
+  return it == kMap.end() ? RunStatus::kFailed : it->second;  // FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, ...
+}
+
+int read_exit_status(const std::string& path) {
+  std::ifstream in(path);
+  int v = -1;
+  if (in >> v) return v;
+  return -1;
+}
+
+// Ingests whatever complete metrics rows appeared since the last call.
+struct MetricsIngest {
+  RunStore& store;
+  int64_t id;
+  FileFollower follower;
+  void poll() { store.ingest_metrics(id, follower.read_new_lines()); }
+};
+
+// Records the end of a job that exited with `status`: Finalizing, the last metrics, then
+// Completed or Failed with the failing rank named.
+RunStatus finish(RunStore& store, int64_t id, MetricsIngest& metrics, int status, const std::string& what) {
+  store.set_status(id, RunStatus::kFinalizing);
+  metrics.poll();
+  const RunRecord run = store.get_run(id);
+  if (run.status == RunStatus::kCanceled) {
+    store.set_result(id, status, run.message.empty() ? "canceled" : run.message);
+    return RunStatus::kCanceled;
+  }
+  if (status == 0) {
+    store.set_result(id, 0, "");
+    store.set_status(id, RunStatus::kCompleted);
+    return store.get_run(id).status;
+  }
+  FailedRank failed = find_failed_rank(run.run_dir);
+  std::string message = failed.rank >= 0 ? "rank " + std::to_string(failed.rank) + " exited with status " +
+                                               std::to_string(failed.status) + " (" + failed.log_path + ")"
+                                         : what + " exited with status " + std::to_string(status) + " (" +
+                                               run.run_dir + "/logs/driver.log)";
+  store.set_result(id, status, message);
+  store.set_status(id, RunStatus::kFailed, message);
+  return store.get_run(id).status;
+}
+
+RunStatus monitor_mpirun(RunStore& store, int64_t id, const MonitorConfig& c, MetricsIngest& metrics) {
+  RunRecord run = store.get_run(id);
+  if (is_terminal(run.status)) return run.status;  // canceled before it started
+  SpawnOptions o;
+  o.new_process_group = true;
+  o.output_path = run.run_dir + "/logs/driver.log";
+  pid_t pid;
+  try {
+    pid = spawn(read_command(run.run_dir), o);
+  } catch (const Error& e) {
+    store.set_result(id, 127, e.message());
+    store.set_status(id, RunStatus::kFailed, e.message());
+    return RunStatus::kFailed;
+  }
+  store.set_launch(id, pid, "", getpid());  // pgid = pid: the child leads its own group
+  store.set_status(id, RunStatus::kRunning, "mpirun pid " + std::to_string(pid));
+  if (store.get_run(id).status == RunStatus::kCanceled) kill(-pid, SIGTERM);  // canceled while starting
+  std::optional<int> status;
+  while (!(status = wait_child(pid, false))) {
+    metrics.poll();
+    sleep_s(c.poll_s);
+  }
+  return finish(store, id, metrics, *status, "mpirun");
+}
+
+RunStatus monitor_slurm(RunStore& store, int64_t id, const MonitorConfig& c, MetricsIngest& metrics) {
+  const RunRecord run = store.get_run(id);
+  const std::string exit_file = run.run_dir + "/exit-status";
+  int failures = 0;
+  for (;;) {
+    metrics.poll();
+    // `roost runs cancel` has marked it and called scancel: nothing more will come from the job.
+    if (store.get_run(id).status == RunStatus::kCanceled) return finish(store, id, metrics, 130, "Slurm job");
+    SlurmState s = query_slurm(c, run.scheduler_id);
+    if (s.state.empty()) {  // the job is gone from the controller (or the controller is away)
+      int rc = read_exit_status(exit_file);
+      if (rc >= 0) return finish(store, id, metrics, rc, "the batch script");
+      if (++failures > c.scontrol_retries) return finish(store, id, metrics, 1, "Slurm job " + run.scheduler_id);
+    } else {
+      failures = 0;
+      RunStatus st = slurm_status(s.state);
+      if (!is_terminal(st)) {
+        store.set_status(id, st, "Slurm " + s.state);
+      } else if (st == RunStatus::kCanceled) {
+        store.set_status(id, RunStatus::kCanceled, "scancel");
+        return finish(store, id, metrics, 1, "Slurm job");
+      } else {
+        int rc = read_exit_status(exit_file);
+        if (rc < 0) rc = st == RunStatus::kCompleted ? 0 : (s.exit_code > 0 ? s.exit_code : 1);
+        return finish(store, id, metrics, rc, "Slurm job " + run.scheduler_id + " (" + s.state + ")");
+      }
+    }
+    sleep_s(c.poll_s);
+  }
+}
+}  // namespace
+
+void write_command(const std::string& run_dir, const std::vector<std::string>& argv) {
+  std::string nul_separated;
+  for (const auto& a : argv) nul_separated += a + '\0';
+  write_file_atomic(run_dir + "/command.argv", nul_separated);
+  write_file_atomic(run_dir + "/command.sh", "#!/bin/sh\n" + shell_join(argv) + "\n");
+}
+
+std::vector<std::string> read_command(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/command.argv", std::ios::binary);
+  if (!in) ROOST_THROW("cannot read ", run_dir, "/command.argv");
+  std::vector<std::string> argv;
+  std::string word;
+  while (std::getline(in, word, '\0')) argv.push_back(word);
+  if (argv.empty()) ROOST_THROW(run_dir, "/command.argv is empty");
+  return argv;
+}
+
+RunStatus monitor_run(RunStore& store, int64_t id, const MonitorConfig& config) {
+  const RunRecord run = store.get_run(id);
+  store.set_monitor(id, getpid());
+  MetricsIngest metrics{store, id, FileFollower(run.run_dir + "/outputs/metrics.jsonl")};
+  if (run.target == "slurm") return monitor_slurm(store, id, config, metrics);
+  return monitor_mpirun(store, id, config, metrics);
+}
+
+void cancel_run(RunStore& store, int64_t id, const MonitorConfig& c) {
+  const RunRecord run = store.get_run(id);
+  if (!store.set_status(id, RunStatus::kCanceled, "roost runs cancel"))
+    ROOST_USAGE_ERROR("run ", id, " has already ended (", to_string(run.status), ")");
+  store.set_result(id, 130, "canceled by roost runs cancel");
+  if (run.target == "slurm") {
+    if (run.scheduler_id.empty()) return;
+    CommandOutput out = run_command({c.scancel, run.scheduler_id}, c.command_timeout_s);
+    if (out.status != 0) ROOST_THROW("scancel ", run.scheduler_id, " failed: ", out.output);
+    return;
+  }
+  if (run.pgid <= 0) return;  // not started yet: the monitor sees Canceled and does not start it
+  // mpirun passes SIGTERM on to the ranks, which checkpoint and exit; whatever remains after
+  // the grace period is killed.
+  kill(-static_cast<pid_t>(run.pgid), SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(c.cancel_grace_s);
+  while (group_alive(run.pgid) && std::chrono::steady_clock::now() < deadline) sleep_s(0.2);
+  if (group_alive(run.pgid)) kill(-static_cast<pid_t>(run.pgid), SIGKILL);
+}
+
+FailedRank find_failed_rank(const std::string& run_dir) {
+  std::map<int, int> statuses;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(run_dir + "/logs", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("rank-", 0) != 0 || entry.path().extension() != ".exit") continue;
+    int rank = std::atoi(name.substr(5).c_str());
+    statuses[rank] = read_exit_status(entry.path().string());
+  }
+  FailedRank out;
+  for (int pass = 0; pass < 2 && out.rank < 0; ++pass)
+    for (const auto& [rank, status] : statuses)
+      if (status != 0 && (pass == 1 || (status != 137 && status != 143))) {
+        out.rank = rank;
+        out.status = status;
+        break;
+      }
+  if (out.rank >= 0) out.log_path = run_dir + "/logs/rank-" + std::to_string(out.rank) + ".log";
+  return out;
+}
+
+}  // namespace roost::run

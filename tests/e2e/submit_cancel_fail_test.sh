@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# submit_cancel_fail_test.sh — the two unhappy endings of a run on the local target.
+# Cancel: a long run is canceled while Running; it ends Canceled (and stays so after the
+# monitor sees mpirun exit), every process of its group is gone, and a second cancel is
+# refused with exit 2. Failure: a run whose ranks cannot load their --pretrained file ends
+# Failed; submit --wait exits 1, names the failing rank and shows its last log lines.
+source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/submit_common.sh"
+
+make_tiny_dataset "$WORK/data" 6 4 32
+
+# --- cancel --------------------------------------------------------------------------------
+"$ROOST" submit --mpirun "$MPIRUN" --experiment long --np 2 --workspace "$WS" -- --data-dir "$WORK/data" --epochs 500 "${TINY[@]}" \
+  > /dev/null 2>&1 || fail "submit exited $?"
+wait_status 1 Running 60
+pgid=$(db "SELECT pgid FROM runs WHERE id = 1")
+[ "$pgid" -gt 0 ] || fail "no process group recorded"
+# Wait until both ranks really train (rank 1 logged a step), so the cancel stops a live job.
+for _ in $(seq 300); do
+  grep -q "step" "$WS/experiments/long/runs/1/outputs/logs/rank-1.log" 2>/dev/null && break
+  sleep 0.2
+done
+"$ROOST" runs cancel 1 --workspace "$WS" 2> "$WORK/cancel" || fail "cancel exited $?: $(cat "$WORK/cancel")"
+[ "$(status_of 1)" = Canceled ] || fail "status after cancel: $(status_of 1)"
+! kill -0 -- "-$pgid" 2>/dev/null || fail "process group $pgid still alive after cancel"
+sleep 2  # the monitor notices the end of mpirun; Canceled must stay
+[ "$(status_of 1)" = Canceled ] || fail "status changed after cancel to $(status_of 1)"
+rc=0
+"$ROOST" runs cancel 1 --workspace "$WS" 2> "$WORK/cancel2" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "already ended" "$WORK/cancel2" || fail "second cancel: exit $rc, $(cat "$WORK/cancel2")"
+
+# --- failure -------------------------------------------------------------------------------
+echo "these are not weights" > "$WORK/garbage.h5"
+rc=0
+"$ROOST" submit --mpirun "$MPIRUN" --experiment broken --np 2 --workspace "$WS" --wait -- --data-dir "$WORK/data" --epochs 1 \
+  --pretrained "$WORK/garbage.h5" "${TINY[@]}" > "$WORK/stdout" 2> "$WORK/stderr" || rc=$?
+[ "$rc" -eq 1 ] || fail "failing submit --wait exited $rc (stderr: $(cat "$WORK/stderr"))"
+[ "$(status_of 2)" = Failed ] || fail "status $(status_of 2)"
+grep -q "run 2 Failed: rank [01] exited with status" "$WORK/stderr" || fail "no failing rank named: $(cat "$WORK/stderr")"
+grep -q "last lines of .*/logs/rank-[01].log" "$WORK/stderr" || fail "no log lines shown: $(cat "$WORK/stderr")"
+grep -q "garbage.h5" "$WORK/stderr" || fail "the rank's error is not among the lines shown: $(cat "$WORK/stderr")"
+"$ROOST" runs show 2 --workspace "$WS" | grep -q "garbage.h5" || fail "runs show lacks the failing rank's log"
+echo "ok: cancel and failure"
