@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""peak_mem.py — peak memory of one rank's process tree, measured the same way for any engine.
+
+    mpirun -np N /usr/bin/python3 benchmarks/peak_mem.py --out PREFIX [--interval 0.1] -- CMD [ARGS...]
+
+Runs CMD as a child (it inherits mpirun's environment, so an MPI program initialises as if
+mpirun had started it directly) and, until it exits, polls /proc every --interval seconds for
+the child and all of its descendants (DataLoader worker processes, for example). Each poll
+sums over the tree:
+  rss  resident set size (VmRSS): what `ps` and `top` show; pages shared between the processes
+       of the tree (a forked worker's copy-on-write pages, the libraries) count once per process;
+  pss  proportional set size (smaps_rollup): a page shared by k processes counts 1/k in each, so
+       the tree's sum counts memory shared inside the tree once (and a library page shared with
+       the other rank half).
+The peak of each sum over the run is written with the rank's own exact high-water mark (VmHWM
+of the child, last read before it exited), the largest number of processes seen in the tree,
+and getrusage(RUSAGE_CHILDREN).ru_maxrss (the largest single descendant's peak, by the kernel).
+Polling can miss a peak shorter than --interval; VmHWM cannot.
+
+Writes PREFIX.<rank>.json (rank from OMPI_COMM_WORLD_RANK, PMI_RANK or 0), sizes in MiB, and
+exits with the child's status. SIGTERM/SIGINT/SIGHUP are passed on to the child.
+"""
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+
+def rank_of_env():
+    for key in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
+        if os.environ.get(key, "").isdigit():
+            return int(os.environ[key])
+    return 0
+
+
+def children(pid):
+    """Direct children of pid, from /proc/PID/task/*/children (one file per thread)."""
+    kids = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return kids
+
+
+def tree(root):
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children(pid))
+    return pids
+
+
+def status_kib(pid, keys):
+    """Selected 'Key:   N kB' fields of /proc/PID/status, in KiB (missing: absent)."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in keys:
+                    out[k] = int(v.split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+def pss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", required=True, help="writes OUT.<rank>.json")
+    p.add_argument("--interval", type=float, default=0.1, help="seconds between polls")
+    p.add_argument("--no-pss", action="store_true", help="skip smaps_rollup (cheaper polls)")
+    p.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
+    a = p.parse_args()
+    cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
+    if not cmd:
+        p.error("no command given (peak_mem.py --out PREFIX -- CMD ...)")
+
+    rank = rank_of_env()
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, _f: child.send_signal(s))
+
+    peak_rss = peak_pss = hwm = 0
+    max_procs = polls = 0
+    while child.poll() is None:
+        rss = pss = 0
+        pids = tree(child.pid)
+        for pid in pids:
+            fields = status_kib(pid, ("VmRSS", "VmHWM"))
+            rss += fields.get("VmRSS", 0)
+            if pid == child.pid:
+                hwm = max(hwm, fields.get("VmHWM", 0))
+            if not a.no_pss:
+                pss += pss_kib(pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        max_procs = max(max_procs, len(pids))
+        polls += 1
+        time.sleep(a.interval)
+    code = child.wait()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # ru_maxrss in KiB on Linux
+
+    mib = lambda kib: round(kib / 1024.0, 1)
+    record = {
+        "rank": rank, "cmd": cmd, "exit_code": code, "wall_s": round(time.perf_counter() - start, 3),
+        "interval_s": a.interval, "polls": polls, "max_processes": max_procs,
+        "peak_tree_rss_mib": mib(peak_rss), "peak_tree_pss_mib": None if a.no_pss else mib(peak_pss),
+        "rank_process_hwm_mib": mib(hwm), "largest_descendant_maxrss_mib": mib(usage.ru_maxrss),
+    }
+    with open(f"{a.out}.{rank}.json", "w") as f:
+        json.dump(record, f)
+        f.write("\n")
+    # A child killed by a signal shows as -N; report it the way a shell would.
+    sys.exit(code if code >= 0 else 128 - code)
+
+
+if __name__ == "__main__":
+    main()
