@@ -34,7 +34,7 @@
 # every run's output under DIR/runs/. The defaults take about 15 minutes on a 2-core machine.
 set -euo pipefail
 
-usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "compare_ddp.sh: error: $*" >&2; exit 2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
