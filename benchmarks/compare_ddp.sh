@@ -4,7 +4,7 @@
 #   benchmarks/compare_ddp.sh [--image-sizes "64 224"] [--rounds 3] [--epochs 2] [--np 2]
 #       [--batch-size 4] [--threads 1] [--workers 1] [--classes 2,4] [--train-per-class 48]
 #       [--val-per-class 16] [--ceiling-steps 20] [--out DIR] [--build-dir DIR]
-#       [--skip-yield] [--skip-ceiling] [--skip-scaling] [--mpirun-args "ARGS"]
+#       [--skip-yield] [--skip-ceiling] [--skip-scaling] [--mpirun-args "ARGS"] [--report-only]
 #
 # The job: ResNet-18 from scratch, the reference transforms at each --image-size (train
 # RandomResizedCrop(size) + flip, val Resize(size*256/224) + CenterCrop(size), ImageNet
@@ -31,7 +31,9 @@
 # time of the epoch, validation excluded); the first epoch warms up and is not counted, the
 # median of the other epochs is the run's figure, and the table shows the median over rounds.
 # Writes the table and PASS/MISS against the targets to stdout, DIR/compare-ddp.json, and
-# every run's output under DIR/runs/. The defaults take about 15 minutes on a 2-core machine.
+# every run's output under DIR/runs/; --report-only rebuilds the table from DIR/runs/ (after an
+# interrupted invocation, say) without running anything. A run that something else reniced
+# while it ran (a shared machine's watchdog, for example) is named in the output. The defaults take about 15 minutes on a 2-core machine.
 set -euo pipefail
 
 usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -40,13 +42,14 @@ die() { echo "compare_ddp.sh: error: $*" >&2; exit 2; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
 sizes="64 224" rounds=3 epochs=2 np=2 batch=4 threads=1 workers=1 classes=2,4
 train_pc=48 val_pc=16 ceiling_steps=20 out=compare-ddp-results build="$repo/build"
-yield=1 ceiling=1 scaling=1 mpirun_args=""
+yield=1 ceiling=1 scaling=1 mpirun_args="" report_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --skip-yield) yield=0; shift; continue ;;
     --skip-ceiling) ceiling=0; shift; continue ;;
     --skip-scaling) scaling=0; shift; continue ;;
+    --report-only) report_only=1; shift; continue ;;
   esac
   [ $# -ge 2 ] || die "$1 needs a value (try --help)"
   case "$1" in
@@ -138,6 +141,7 @@ run_one() {
 }
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //; s/"//g')
+if [ "$report_only" = 0 ]; then
 echo "roost vs PyTorch DDP: resnet18, np=$np, $threads thread(s) and $workers decode worker(s) per rank, batch $batch per rank"
 echo "image sizes: $sizes; $rounds round(s) of $epochs epoch(s) (the first epoch of each run is warm-up, not counted)"
 echo "data: Fashion-MNIST classes $classes, $train_pc train / $val_pc val images per class (roost data fashion-mnist)"
@@ -173,6 +177,7 @@ for size in $sizes; do
   fi
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); $(( $(date +%s) - start )) s in all"
+fi
 
 "$python" - "$out" "$np" "$threads" "$workers" "$batch" "$epochs" "$rounds" "$classes" "$train_pc" "$val_pc" \
   "$(hostname)" "$(nproc)" "$cpu" <<'PY'
@@ -191,6 +196,7 @@ def load(d):
     run["peak_tree_pss_mib"] = max(pss) if pss else None
     run["rank_process_hwm_mib"] = max(m["rank_process_hwm_mib"] for m in mems)
     run["max_processes_per_rank"] = max(m["max_processes"] for m in mems)
+    run["reniced_share"] = max(m.get("reniced_share", 0) for m in mems)
     if run["engine"] == "ceiling":
         s = json.load(open(os.path.join(d, "synthetic.json")))
         run["images_per_sec"] = s["total_img_sec"]
@@ -227,7 +233,8 @@ def agg(size, engine, n):
             "peak_rss_mib": med(rs, "peak_rss_mib"), "peak_tree_pss_mib": med(rs, "peak_tree_pss_mib"),
             "rank_process_hwm_mib": med(rs, "rank_process_hwm_mib"),
             "max_processes_per_rank": max(r["max_processes_per_rank"] for r in rs),
-            "load_before": [r["load_before"] for r in sorted(rs, key=lambda r: r["round"])]}
+            "load_before": [r["load_before"] for r in sorted(rs, key=lambda r: r["round"])],
+            "reniced": {r["round"]: r["reniced_share"] for r in rs if r["reniced_share"] > 0}}
 
 
 fmt = lambda v, f="%.1f": "–" if v is None else f % v
@@ -271,6 +278,12 @@ if any(v["scaling"] for v in result["sizes"].values()):
         for e, s in result["sizes"][str(size)]["scaling"].items():
             print(f"| {size} | {label[e]} | {s['np1_images_per_sec']:.1f} | {s[f'np{np_}_images_per_sec']:.1f} "
                   f"| {s['speedup']:.2f}× | {100 * s['efficiency']:.0f}% |")
+
+reniced = [(r["image_size"], r["engine"], r["np"], r["round"], r["reniced_share"]) for r in all_runs if r["reniced_share"] > 0]
+if reniced:
+    print("\nreniced by something else while running (share of the run):",
+          ", ".join(f"{e} {s}px np={n} round {k} ({100 * f:.0f}%)" for s, e, n, k, f in sorted(reniced)))
+result["reniced_runs"] = [dict(zip(("image_size", "engine", "np", "round", "share"), r)) for r in reniced]
 
 # The targets, judged on each roost launch that ran.
 print()

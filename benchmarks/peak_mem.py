@@ -21,6 +21,9 @@ exited), the largest number of processes seen in the tree, and getrusage(RUSAGE_
 shorter than the interval; VmHWM cannot, so peak_rss_mib, the figure to compare, is the larger
 of the tree's polled peak and the rank process's VmHWM (for a single-process rank: its VmHWM).
 
+On a shared machine something else may renice a long run; reniced_share is the share of polls
+that found the child at another niceness than it started with (0 when nothing changed it).
+
 Writes PREFIX.<rank>.json (rank from OMPI_COMM_WORLD_RANK, PMI_RANK or 0), sizes in MiB, and
 exits with the child's status. SIGTERM/SIGINT/SIGHUP are passed on to the child.
 """
@@ -80,6 +83,15 @@ def status_kib(pid, keys):
     return out
 
 
+def nice_of(pid):
+    """The scheduling niceness of pid (field 19 of /proc/PID/stat), None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[16])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def pss_kib(pid):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -111,7 +123,8 @@ def main():
         signal.signal(sig, lambda s, _f: child.send_signal(s))
 
     peak_rss = peak_pss = hwm = 0
-    max_procs = polls = pss_polls = 0
+    max_procs = polls = pss_polls = reniced_polls = 0
+    nice_start = nice_of(child.pid)
     next_pss = time.perf_counter() + min(a.pss_interval, 0.5)
     while child.poll() is None:
         rss = pss = 0
@@ -129,6 +142,9 @@ def main():
             pss_polls += 1
             next_pss = time.perf_counter() + a.pss_interval
         peak_rss = max(peak_rss, rss)
+        nice = nice_of(child.pid)
+        if nice is not None and nice_start is not None and nice != nice_start:
+            reniced_polls += 1
         max_procs = max(max_procs, len(pids))
         polls += 1
         time.sleep(a.interval)
@@ -142,6 +158,7 @@ def main():
         "pss_interval_s": a.pss_interval, "pss_polls": pss_polls, "max_processes": max_procs,
         "peak_rss_mib": mib(max(peak_rss, hwm)), "peak_tree_rss_mib": mib(peak_rss),
         "peak_tree_pss_mib": mib(peak_pss) if pss_polls else None,
+        "nice_at_start": nice_start, "reniced_share": round(reniced_polls / max(polls, 1), 3),
         "rank_process_hwm_mib": mib(hwm), "largest_descendant_maxrss_mib": mib(usage.ru_maxrss),
     }
     with open(f"{a.out}.{rank}.json", "w") as f:
