@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # compare_ddp.sh — roost against PyTorch DDP on the same job, on this machine, in one invocation.
 #
-#   benchmarks/compare_ddp.sh [--image-sizes "64 224"] [--rounds 3] [--epochs 2] [--np 2]
-#       [--batch-size 4] [--threads 1] [--workers 1] [--classes 2,4] [--train-per-class 48]
-#       [--val-per-class 16] [--ceiling-steps 20] [--out DIR] [--build-dir DIR]
+#   benchmarks/compare_ddp.sh [--image-sizes "64 224"] [--rounds 2] [--epochs 2] [--np 2]
+#       [--batch-size 4] [--threads 1] [--workers 1] [--classes 2,4] [--train-per-class 32]
+#       [--val-per-class 8] [--ceiling-steps 20] [--out DIR] [--build-dir DIR]
 #       [--skip-yield] [--skip-ceiling] [--skip-scaling] [--mpirun-args "ARGS"] [--report-only]
 #
 # The job: ResNet-18 from scratch, the reference transforms at each --image-size (train
 # RandomResizedCrop(size) + flip, val Resize(size*256/224) + CenterCrop(size), ImageNet
 # normalisation), SGD lr 0.001 momentum 0.9, --batch-size images per rank, --threads intra-op
 # threads and --workers decode workers per rank, on a Fashion-MNIST ImageFolder written by
-# `roost data fashion-mnist` (default: pullover vs coat, 48 train / 16 val images per class,
-# i.e. 12 steps per rank and epoch at np=2, small enough for 224 px on two cores; the reference
-# set's shape is --train-per-class 120 --val-per-class 100; PNGs of side size*256/224). For every image size and every round
+# `roost data fashion-mnist` (default: pullover vs coat, 32 train / 8 val images per class,
+# i.e. 8 steps per rank and epoch at np=2, small enough for 224 px on two busy cores; the
+# reference set's shape is --train-per-class 120 --val-per-class 100; PNGs of side size*256/224). For every image size and every round
 # it runs, in an order that alternates between rounds:
 #   roost        mpirun -np N roost train ... (Open MPI's defaults)
 #   roost+yield  the same with --mca mpi_yield_when_idle 1: a rank waiting in MPI gives its core
@@ -36,12 +36,12 @@
 # while it ran (a shared machine's watchdog, for example) is named in the output. The defaults take about 15 minutes on a 2-core machine.
 set -euo pipefail
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die() { echo "compare_ddp.sh: error: $*" >&2; exit 2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-sizes="64 224" rounds=3 epochs=2 np=2 batch=4 threads=1 workers=1 classes=2,4
-train_pc=48 val_pc=16 ceiling_steps=20 out=compare-ddp-results build="$repo/build"
+sizes="64 224" rounds=2 epochs=2 np=2 batch=4 threads=1 workers=1 classes=2,4
+train_pc=32 val_pc=8 ceiling_steps=20 out=compare-ddp-results build="$repo/build"
 yield=1 ceiling=1 scaling=1 mpirun_args="" report_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
