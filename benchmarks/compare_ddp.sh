@@ -33,7 +33,9 @@
 # Writes the table and PASS/MISS against the targets to stdout, DIR/compare-ddp.json, and
 # every run's output under DIR/runs/; --report-only rebuilds the table from DIR/runs/ (after an
 # interrupted invocation, say) without running anything. A run that something else reniced
-# while it ran (a shared machine's watchdog, for example) is named in the output. The defaults take about 15 minutes on a 2-core machine.
+# while it ran (a shared machine's watchdog, for example) is named in the output. The defaults
+# took 15–20 minutes on the 2-core development machine while other jobs kept its load average
+# near 9; ResNet-18 at 224 px is most of it.
 set -euo pipefail
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
