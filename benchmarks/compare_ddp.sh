@@ -14,9 +14,11 @@
 # i.e. 8 steps per rank and epoch at np=2, small enough for 224 px on two busy cores; the
 # reference set's shape is --train-per-class 120 --val-per-class 100; PNGs of side size*256/224). For every image size and every round
 # it runs, in an order that alternates between rounds:
-#   roost        mpirun -np N roost train ... (Open MPI's defaults)
+#   roost        mpirun -np N roost train --mpi-yield off ... (Open MPI's default: a rank waiting
+#                in MPI spins in the progress engine)
 #   roost+yield  the same with --mca mpi_yield_when_idle 1: a rank waiting in MPI gives its core
-#                away instead of spinning in the progress engine (--skip-yield leaves it out)
+#                away instead of spinning; roost train's default (--mpi-yield auto) does this
+#                itself when ranks x threads fill the cores (--skip-yield leaves it out)
 #   ddp          mpirun -np N /usr/bin/python3 benchmarks/ddp_peer.py ... (DDP over Gloo,
 #                DataLoader worker processes)
 #   ceiling      mpirun -np N synthetic_bench --no-allreduce: the same model, batch, size and
@@ -113,12 +115,13 @@ run_one() {
   t0=$(date +%s.%N)
   case "$engine" in
     roost|roost+yield)
-      local extra=()
-      [ "$engine" = roost+yield ] && extra=(--mca mpi_yield_when_idle 1)
+      local extra=() yield_opt=(--mpi-yield off)
+      [ "$engine" = roost+yield ] && extra=(--mca mpi_yield_when_idle 1) yield_opt=(--mpi-yield on)
       mpirun_cmd "$n" "${extra[@]}" "$python" "$peak_mem" --out "$dir/mem" -- \
         "$roost" train --data-dir "$data" --output-dir "$dir" --epochs "$epochs" --batch-size "$batch" \
         --image-size "$size" --resize-short "$resize" --threads "$threads" --workers "$workers" \
-        --lr 0.001 --momentum 0.9 --checkpoint-every 0 --progress none --seed 42 >"$dir/log" 2>&1 || rc=$?
+        --lr 0.001 --momentum 0.9 --checkpoint-every 0 --progress none --seed 42 "${yield_opt[@]}" \
+        >"$dir/log" 2>&1 || rc=$?
       ;;
     ddp)
       mpirun_cmd "$n" -x MASTER_ADDR=127.0.0.1 -x MASTER_PORT="$(free_port)" "$python" "$peak_mem" --out "$dir/mem" -- \
@@ -216,7 +219,7 @@ def load(d):
 all_runs = [load(d) for d in sorted(glob.glob(os.path.join(runs, "*-np*-r*"))) if os.path.exists(os.path.join(d, "run.json"))]
 sizes = sorted({r["image_size"] for r in all_runs})
 engines = [e for e in ("roost", "roost+yield", "ddp", "ceiling") if any(r["engine"] == e for r in all_runs)]
-label = {"roost": "roost", "roost+yield": "roost, mpi_yield_when_idle 1", "ddp": "PyTorch DDP (Gloo)",
+label = {"roost": "roost, --mpi-yield off (spinning)", "roost+yield": "roost, mpi_yield_when_idle 1 (default here)", "ddp": "PyTorch DDP (Gloo)",
          "ceiling": "compute ceiling (synthetic_bench --no-allreduce)"}
 
 

@@ -12,6 +12,7 @@
 #include "roost/core/gpu.h"
 #include "roost/core/log.h"
 #include "roost/core/mpi_scope.h"
+#include "roost/core/mpi_yield.h"
 #include "roost/model/resnet.h"
 #include "roost/train/trainer.h"
 
@@ -54,6 +55,7 @@ int train_main(int argc, char** argv) {
   ensure_writable_dir(config.output_dir);
   ensure_writable_dir(config.output_dir + "/logs");
 
+  const std::string yield = apply_mpi_yield(config.mpi_yield, config.threads);
   MpiScope mpi(&argc, &argv);
   Logger logger(mpi.rank(), mpi.size());
   LoggerScope logger_scope(logger);
@@ -63,6 +65,7 @@ int train_main(int argc, char** argv) {
     log_info(device.cuda_built ? "no CUDA device found: running on CPU" : "built without CUDA: running on CPU");
   else
     log_info("rank ", mpi.rank(), " uses GPU ", device.device, " (", device.name, ")");
+  log_info("Open MPI yield when idle: ", yield, " (--mpi-yield ", config.mpi_yield, ")");
 
   comm::MpiCommunicator comm(mpi.comm());
   train::TrainContext context;

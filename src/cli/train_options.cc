@@ -46,6 +46,9 @@ cxxopts::Options train_options() {
       ("seed", "seed of initialisation, shuffling and augmentation", s(d.seed));
   o.add_options("Execution")
       ("threads", "intra-op threads per rank (0 = cores / ranks on the node)", s(d.threads))
+      ("mpi-yield", "auto|on|off: Open MPI yields the CPU while a rank waits instead of spinning; auto "
+                    "= when ranks x threads fill the node's cores (an exported "
+                    "OMPI_MCA_mpi_yield_when_idle wins)", str(d.mpi_yield))
       ("preprocess", "auto|cpu|gpu: where images are cropped, resized and normalized", str(d.preprocess))
       ("amp", "off|bf16|fp16 mixed precision (GPU only)", str(d.amp))
       ("channels-last", "NHWC memory format for the model and inputs")
@@ -100,6 +103,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.label_smoothing = get_double(r, "label-smoothing");
   c.seed = get_uint64(r, "seed");
   c.threads = get_int(r, "threads");
+  c.mpi_yield = r["mpi-yield"].as<std::string>();
   c.preprocess = r["preprocess"].as<std::string>();
   c.amp = r["amp"].as<std::string>();
   c.channels_last = r.count("channels-last") > 0;

@@ -27,6 +27,8 @@ void validate(const TrainConfig& c) {
                     "--crop-ratio must satisfy 0 < min <= max");
   ROOST_USAGE_CHECK(c.workers >= 0, "--workers must not be negative");
   ROOST_USAGE_CHECK(c.threads >= 0, "--threads must not be negative");
+  ROOST_USAGE_CHECK(c.mpi_yield == "auto" || c.mpi_yield == "on" || c.mpi_yield == "off",
+                    "--mpi-yield must be auto, on or off (got '", c.mpi_yield, "')");
   ROOST_USAGE_CHECK(c.log_every >= 1, "--log-every must be at least 1");
   ROOST_USAGE_CHECK(c.fusion_threshold_mb >= 0, "--fusion-threshold-mb must not be negative");
   ROOST_USAGE_CHECK(c.cycle_time_ms > 0 && c.cycle_time_ms <= 10000, "--cycle-time-ms must be in (0, 10000]");
@@ -74,6 +76,7 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   e.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
   e.add("crop_ratio_lo", c.crop_ratio_lo).add("crop_ratio_hi", c.crop_ratio_hi);
   e.add("workers", c.workers).add("threads", c.threads).add("preprocess", c.preprocess);
+  e.add("mpi_yield", c.mpi_yield);
   e.add("amp", c.amp).add("channels_last", c.channels_last);
   e.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);
   e.add("fp16_allreduce", c.fp16_allreduce).add("backward_passes_per_step", c.backward_passes_per_step);

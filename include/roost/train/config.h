@@ -40,6 +40,7 @@ struct TrainConfig {
   uint64_t seed = 42;
   // execution
   int threads = 0;                 // intra-op threads per rank; 0 = cores / ranks on the node
+  std::string mpi_yield = "auto";  // auto|on|off: Open MPI yields the CPU while waiting (mpi_yield.h)
   std::string preprocess = "auto"; // auto|cpu|gpu
   std::string amp = "off";         // off|bf16|fp16
   bool channels_last = false;
