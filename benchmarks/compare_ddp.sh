@@ -265,9 +265,13 @@ for size in sizes:
               f"| {fmt(x['epoch_time_s'], '%.2f')} | {fmt(x['val_acc'], '%.3f')} | {fmt(x['peak_rss_mib'], '%.0f')} "
               f"| {fmt(x['peak_tree_pss_mib'], '%.0f')} | {fmt(x.get('vs_ddp'), '%.2f×')} "
               f"| {fmt(None if x.get('share_of_ceiling') is None else 100 * x['share_of_ceiling'], '%.1f%%')} |")
+    # A single rank never waits for a peer, so roost's np=1 run (--mpi-yield off) is the np=1
+    # figure of both roost launches.
     one = {e: agg(size, e, 1) for e in ("roost", "ddp")}
+    one["roost+yield"] = one["roost"]
     scaling = {}
-    for e, x in one.items():
+    for e in ("roost", "roost+yield", "ddp"):
+        x = one[e]
         if x and a.get(e):
             scaling[e] = {"np1_images_per_sec": x["images_per_sec"], "np1_peak_rss_mib": x["peak_rss_mib"],
                           f"np{np_}_images_per_sec": a[e]["images_per_sec"],
@@ -308,6 +312,10 @@ for size in sizes:
         if a.get("ceiling") and size >= 224:
             checks.append(("≥ 95% of the compute ceiling", x["share_of_ceiling"] >= 0.95,
                            f"{100 * x['share_of_ceiling']:.1f}%"))
+        sc = result["sizes"][str(size)]["scaling"].get(e)
+        if sc:
+            checks.append((f"scaling efficiency np=1 → {np_} ≥ 90%", sc["efficiency"] >= 0.9,
+                           f"{100 * sc['efficiency']:.0f}%"))
         for what, ok, value in checks:
             print(f"{'PASS' if ok else 'MISS'}  {size}px {label[e]}: {what} ({value})")
             result["targets"].append({"image_size": size, "engine": e, "target": what, "pass": ok, "value": value})
