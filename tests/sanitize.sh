@@ -7,11 +7,11 @@
 # instrumented code reads or writes the memory.
 #
 # Environment: ROOST_SANITIZE_BUILD (build folder, default build-sanitize), ROOST_SANITIZE_JOBS
-# (build parallelism, default 1), CC/CXX (default gcc/g++).
+# (build parallelism, default: the number of cores), CC/CXX (default gcc/g++).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${ROOST_SANITIZE_BUILD:-build-sanitize}
-jobs=${ROOST_SANITIZE_JOBS:-1}
+jobs=${ROOST_SANITIZE_JOBS:-$(nproc)}
 
 # halt_on_error: the first UBSan report fails the test (ROOST_SANITIZE also compiles without
 # recovery; this covers a build folder configured before that).
