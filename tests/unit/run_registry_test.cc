@@ -1,7 +1,6 @@
 // run_registry_test.cc — model versions 1, 2, … with checksums and the run's metrics, only
 // from Completed runs, and downloads that verify the checksum (a damaged copy is refused).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include "roost/core/error.h"
 #include "roost/run/registry.h"
 #include "roost/run/sha256.h"
+#include "run_test_util.h"
 
 namespace fs = std::filesystem;
 
@@ -19,21 +19,14 @@ namespace {
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/roost_registry_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
+    dir_ = test::fresh_test_dir("roost_registry");
     store_ = std::make_unique<RunStore>(dir_ + "/ws");
   }
   void TearDown() override { fs::remove_all(dir_); }
 
   // A Completed run whose outputs/model.h5 holds `content`.
   int64_t completed_run(const std::string& content) {
-    NewRun n;
-    n.experiment = "e";
-    n.target = "local";
-    n.train_args = "[]";
-    n.config_json = "{}";
-    const int64_t id = store_->create_run(n);
+    const int64_t id = store_->create_run(test::local_run("e"));
     std::ofstream(store_->get_run(id).run_dir + "/outputs/model.h5", std::ios::binary) << content;
     store_->ingest_metrics(id, {R"({"epoch": 1, "val_acc": 0.5})", R"({"epoch": 2, "val_acc": 0.625})"});
     store_->set_status(id, RunStatus::kCompleted);
@@ -71,12 +64,7 @@ TEST_F(RegistryTest, VersionsChecksumsAndMetrics) {
 
 TEST_F(RegistryTest, OnlyCompletedRunsAndFilesInside) {
   ModelRegistry reg(*store_);
-  NewRun n;
-  n.experiment = "e";
-  n.target = "local";
-  n.train_args = "[]";
-  n.config_json = "{}";
-  const int64_t running = store_->create_run(n);
+  const int64_t running = store_->create_run(test::local_run("e"));
   store_->set_status(running, RunStatus::kRunning);
   EXPECT_THROW(reg.register_model(running, "m", "outputs/model.h5"), UsageError);
   const int64_t done = completed_run("w");

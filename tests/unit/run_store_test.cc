@@ -9,6 +9,7 @@
 
 #include "roost/core/error.h"
 #include "roost/run/store.h"
+#include "run_test_util.h"
 
 namespace fs = std::filesystem;
 
@@ -18,20 +19,10 @@ namespace {
 class RunStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/roost_store_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
+    dir_ = test::fresh_test_dir("roost_store");
   }
   void TearDown() override { fs::remove_all(dir_); }
-  NewRun new_run(const std::string& experiment = "exp") {
-    NewRun n;
-    n.experiment = experiment;
-    n.target = "local";
-    n.np = 2;
-    n.train_args = R"(["--data-dir","d"])";
-    n.config_json = "{}";
-    return n;
-  }
+  NewRun new_run(const std::string& experiment = "exp") { return test::local_run(experiment); }
   std::string dir_;
 };
 
