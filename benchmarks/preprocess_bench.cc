@@ -11,7 +11,9 @@
 //            pixels the plans need, read once, plus the output written once), as % of copy;
 //   e2e      GpuPreprocessor::run from host images: pack into pinned memory, upload, kernel;
 //            synchronous (one batch at a time) and pipelined (batches back to back).
-// Usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N]
+//   sweep    (--sweep) the kernel alone, fp32 NCHW, for a grid of tile shapes (shared memory
+//            per tile × most rows per tile): which layout defaults serve this device best.
+// Usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -39,6 +41,7 @@ struct Options {
   int batch = 256;
   int reps = 50;
   int device = 0;
+  bool sweep = false;  // also time fp32 NCHW over a grid of tile shapes
 };
 
 struct Row {
@@ -73,9 +76,10 @@ Options parse(int argc, char** argv) {
     else if (a == "--batch") o.batch = next();
     else if (a == "--reps") o.reps = next();
     else if (a == "--device") o.device = next();
+    else if (a == "--sweep") o.sweep = true;
     else {
       std::fprintf(stderr,
-                   "usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N]\n");
+                   "usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep]\n");
       std::exit(2);
     }
   }
@@ -184,6 +188,25 @@ int main(int argc, char** argv) {
       const char* name = type == kernels::OutputType::kFloat32 ? "kernel only, fp32 NCHW"
                                                                : "kernel only, bf16 NCHW";
       rows.push_back({name, opt.batch / (ms * 1e-3), gbs, 100.0 * gbs / copy_gbs, ms});
+    }
+    if (opt.sweep) {
+      FILE* to = opt.json ? stderr : stdout;  // keep --json output one JSON document
+      std::fprintf(to, "tile sweep, kernel only, fp32 NCHW (target KiB x max rows):\n");
+      for (int kib : {16, 24, 32, 48, 64, 96})
+        for (int max_rows : {8, 16, 32, 64}) {
+          kernels::PreprocessOptions po;
+          po.device = opt.device;
+          po.tile_target_bytes = kib * 1024;
+          po.max_tile_rows = max_rows;
+          const kernels::KernelTiming t =
+              kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
+          const double ms =
+              median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
+          const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
+          std::fprintf(to, "  sweep %3d KiB %3d rows: %8.4f ms %8.1f GB/s %5.1f%% of copy, %6d tiles, "
+                      "%6d B shared\n",
+                      kib, max_rows, ms, gbs, 100.0 * gbs / copy_gbs, t.tiles, t.shared_bytes);
+        }
     }
     // End to end from host images (float32): synchronous, then pipelined.
     kernels::PreprocessOptions po;

@@ -154,6 +154,8 @@ class BatchRunner {
     layout.planar = kind != Output::kU8 && !options_.channels_last;
     layout.normalize = kind != Output::kU8;
     layout.shared_limit = shared_limit_;
+    if (options_.tile_target_bytes > 0) layout.tile_target_bytes = options_.tile_target_bytes;
+    if (options_.max_tile_rows > 0) layout.max_tile_rows = options_.max_tile_rows;
     Prepared batch{detail::plan_batch(images, plans, layout), slots_[next_].get()};
     next_ ^= 1;
     Slot& slot = *batch.slot;
@@ -286,14 +288,18 @@ KernelTiming time_preprocess_kernel(const PreprocessOptions& options,
   for (int i = 0; i < warmup; ++i) runner.launch(batch, kind, device_out, stream.get());
   Event start(cudaEventDefault), stop(cudaEventDefault);
   KernelTiming timing;
+  // Each sample times `kBackToBack` launches queued behind one another and divides: a
+  // single launch between two events would also time the host's launch latency (several
+  // microseconds against a kernel of ~0.1 ms), which is not the kernel's.
+  constexpr int kBackToBack = 10;
   for (int i = 0; i < reps; ++i) {
     CUDA_CHECK(cudaEventRecord(start.get(), stream.get()));
-    runner.launch(batch, kind, device_out, stream.get());
+    for (int j = 0; j < kBackToBack; ++j) runner.launch(batch, kind, device_out, stream.get());
     CUDA_CHECK(cudaEventRecord(stop.get(), stream.get()));
     CUDA_CHECK(cudaEventSynchronize(stop.get()));
     float ms = 0;
     CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-    timing.milliseconds.push_back(ms);
+    timing.milliseconds.push_back(ms / kBackToBack);
   }
   CUDA_CHECK(cudaStreamSynchronize(stream.get()));
   const detail::BatchLayout& L = batch.plan.layout;

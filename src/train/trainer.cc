@@ -245,7 +245,17 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
 
   std::unique_ptr<comm::Communicator> device_comm;
 #ifdef ROOST_WITH_NCCL
-  if (on_gpu) device_comm = std::make_unique<comm::NcclCommunicator>(ctx.mpi_comm, ctx.device.device);
+  // NCCL needs a GPU of its own per rank. Where a node runs more ranks than it has GPUs
+  // (say np=2 on one GPU), every rank takes the MPI path instead: the choice is agreed
+  // across the job, since all ranks must use the same collective.
+  double shares = on_gpu && ctx.local_size > ctx.device.device_count ? 1.0 : 0.0;
+  comm.allreduce(&shares, 1, comm::DType::kFloat64, comm::ReduceOp::kSum);
+  if (on_gpu && shares == 0) {
+    device_comm = std::make_unique<comm::NcclCommunicator>(ctx.mpi_comm, ctx.device.device);
+  } else if (on_gpu) {
+    log_info("ranks share a GPU (", ctx.local_size, " on this node, ", ctx.device.device_count,
+             " GPU(s)): NCCL needs one GPU per rank, so gradients go over MPI through host memory");
+  }
 #endif
   const std::string backend = device_comm ? "nccl" : "ring allreduce over mpi";
   log_info("roost train: ", world, " rank(s), arch ", config.arch, ", ", classes.size(), " classes [",

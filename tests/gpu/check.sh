@@ -4,6 +4,12 @@
 #
 #   tests/gpu/check.sh [DEPS] [DATASET]
 #
+# Environment: FMNIST_SOURCE, a folder of Fashion-MNIST's *-ubyte.gz files: a two-class set
+# made from it serves as DATASET when none is given, and the full 60k/10k training
+# (benchmarks/fashion_mnist_full.sh, np=2 on this GPU) runs too (FMNIST_EPOCHS, default 24).
+# ROOST_CHECK_DEADLINE: seconds after which remaining steps are skipped (0 = none); the
+# full Fashion-MNIST run is stopped at that point.
+#
 # DEPS: a folder of Debian .deb files (unpacked here with dpkg-deb -x into a private prefix)
 #       or an already unpacked prefix (with usr/ inside), for machines that lack Open MPI,
 #       HDF5, cxxopts, GoogleTest, libturbojpeg or libpng. Empty: use the system's.
@@ -19,8 +25,11 @@ mkdir -p "$RESULTS"
 SUMMARY="$RESULTS/summary.txt"
 : > "$SUMMARY"
 note() { echo "$*" | tee -a "$SUMMARY"; }
+DEADLINE=${ROOST_CHECK_DEADLINE:-0}
+past_deadline() { [ "$DEADLINE" -gt 0 ] && [ "$SECONDS" -ge "$DEADLINE" ]; }
 step() {  # name, command... : runs a step, logs it, records pass/fail, never stops the script
   local name=$1; shift
+  if past_deadline; then note "SKIP  $name (past the ${DEADLINE} s deadline)"; return; fi
   local t0=$SECONDS
   echo "=== $name: $*"
   if "$@" > "$RESULTS/$name.log" 2>&1; then note "PASS  $name ($((SECONDS - t0)) s)"
@@ -45,7 +54,10 @@ if [ -n "$PREFIX" ]; then
   A=$PREFIX/usr/lib/x86_64-linux-gnu
   LIBS="$LIBS:$A:$A/openmpi/lib:$A/hdf5/serial"
   export OPAL_PREFIX=$PREFIX/usr PATH=$PREFIX/usr/bin:$PATH
+  # PMIx (used by mpirun) finds its plugins by its own built-in path, not OPAL_PREFIX.
+  export PMIX_MCA_mca_base_component_path=$A/pmix2/lib/pmix PMIX_MCA_pcompress_base_silence_warning=1
 fi
+MPIRUN=$(command -v mpirun || command -v mpirun.openmpi || true)
 export LD_LIBRARY_PATH=$LIBS:${LD_LIBRARY_PATH:-}
 # One process, no mpirun: an isolated MPI singleton needs no runtime daemon.
 export OMPI_MCA_ess_singleton_isolated=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -62,7 +74,21 @@ step build cmake --build "$BUILD" -j "$(nproc)" --target roost_gpu_tests preproc
 B=$BUILD
 step gpu_tests "$B/tests/roost_gpu_tests" --gtest_output=json:"$RESULTS/gpu_tests.json"
 grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$RESULTS/gpu_tests.log" | tee -a "$SUMMARY"
-step preprocess_bench "$B/benchmarks/preprocess_bench"
+step preprocess_bench "$B/benchmarks/preprocess_bench" --sweep
+step preprocess_bench_1024 "$B/benchmarks/preprocess_bench" --batch 1024
+# Hardware counters for one launch of the kernel, when Nsight Compute is installed.
+NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
+if [ -n "$NCU" ]; then
+  step preprocess_ncu "$NCU" -k regex:preprocess_kernel -s 5 -c 1 --section SpeedOfLight \
+    --section Occupancy --section LaunchStats --section SchedulerStats --section WarpStateStats \
+    --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
+    "$B/benchmarks/preprocess_bench" --reps 1
+fi
+FMNIST_SOURCE=${FMNIST_SOURCE:-}
+if [ -z "$DATASET" ] && [ -n "$FMNIST_SOURCE" ]; then
+  DATASET=$RESULTS/fashion2
+  step fashion2_data "$B/roost" data fashion-mnist --out "$DATASET" --source-dir "$FMNIST_SOURCE" --size 64
+fi
 if [ -n "$DATASET" ] && [ -d "$DATASET" ]; then
   step train_e2e "$B/roost" train --data-dir "$DATASET" --output-dir "$RESULTS/train-out" \
     --epochs 3 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp bf16 --channels-last \
@@ -78,6 +104,17 @@ if [ -n "$DATASET" ] && [ -d "$DATASET" ]; then
     --epochs 1 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp fp16 --channels-last \
     --lr 0.01 --log-every 5 --progress lines
 fi
+# Full Fashion-MNIST, ResNet-18 from scratch, two ranks sharing this GPU (gradients over MPI),
+# images kept at 28 px and resized to 64 by the training crop.
+if [ -n "$FMNIST_SOURCE" ] && [ -n "$MPIRUN" ] && ! past_deadline; then
+  LEFT=$(( DEADLINE > 0 ? DEADLINE - SECONDS : 3600 ))
+  step fmnist_full timeout -s INT "$LEFT" env ROOST="$B/roost" MPIRUN="$MPIRUN" PYTHON="$PY" \
+    OMPI_MCA_hwloc_base_binding_policy=none \
+    NP=2 SIZE=64 DATA_SIZE=28 SOURCE_DIR="$FMNIST_SOURCE" EPOCHS="${FMNIST_EPOCHS:-24}" \
+    LR_STEP="${FMNIST_LR_STEP:-8}" LR_GAMMA=0.1 BATCH=128 LR=0.1 \
+    "$ROOT/benchmarks/fashion_mnist_full.sh" "$RESULTS/fmnist" --amp bf16 --channels-last --workers 3
+  [ -f "$RESULTS/fmnist/run/metrics.jsonl" ] && cp "$RESULTS/fmnist/run/metrics.jsonl" "$RESULTS/fmnist_metrics.jsonl"
+fi
 W=$(( $(nproc) - 2 ))
 # ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
 step train_bench_r50 "$B/benchmarks/train_bench" --arch resnet50 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
@@ -86,8 +123,9 @@ step train_bench_r18 "$B/benchmarks/train_bench" --arch resnet18 --batch-size 12
 echo
 echo "================ roost GPU check ================"
 cat "$SUMMARY"
-for f in preprocess_bench train_bench_r50 train_peer_r50 train_bench_r18; do
+for f in preprocess_bench preprocess_bench_1024 train_bench_r50 train_peer_r50 train_bench_r18 fmnist_full; do
   [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -12 "$RESULTS/$f.log"; }
 done
 [ -f "$RESULTS/train_e2e_metrics.jsonl" ] && { echo "--- train_e2e metrics"; cat "$RESULTS/train_e2e_metrics.jsonl"; }
+[ -f "$RESULTS/fmnist_metrics.jsonl" ] && { echo "--- fmnist_full metrics"; cut -c1-200 "$RESULTS/fmnist_metrics.jsonl"; }
 ! grep -q "^FAIL" "$SUMMARY"

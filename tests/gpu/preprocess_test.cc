@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "roost/core/error.h"
@@ -121,11 +122,20 @@ float fp16_to_float(uint16_t bits) {
 
 TEST(GpuPreprocess, U8MatchesCpuReferenceExactly) {
   SKIP_WITHOUT_GPU();
+  // The default tiling, then small tiles (more of them read the source from device memory
+  // or go direct) and large ones: the tile shape changes the work split, never the bytes.
+  const int tilings[][2] = {{0, 0}, {8 * 1024, 4}, {96 * 1024, 64}};
+  for (const auto& tiling : tilings)
   for (int out_size : {224, 37}) {
+    SCOPED_TRACE("tile target " + std::to_string(tiling[0]) + " B, max rows " +
+                 std::to_string(tiling[1]));
     const Batch b = make_batch(out_size, 100 + out_size);
     const size_t per_image = static_cast<size_t>(out_size) * out_size * 3;
     DeviceMemory out(per_image * b.images.size());
-    GpuPreprocessor pre(PreprocessOptions{});
+    PreprocessOptions options;
+    options.tile_target_bytes = tiling[0];
+    options.max_tile_rows = tiling[1];
+    GpuPreprocessor pre(options);
     // Two poisons: 0xFF and 0x00 are both valid bytes, so only a byte the kernel wrote
     // can equal the reference after both.
     for (int poison : {0xFF, 0x00}) {

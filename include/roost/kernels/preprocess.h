@@ -24,6 +24,10 @@ struct PreprocessOptions {
   OutputType output = OutputType::kFloat32;
   bool channels_last = false;   // write NHWC instead of NCHW
   data::Normalization norm;
+  // How output rows are cut into thread-block tiles; 0 keeps the built-in default. Tuning
+  // knobs for benchmarks/preprocess_bench --sweep, not needed for correctness.
+  int tile_target_bytes = 0;  // preferred shared memory per tile
+  int max_tile_rows = 0;      // most output rows per tile
 };
 
 class GpuPreprocessor {
