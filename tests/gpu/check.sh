@@ -79,7 +79,7 @@ step preprocess_bench_1024 "$B/benchmarks/preprocess_bench" --batch 1024
 # Hardware counters for one launch of the kernel, when Nsight Compute is installed.
 NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
 if [ -n "$NCU" ]; then
-  step preprocess_ncu "$NCU" -k regex:preprocess_kernel -s 5 -c 1 --section SpeedOfLight \
+  step preprocess_ncu timeout 120 "$NCU" -k regex:preprocess_kernel -s 5 -c 1 --section SpeedOfLight \
     --section Occupancy --section LaunchStats --section SchedulerStats --section WarpStateStats \
     --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
     "$B/benchmarks/preprocess_bench" --reps 1
