@@ -57,7 +57,9 @@ if [ -n "$PREFIX" ]; then
   # PMIx (used by mpirun) finds its plugins by its own built-in path, not OPAL_PREFIX.
   export PMIX_MCA_mca_base_component_path=$A/pmix2/lib/pmix PMIX_MCA_pcompress_base_silence_warning=1
 fi
-MPIRUN=$(command -v mpirun || command -v mpirun.openmpi || true)
+# The launcher must match the Open MPI the ranks load: the prefix's when there is one.
+MPIRUN=$(ls "$PREFIX/usr/bin/mpirun.openmpi" 2>/dev/null || command -v mpirun || true)
+[ -n "$PREFIX" ] || MPIRUN=$(command -v mpirun || true)
 export LD_LIBRARY_PATH=$LIBS:${LD_LIBRARY_PATH:-}
 # One process, no mpirun: an isolated MPI singleton needs no runtime daemon.
 export OMPI_MCA_ess_singleton_isolated=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
