@@ -128,7 +128,10 @@ ROOST_HD size_t row_offset(const KernelArgs& a, int image, int plane, int y) {
 // An item is one output column of kRows consecutive rows: the column's start, tap count and
 // each coefficient are loaded once for all of them. Rows past the tile's end repeat its
 // last row and are not stored.
-constexpr int kRows = 4;
+#ifndef ROOST_PREPROCESS_ROWS
+#define ROOST_PREPROCESS_ROWS 4
+#endif
+constexpr int kRows = ROOST_PREPROCESS_ROWS;
 
 template <bool kPlanar>
 ROOST_HD void store_intermediate(const KernelArgs& a, uint8_t* inter, int rows, int r, int x,
@@ -316,7 +319,12 @@ ROOST_HD int intermediate_bytes(int rows, int planes, int inter_pitch) {
 
 #ifdef __CUDACC__
 template <typename OutT, bool kPlanar>
-__global__ void __launch_bounds__(kThreads) preprocess_kernel(const KernelArgs a) {
+// Blocks per SM the register allocation must allow (tuning experiments build with other values).
+#ifndef ROOST_PREPROCESS_MIN_BLOCKS
+#define ROOST_PREPROCESS_MIN_BLOCKS 1
+#endif
+__global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)
+    preprocess_kernel(const KernelArgs a) {
   constexpr bool kNormalize = !std::is_same<OutT, uint8_t>::value;
   extern __shared__ __align__(16) uint8_t shared[];
   const Tile t = a.tiles[blockIdx.x];
