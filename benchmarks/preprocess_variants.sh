@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # preprocess_variants.sh — times the fused preprocessing kernel built with other values of
 # its compile-time knobs, against the built-in ones, in one invocation on one GPU:
-#   ROOST_PREPROCESS_ROWS        rows per horizontal-pass item (default 4)
-#   ROOST_PREPROCESS_MIN_BLOCKS  blocks per SM the registers must allow (default 1 = no bound)
+#   ROOST_PREPROCESS_ROWS        rows per horizontal-pass item (built in: 2)
+#   ROOST_PREPROCESS_MIN_BLOCKS  blocks per SM the registers must allow (built in: 6; 1 = no bound)
 #
 #   benchmarks/preprocess_variants.sh BUILD_DIR [ROWS:MIN_BLOCKS ...]
 #
@@ -15,7 +15,7 @@ set -euo pipefail
 BUILD=$(cd "${1:?usage: preprocess_variants.sh BUILD_DIR [ROWS:MIN_BLOCKS ...]}" && pwd)
 shift
 VARIANTS=("$@")
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(2:1 2:6 4:6)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(4:1 2:1 4:6)
 cd "$BUILD"
 COMMANDS=$(ninja -t commands benchmarks/preprocess_bench)
 COMPILE=$(grep -m1 'preprocess\.cu' <<< "$COMMANDS")
@@ -45,11 +45,11 @@ build_variant() {  # rows, min blocks: compiles, archives and links one variant
 mkdir -p variants
 for v in "${VARIANTS[@]}"; do build_variant "${v%%:*}" "${v##*:}" & done
 wait
-run_bench "baseline (4:1)" benchmarks/preprocess_bench
+run_bench "built-in knobs" benchmarks/preprocess_bench
 for v in "${VARIANTS[@]}"; do
   rows=${v%%:*} blocks=${v##*:}
   { grep -A2 'preprocess_kernelIfLb1' "variants/ptxas-$rows-$blocks.log" || true; } |
     { grep -E 'Used|spill' || true; } | tail -2 | sed "s|^|$rows:$blocks ptxas: |"
   run_bench "rows $rows, min blocks $blocks" "variants/preprocess_bench-$rows-$blocks"
 done
-run_bench "baseline again (4:1)" benchmarks/preprocess_bench
+run_bench "built-in knobs again" benchmarks/preprocess_bench

@@ -127,9 +127,10 @@ ROOST_HD size_t row_offset(const KernelArgs& a, int image, int plane, int y) {
 // row would cost more issue slots than the multiply-adds (kGlobalSource tiles pay it).
 // An item is one output column of kRows consecutive rows: the column's start, tap count and
 // each coefficient are loaded once for all of them. Rows past the tile's end repeat its
-// last row and are not stored.
+// last row and are not stored. Two rows need fewer registers than four, which the bound on
+// registers below (six blocks per SM) rewards: of rows 2 and 4 under that bound, 2 was faster.
 #ifndef ROOST_PREPROCESS_ROWS
-#define ROOST_PREPROCESS_ROWS 4
+#define ROOST_PREPROCESS_ROWS 2
 #endif
 constexpr int kRows = ROOST_PREPROCESS_ROWS;
 
@@ -318,11 +319,13 @@ ROOST_HD int intermediate_bytes(int rows, int planes, int inter_pitch) {
 }
 
 #ifdef __CUDACC__
-template <typename OutT, bool kPlanar>
-// Blocks per SM the register allocation must allow (tuning experiments build with other values).
+// Blocks per SM the register allocation must allow: 6 (at most 40 registers, a few spilled)
+// against 1 (the compiler's choice, 80 registers, 3 blocks) made the kernel 3% faster at a
+// batch of 256 and 7% at 1024 on an H100 (benchmarks/preprocess_variants.sh, with rows 2).
 #ifndef ROOST_PREPROCESS_MIN_BLOCKS
-#define ROOST_PREPROCESS_MIN_BLOCKS 1
+#define ROOST_PREPROCESS_MIN_BLOCKS 6
 #endif
+template <typename OutT, bool kPlanar>
 __global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)
     preprocess_kernel(const KernelArgs a) {
   constexpr bool kNormalize = !std::is_same<OutT, uint8_t>::value;
