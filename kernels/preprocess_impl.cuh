@@ -319,9 +319,10 @@ ROOST_HD int intermediate_bytes(int rows, int planes, int inter_pitch) {
 }
 
 #ifdef __CUDACC__
-// Blocks per SM the register allocation must allow: 6 (at most 40 registers, a few spilled)
-// against 1 (the compiler's choice, 80 registers, 3 blocks) made the kernel 3% faster at a
-// batch of 256 and 7% at 1024 on an H100 (benchmarks/preprocess_variants.sh, with rows 2).
+// Blocks per SM the register allocation must allow: 6 (at most 40 registers, a few bytes
+// spilled) against no bound (Nsight Compute saw 48 registers and 5 blocks per SM) made the
+// kernel 3% faster at a batch of 256 and 7% at 1024 on an H100
+// (benchmarks/preprocess_variants.sh, with rows 2).
 #ifndef ROOST_PREPROCESS_MIN_BLOCKS
 #define ROOST_PREPROCESS_MIN_BLOCKS 6
 #endif
