@@ -132,12 +132,19 @@ fi
 W=$(( $(nproc) - 2 ))
 # ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
 step train_bench_r50 "$B/benchmarks/train_bench" --arch resnet50 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
+# Fewer decode threads leave cores to the thread that drives the GPU: does the real pipeline gain?
+FEWER=("$(( $(nproc) / 2 ))" "$(( $(nproc) * 3 / 4 ))")
+for w in "${FEWER[@]}"; do
+  step "train_bench_r50_w$w" "$B/benchmarks/train_bench" --arch resnet50 --batch-size 128 --amp bf16 \
+    --channels-last --workers "$w" --images 512
+done
 step train_peer_r50 $PY "$ROOT/benchmarks/train_peer.py" --arch resnet50 --batch-size 128 --amp bf16 --channels-last
 step train_bench_r18 "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
 echo
 echo "================ roost GPU check ================"
 cat "$SUMMARY"
-for f in preprocess_bench preprocess_bench_1024 train_bench_r50 train_peer_r50 train_bench_r18 fmnist_full; do
+for f in preprocess_bench preprocess_bench_1024 train_bench_r50 "${FEWER[@]/#/train_bench_r50_w}" \
+         train_peer_r50 train_bench_r18 fmnist_full; do
   [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -12 "$RESULTS/$f.log"; }
 done
 [ -f "$RESULTS/train_e2e_metrics.jsonl" ] && { echo "--- train_e2e metrics"; cat "$RESULTS/train_e2e_metrics.jsonl"; }
