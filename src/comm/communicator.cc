@@ -1,6 +1,9 @@
-// roost/comm/communicator.cc — what every backend shares: element types and the eager default
-// of isendrecv() for backends whose transfers make no progress outside a call.
+// roost/comm/communicator.cc — what every backend shares: element types, the eager default
+// of isendrecv() for backends whose transfers make no progress outside a call, and the
+// concatenate-then-allreduce default of allreduce_parts().
 #include "roost/comm/communicator.h"
+
+#include <cstring>
 
 namespace roost::comm {
 
@@ -40,6 +43,18 @@ std::unique_ptr<Request> Communicator::isendrecv(const void* sendbuf, size_t sby
                                                  void* recvbuf, size_t rbytes, int src, int tag) {
   sendrecv(sendbuf, sbytes, dst, recvbuf, rbytes, src, tag);
   return std::make_unique<DoneRequest>();
+}
+
+void Communicator::allreduce_parts(const std::vector<Part>& parts, void* out, DType type,
+                                   ReduceOp op) {
+  const size_t elem = dtype_size(type);
+  char* dst = static_cast<char*>(out);
+  size_t count = 0;
+  for (const Part& p : parts) {
+    if (p.count) std::memcpy(dst + count * elem, p.data, p.count * elem);
+    count += p.count;
+  }
+  allreduce(out, count, type, op);
 }
 
 }  // namespace roost::comm

@@ -13,26 +13,48 @@ RingMpiCommunicator::RingMpiCommunicator(MPI_Comm comm, RingMpiOptions options)
 
 RingMpiCommunicator::~RingMpiCommunicator() = default;
 
+void RingMpiCommunicator::decide_window() {
+  using Path = RingMpiOptions::Path;
+  if (window_decided_) return;
+  // Decided once, collectively, so every rank has (or lacks) the window for good.
+  if (options_.path != Path::kMessages && size() > 1) {
+    shm_ = detail::ShmAllreduce::create(comm(), options_.shm_piece_bytes);
+    ROOST_CHECK(shm_ || options_.path == Path::kAuto,
+                "the shared-memory allreduce needs every rank on one node");
+  }
+  window_decided_ = true;
+}
+
+bool RingMpiCommunicator::use_window(size_t bytes) const {
+  return shm_ && (options_.path == RingMpiOptions::Path::kSharedMemory ||
+                  bytes <= options_.shm_max_bytes);
+}
+
 void RingMpiCommunicator::allreduce(void* data, size_t count, DType type, ReduceOp op) {
   ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ",
               dtype_name(type), " is not defined");
-  using Path = RingMpiOptions::Path;
-  if (!window_decided_) {
-    // Decided once, collectively, so every rank has (or lacks) the window for good.
-    if (options_.path != Path::kMessages && size() > 1) {
-      shm_ = detail::ShmAllreduce::create(comm(), options_.shm_piece_bytes);
-      ROOST_CHECK(shm_ || options_.path == Path::kAuto,
-                  "the shared-memory allreduce needs every rank on one node");
-    }
-    window_decided_ = true;
-  }
-  const size_t bytes = count * dtype_size(type);
-  if (shm_ && (options_.path == Path::kSharedMemory || bytes <= options_.shm_max_bytes)) {
+  decide_window();
+  if (use_window(count * dtype_size(type))) {
     last_path_ = "shared-memory";
     shm_->allreduce(data, count, type, op);
   } else {
     last_path_ = "messages";
     ring_allreduce(*this, data, count, type, op, options_.ring, &scratch_);
+  }
+}
+
+void RingMpiCommunicator::allreduce_parts(const std::vector<Part>& parts, void* out, DType type,
+                                          ReduceOp op) {
+  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ",
+              dtype_name(type), " is not defined");
+  decide_window();
+  size_t count = 0;
+  for (const Part& p : parts) count += p.count;
+  if (use_window(count * dtype_size(type))) {
+    last_path_ = "shared-memory";
+    shm_->allreduce_parts(parts, out, type, op);
+  } else {
+    Communicator::allreduce_parts(parts, out, type, op);  // concatenate, then the ring
   }
 }
 

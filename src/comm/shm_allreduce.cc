@@ -95,6 +95,35 @@ void ShmAllreduce::allreduce(void* data, size_t count, DType type, ReduceOp op) 
     piece(p + first * elem, std::min(piece_elems, count - first), type, divisor);
 }
 
+void ShmAllreduce::allreduce_parts(const std::vector<Communicator::Part>& parts, void* out,
+                                   DType type, ReduceOp op) {
+  size_t count = 0;
+  for (const auto& p : parts) count += p.count;
+  if (count == 0) return;
+  const size_t elem = dtype_size(type);
+  char* dst = static_cast<char*>(out);
+  if (size_ == 1) {
+    for (const auto& p : parts) std::memcpy(dst, p.data, p.count * elem), dst += p.count * elem;
+    return;
+  }
+  const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
+  const int divisor = op == ReduceOp::kAverage ? size_ : 1;
+  size_t part = 0, used = 0;  // next element to copy: parts[part], element `used` of it
+  for (size_t first = 0; first < count; first += piece_elems) {
+    const size_t n = std::min(piece_elems, count - first);
+    for (size_t filled = 0; filled < n;) {
+      const Communicator::Part& p = parts[part];
+      const size_t take = std::min(p.count - used, n - filled);
+      std::memcpy(dst + (first + filled) * elem, static_cast<const char*>(p.data) + used * elem,
+                  take * elem);
+      filled += take;
+      used += take;
+      if (used == p.count) ++part, used = 0;
+    }
+    piece(dst + first * elem, n, type, divisor);
+  }
+}
+
 void ShmAllreduce::piece(char* data, size_t count, DType type, int divisor) {
   const size_t elem = dtype_size(type);
   const ChunkLayout chunks{count, size_};

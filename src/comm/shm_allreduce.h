@@ -39,6 +39,10 @@ class ShmAllreduce {
   ShmAllreduce& operator=(const ShmAllreduce&) = delete;
 
   void allreduce(void* data, size_t count, DType type, ReduceOp op);
+  // allreduce of the parts' concatenation into `out`: each piece is copied from the parts
+  // right before it is reduced, so it is still in cache when step 1 reads it.
+  void allreduce_parts(const std::vector<Communicator::Part>& parts, void* out, DType type,
+                       ReduceOp op);
 
  private:
   ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes);  // takes ownership of own_comm

@@ -165,9 +165,30 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
                                              : "fused:" + slots_[group[0]].name + "+" + std::to_string(group.size() - 1);
   for (int32_t i : group) timeline_.end(slots_[i].name, "QUEUE");
   torch::NoGradGuard no_grad;
-  timeline_.begin(name, "MEMCPY_IN_FUSION_BUFFER");
   std::vector<torch::Tensor> flat;
-  for (int32_t i : group) flat.push_back(slots_[i].submitted.reshape({-1}));
+  for (int32_t i : group) flat.push_back(slots_[i].submitted.reshape({-1}).contiguous());
+  const torch::Tensor& first = flat.front();
+  if (!first.is_cuda() && !(options_.fp16_allreduce && first.scalar_type() == torch::kFloat32)) {
+    // Host memory, sent as is: the transport fuses the gradients piece by piece as it
+    // reduces (allreduce_parts), with no separate pass that fills a fusion buffer first.
+    int64_t total = 0;
+    std::vector<comm::Communicator::Part> parts;
+    for (const torch::Tensor& f : flat) {
+      parts.push_back({f.data_ptr(), static_cast<size_t>(f.numel())});
+      total += f.numel();
+    }
+    torch::Tensor buffer = torch::empty({total}, first.options());
+    timeline_.begin(name, "ALLREDUCE");
+    auto t0 = Clock::now();
+    comm_.allreduce_parts(parts, buffer.data_ptr(), dtype_of(buffer), comm::ReduceOp::kAverage);
+    allreduce_us_ += us_since(t0);
+    timeline_.end(name, "ALLREDUCE");
+    timeline_.begin(name, "MEMCPY_OUT_FUSION_BUFFER");
+    finish_fused(group, buffer);
+    timeline_.end(name, "MEMCPY_OUT_FUSION_BUFFER");
+    return;
+  }
+  timeline_.begin(name, "MEMCPY_IN_FUSION_BUFFER");
   torch::Tensor buffer = flat.size() == 1 ? flat[0].clone() : torch::cat(flat);
   const torch::ScalarType original = buffer.scalar_type();
   if (options_.fp16_allreduce && original == torch::kFloat32) buffer = buffer.to(torch::kFloat16);
@@ -185,6 +206,12 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
   timeline_.begin(name, "MEMCPY_OUT_FUSION_BUFFER");
   if (staged) buffer.copy_(wire);
   if (buffer.scalar_type() != original) buffer = buffer.to(original);
+  finish_fused(group, buffer);
+  timeline_.end(name, "MEMCPY_OUT_FUSION_BUFFER");
+}
+
+// Slices of the averaged buffer's storage become the group's results (no copy).
+void GradientSynchronizer::finish_fused(const std::vector<int32_t>& group, torch::Tensor buffer) {
   const double micro = options_.backward_passes_per_step;
   if (micro > 1) buffer.div_(micro);
   int64_t offset = 0;
@@ -192,12 +219,18 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
   for (int32_t i : group) {
     Slot& s = slots_[i];
     int64_t n = s.submitted.numel();
-    s.averaged = buffer.narrow(0, offset, n).view(s.submitted.sizes());
+    // A tensor over the buffer's storage, not an autograd view of it: it may become .grad,
+    // and optimizers detach_() and zero_() gradients in place, which views refuse.
+    const auto sizes = s.submitted.sizes();
+    std::vector<int64_t> strides(sizes.size());
+    int64_t stride = 1;
+    for (size_t d = sizes.size(); d-- > 0;) strides[d] = stride, stride *= sizes[d];
+    s.averaged = torch::empty({0}, buffer.options())
+                     .set_(buffer.storage(), buffer.storage_offset() + offset, sizes, strides);
     s.submitted = torch::Tensor();
     offset += n;
     ++done_;
   }
-  timeline_.end(name, "MEMCPY_OUT_FUSION_BUFFER");
 }
 
 bool GradientSynchronizer::synchronize() {
@@ -208,8 +241,16 @@ bool GradientSynchronizer::synchronize() {
   if (error_) std::rethrow_exception(error_);
   wait_us_ += us_since(t0);
   for (auto& s : slots_) {
-    if (!s.param.grad().defined()) s.param.mutable_grad() = torch::zeros_like(s.param);
-    s.param.mutable_grad().detach().copy_(s.averaged);
+    // The averaged gradient becomes .grad itself where it has the parameter's layout (a view
+    // of the fused buffer): no copy. Else (channels-last parameters on GPU) it is copied in.
+    const torch::Tensor& avg = s.averaged;
+    if (avg.strides() == s.param.strides() && avg.scalar_type() == s.param.scalar_type() &&
+        avg.device() == s.param.device()) {
+      s.param.mutable_grad() = avg;
+    } else {
+      if (!s.param.grad().defined()) s.param.mutable_grad() = torch::zeros_like(s.param);
+      s.param.mutable_grad().detach().copy_(avg);
+    }
     s.averaged = torch::Tensor();
   }
   done_ = 0;

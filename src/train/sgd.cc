@@ -12,11 +12,10 @@ Sgd::Sgd(std::vector<torch::Tensor> params, const SgdOptions& options)
 }
 
 void Sgd::zero_grad() {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> grads;
+  // Released, not zeroed (PyTorch's set_to_none): the next backward then hands its gradient
+  // over without a pass that writes zeros and another that adds into them.
   for (auto& p : params_)
-    if (p.grad().defined()) grads.push_back(p.mutable_grad());
-  if (!grads.empty()) at::_foreach_zero_(grads);
+    if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
 }
 
 void Sgd::step() {

@@ -5,6 +5,7 @@
 // allgather; and MpiCommunicator's point-to-point calls they are built on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <tuple>
@@ -133,6 +134,47 @@ TEST(RingMpi, AutoPathSwitchesBySizeOnOneCommunicator) {
           testing::check_allreduce(DType::kFloat32, ReduceOp::kAverage, seed, comm.size(), buf.data(), count);
       EXPECT_TRUE(bad.empty()) << bad;
       expect_identical_everywhere(buf);
+    }
+  }
+}
+
+TEST(RingMpi, AllreducePartsEqualsAllreduceOfTheConcatenation) {
+  // Parts of awkward lengths (empty, 1, across 1000-byte pieces, one larger than a piece):
+  // the result must be byte for byte what allreduce gives for the concatenated buffer, on
+  // the window and on the ring, and the parts must be left as they were.
+  const std::vector<size_t> lengths = {0, 1, 250, 3, 0, 997, 1, 2600, 7};
+  for (Path path : {Path::kSharedMemory, Path::kMessages}) {
+    RingMpiOptions options;
+    options.path = path;
+    options.shm_piece_bytes = 1000;
+    options.ring.segment_bytes = 1000;
+    RingMpiCommunicator comm(testing::g_mpi->comm(), options);
+    for (DType type : {DType::kFloat32, DType::kBFloat16}) {
+      const size_t elem = comm::dtype_size(type);
+      size_t total = 0;
+      for (size_t n : lengths) total += n;
+      const std::vector<char> whole = testing::make_input(type, 31, comm.rank(), total);
+      std::vector<std::vector<char>> parts_data;
+      std::vector<comm::Communicator::Part> parts;
+      size_t at = 0;
+      for (size_t n : lengths) {
+        parts_data.emplace_back(whole.begin() + at * elem, whole.begin() + (at + n) * elem);
+        at += n;
+      }
+      for (size_t i = 0; i < lengths.size(); ++i) parts.push_back({parts_data[i].data(), lengths[i]});
+      std::vector<char> expected = whole;
+      comm.allreduce(expected.data(), total, type, ReduceOp::kAverage);
+      std::vector<char> out(total * elem, 0x5a);
+      comm.allreduce_parts(parts, out.data(), type, ReduceOp::kAverage);
+      EXPECT_STREQ(comm.path(), path == Path::kMessages ? "messages" : "shared-memory");
+      EXPECT_EQ(out, expected) << comm::dtype_name(type);
+      at = 0;
+      for (size_t i = 0; i < lengths.size(); ++i) {
+        EXPECT_TRUE(std::equal(parts_data[i].begin(), parts_data[i].end(), whole.begin() + at * elem))
+            << "part " << i << " changed";
+        at += lengths[i];
+      }
+      expect_identical_everywhere(out);
     }
   }
 }

@@ -61,14 +61,19 @@ INSTANTIATE_TEST_SUITE_P(Variants, SgdTest,
                                   (c.weight_decay > 0 ? "_decay" : "") + (c.nesterov ? "_nesterov" : "");
                          });
 
-TEST(Sgd, ZeroGradKeepsLayoutAndZeroes) {
+TEST(Sgd, ZeroGradReleasesGradientsAndBackwardStartsAfresh) {
   torch::Tensor p = torch::randn({4, 4}).requires_grad_(true);
   p.mutable_grad() = torch::ones({4, 4});
   Sgd sgd({p}, SgdOptions{});
-  void* before = p.grad().data_ptr();
   sgd.zero_grad();
-  EXPECT_EQ(p.grad().data_ptr(), before);
-  EXPECT_TRUE(p.grad().eq(0).all().item<bool>());
+  EXPECT_FALSE(p.grad().defined());
+  (p * 3).sum().backward();  // the new gradient alone, nothing left of the old one
+  EXPECT_TRUE(p.grad().eq(3).all().item<bool>());
+  sgd.step();                // and a parameter without a gradient is left alone
+  sgd.zero_grad();
+  torch::Tensor before = p.detach().clone();
+  sgd.step();
+  EXPECT_TRUE(p.detach().equal(before));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace roost::comm {
 
@@ -55,6 +56,15 @@ class Communicator {
   virtual void allgather(const void* in, void* out, size_t bytes_per_rank) = 0;
   // In place: data holds `count` elements of `type` on every rank.
   virtual void allreduce(void* data, size_t count, DType type, ReduceOp op) = 0;
+  // The same over the concatenation of `parts` (host memory, left unchanged): the result,
+  // sum of the parts' lengths elements, goes to `out`. Fusing gradients this way lets a
+  // transport copy each piece in just before it reduces it, while it is still in cache,
+  // instead of a whole fusion-buffer copy first. The default concatenates, then allreduce().
+  struct Part {
+    const void* data;
+    size_t count;
+  };
+  virtual void allreduce_parts(const std::vector<Part>& parts, void* out, DType type, ReduceOp op);
 
   // Point to point. Tags are >= 0; tags from kReservedTagBase up are used by roost's own
   // collective algorithms, so user traffic never matches theirs.

@@ -50,12 +50,17 @@ class RingMpiCommunicator : public MpiCommunicator {
   // Collective, with the same count and type on every rank (so every rank takes the same
   // path). The first call also maps the shared window, on all ranks at once.
   void allreduce(void* data, size_t count, DType type, ReduceOp op) override;
+  void allreduce_parts(const std::vector<Part>& parts, void* out, DType type,
+                       ReduceOp op) override;
 
   const RingMpiOptions& options() const { return options_; }
   // The path the last allreduce took: "messages" or "shared-memory" ("undecided" before any).
   const char* path() const { return last_path_; }
 
  private:
+  void decide_window();
+  bool use_window(size_t bytes) const;
+
   RingMpiOptions options_;
   RingScratch scratch_;
   bool window_decided_ = false;

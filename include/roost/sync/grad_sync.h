@@ -74,6 +74,7 @@ class GradientSynchronizer {
   void loop();
   void reduce_ready(const std::vector<int32_t>& ready);
   void reduce_fused(const std::vector<int32_t>& group);
+  void finish_fused(const std::vector<int32_t>& group, torch::Tensor buffer);
 
   std::vector<Slot> slots_;
   comm::Communicator& comm_;

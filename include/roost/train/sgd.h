@@ -23,7 +23,7 @@ class Sgd {
   Sgd(std::vector<torch::Tensor> params, const SgdOptions& options);
 
   void step();       // parameters without a gradient are left alone
-  void zero_grad();  // zeroes gradients in place (keeps their memory and layout)
+  void zero_grad();  // releases the gradients (.grad undefined), as set_to_none does
   void set_lr(double lr) { options_.lr = lr; }
   double lr() const { return options_.lr; }
   const SgdOptions& options() const { return options_; }
