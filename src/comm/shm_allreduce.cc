@@ -103,7 +103,8 @@ void ShmAllreduce::allreduce_parts(const std::vector<Communicator::Part>& parts,
   const size_t elem = dtype_size(type);
   char* dst = static_cast<char*>(out);
   if (size_ == 1) {
-    for (const auto& p : parts) std::memcpy(dst, p.data, p.count * elem), dst += p.count * elem;
+    for (const auto& p : parts)
+      if (p.count) std::memcpy(dst, p.data, p.count * elem), dst += p.count * elem;
     return;
   }
   const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
@@ -113,6 +114,10 @@ void ShmAllreduce::allreduce_parts(const std::vector<Communicator::Part>& parts,
     const size_t n = std::min(piece_elems, count - first);
     for (size_t filled = 0; filled < n;) {
       const Communicator::Part& p = parts[part];
+      if (used == p.count) {  // an empty part, or one finished: memcpy must not see its pointer
+        ++part, used = 0;
+        continue;
+      }
       const size_t take = std::min(p.count - used, n - filled);
       std::memcpy(dst + (first + filled) * elem, static_cast<const char*>(p.data) + used * elem,
                   take * elem);
