@@ -253,8 +253,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   if (on_gpu && shares == 0) {
     device_comm = std::make_unique<comm::NcclCommunicator>(ctx.mpi_comm, ctx.device.device);
   } else if (on_gpu) {
-    log_info("ranks share a GPU (", ctx.local_size, " on this node, ", ctx.device.device_count,
-             " GPU(s)): NCCL needs one GPU per rank, so gradients go over MPI through host memory");
+    log_info("a node runs more ranks than it has GPUs (this one: ", ctx.local_size, " rank(s), ",
+             ctx.device.device_count, " GPU(s)): NCCL needs one GPU per rank, so gradients go over "
+             "MPI through host memory");
   }
 #endif
   const std::string backend = device_comm ? "nccl" : "ring allreduce over mpi";
