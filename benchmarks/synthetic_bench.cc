@@ -28,6 +28,7 @@
 
 #include "roost/comm/ring_mpi_communicator.h"
 #include "roost/core/error.h"
+#include "roost/core/host_memory.h"
 #include "roost/core/gpu.h"
 #include "roost/core/mpi_scope.h"
 #include "roost/model/resnet.h"
@@ -244,6 +245,7 @@ int run(roost::MpiScope& mpi, const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  roost::keep_freed_host_memory();  // as roost itself does
   std::unique_ptr<roost::MpiScope> mpi;
   try {
     mpi = std::make_unique<roost::MpiScope>(&argc, &argv);

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <random>
 
+#include "roost/core/host_memory.h"
 #include "roost/data/dataset.h"
 #include "roost/data/decode.h"
 #include "roost/data/loader.h"
@@ -106,6 +107,7 @@ void sync(const torch::Device& d) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  roost::keep_freed_host_memory();  // as roost itself does
   Args a = parse(argc, argv);
   const bool gpu = torch::cuda::is_available();
   torch::Device device = gpu ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);

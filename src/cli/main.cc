@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "roost/core/error.h"
+#include "roost/core/host_memory.h"
 
 namespace {
 const char* kUsage =
@@ -30,6 +31,7 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  roost::keep_freed_host_memory();
   if (argc < 2) {
     std::cerr << kUsage;
     return 2;

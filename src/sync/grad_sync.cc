@@ -177,7 +177,7 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
       parts.push_back({f.data_ptr(), static_cast<size_t>(f.numel())});
       total += f.numel();
     }
-    torch::Tensor buffer = torch::empty({total}, first.options());
+    torch::Tensor buffer = arena_.take(total, first.options());
     timeline_.begin(name, "ALLREDUCE");
     auto t0 = Clock::now();
     comm_.allreduce_parts(parts, buffer.data_ptr(), dtype_of(buffer), comm::ReduceOp::kAverage);
@@ -254,6 +254,7 @@ bool GradientSynchronizer::synchronize() {
     s.averaged = torch::Tensor();
   }
   done_ = 0;
+  arena_.next_step();  // the sync thread is idle until the next backward submits
   return true;
 }
 

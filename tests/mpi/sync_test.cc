@@ -1,8 +1,9 @@
 // sync_test.cc — the gradient synchronizer under real mpirun: averaged gradients equal the
-// mean of every rank's gradients, ranks stay bitwise identical through training steps of a
-// ResNet-18, the first allreduce starts while backward is still running (recorded event
-// order, not time), a tensor whose shape differs between ranks is an error on every rank
-// (no hang), and a late rank triggers the stall warning naming it.
+// mean of every rank's gradients, host memory for averaged gradients is reused across steps
+// but never while someone holds last step's gradients, ranks stay bitwise identical through
+// training steps of a ResNet-18, the first allreduce starts while backward is still running
+// (recorded event order, not time), a tensor whose shape differs between ranks is an error on
+// every rank (no hang), and a late rank triggers the stall warning naming it.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -60,6 +61,42 @@ TEST(GradientSynchronizer, AveragesAcrossRanks) {
     a.mutable_grad().zero_();
     b.mutable_grad().zero_();
   }
+}
+
+TEST(GradientSynchronizer, ReleasedGradientsReuseOneHostBlockAndHeldOnesAreNotOverwritten) {
+  Comms c;
+  const int rank = testing::g_mpi->rank(), world = testing::g_mpi->size();
+  torch::Tensor a = torch::ones({300, 7}).requires_grad_(true);
+  torch::Tensor b = torch::ones({1001}).requires_grad_(true);
+  GradientSynchronizer sync({{"a", a}, {"b", b}}, c.ring, c.negotiate.get(), rank, SyncOptions{});
+  auto expected = [&](int step) {
+    double mean = 0;
+    for (int r = 0; r < world; ++r) mean += r + 1 + step;
+    return mean / world;
+  };
+  auto run_step = [&](int step) {
+    sync.begin_backward();
+    ((a * (rank + 1 + step)).sum() + (b * (rank + 1 + step)).sum()).backward();
+    ASSERT_TRUE(sync.synchronize());
+    EXPECT_TRUE(a.grad().allclose(torch::full({300, 7}, expected(step)))) << "step " << step;
+    EXPECT_TRUE(b.grad().allclose(torch::full({1001}, expected(step)))) << "step " << step;
+  };
+  // Gradients released after every step (the optimizer's zero_grad): the first step has no
+  // block yet, the second allocates it, and every later step reuses it.
+  for (int step = 0; step < 5; ++step) {
+    run_step(step);
+    a.mutable_grad() = torch::Tensor();
+    b.mutable_grad() = torch::Tensor();
+  }
+  EXPECT_EQ(sync.arena_allocations(), 1);
+  // A gradient somebody still holds keeps its values through the next step.
+  run_step(5);
+  torch::Tensor kept = a.grad();
+  a.mutable_grad() = torch::Tensor();
+  b.mutable_grad() = torch::Tensor();
+  run_step(6);
+  EXPECT_TRUE(kept.allclose(torch::full({300, 7}, expected(5)))) << "a held gradient was overwritten";
+  EXPECT_EQ(sync.arena_allocations(), 2);
 }
 
 TEST(GradientSynchronizer, ResNetStepsKeepRanksIdenticalAndOverlapBackward) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "roost/comm/communicator.h"
+#include "roost/sync/grad_arena.h"
 #include "roost/sync/controller.h"
 #include "roost/sync/timeline.h"
 
@@ -60,6 +61,8 @@ class GradientSynchronizer {
   double allreduce_seconds() const { return allreduce_us_.load() / 1e6; }
   double wait_seconds() const { return wait_us_.load() / 1e6; }
   void reset_timers() { allreduce_us_ = 0, wait_us_ = 0; }
+  // Host blocks allocated for averaged gradients so far (one per type when steps reuse them).
+  int64_t arena_allocations() const { return arena_.allocations(); }
 
  private:
   struct Slot {
@@ -92,6 +95,7 @@ class GradientSynchronizer {
   std::exception_ptr error_;
   std::atomic<int> pass_{0};
   std::atomic<int64_t> allreduce_us_{0}, wait_us_{0};
+  GradientArena arena_;  // the sync thread's; next_step() while it is idle
   std::thread thread_;
 };
 
