@@ -1,7 +1,11 @@
-// roost/train/sgd.cc — multi-tensor SGD step (torch.optim.SGD's update rule).
+// roost/train/sgd.cc — SGD step (torch.optim.SGD's update rule): float32 host parameters in
+// one fused pass each (sgd_kernel.h), the rest with libtorch's multi-tensor kernels.
 #include "roost/train/sgd.h"
 
+#include <ATen/Parallel.h>
+
 #include "roost/core/error.h"
+#include "sgd_kernel.h"
 
 namespace roost::train {
 
@@ -18,30 +22,66 @@ void Sgd::zero_grad() {
     if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
 }
 
+namespace {
+
+// float32 on the host, dense in any memory format, with gradient and momentum buffer laid
+// out alike: the fused loop treats all three as one flat array each.
+bool fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& buf) {
+  auto like_p = [&](const torch::Tensor& t) {
+    return t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.sizes() == p.sizes() &&
+           t.strides() == p.strides();
+  };
+  return p.device().is_cpu() && p.scalar_type() == torch::kFloat32 && p.is_non_overlapping_and_dense() &&
+         like_p(g) && (!buf.defined() || like_p(buf)) && detail::fused_sgd_available();
+}
+
+}  // namespace
+
 void Sgd::step() {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> params, grads, fresh_grads, bufs;
-  std::vector<size_t> fresh;  // parameters whose momentum buffer starts this step
+  const auto& o = options_;
+  const detail::SgdCoefficients c{static_cast<float>(o.lr), static_cast<float>(o.momentum),
+                                  static_cast<float>(1.0 - o.dampening), static_cast<float>(o.weight_decay),
+                                  o.nesterov};
+  std::vector<size_t> rest;  // parameters for libtorch's kernels
   for (size_t i = 0; i < params_.size(); ++i) {
-    if (!params_[i].grad().defined()) continue;
+    const torch::Tensor& g = params_[i].grad();
+    if (!g.defined()) continue;
+    if (!fusable(params_[i], g, buffers_[i])) {
+      rest.push_back(i);
+      continue;
+    }
+    const bool first = o.momentum != 0 && !buffers_[i].defined();
+    if (first) buffers_[i] = torch::empty_like(params_[i]);  // written with d_p by the loop
+    float* p = params_[i].data_ptr<float>();
+    const float* gp = g.data_ptr<float>();
+    float* buf = o.momentum != 0 ? buffers_[i].data_ptr<float>() : nullptr;
+    at::parallel_for(0, params_[i].numel(), int64_t{1} << 16, [&](int64_t begin, int64_t end) {
+      detail::fused_sgd(p + begin, gp + begin, buf ? buf + begin : nullptr, end - begin, first, c);
+    });
+  }
+  if (!rest.empty()) step_with_libtorch(rest);
+}
+
+void Sgd::step_with_libtorch(const std::vector<size_t>& which) {
+  std::vector<torch::Tensor> params, grads, bufs;
+  std::vector<size_t> fresh;  // parameters whose momentum buffer starts this step
+  for (size_t i : which) {
     params.push_back(params_[i]);
     grads.push_back(params_[i].grad());
   }
-  if (params.empty()) return;
   const auto& o = options_;
   // d_p = grad + weight_decay * p (a new list: .grad stays as the synchronizer wrote it)
   std::vector<torch::Tensor> d_p =
       o.weight_decay != 0 ? at::_foreach_add(grads, params, o.weight_decay) : grads;
   if (o.momentum != 0) {
-    size_t k = 0;
-    for (size_t i = 0; i < params_.size(); ++i) {
-      if (!params_[i].grad().defined()) continue;
-      if (!buffers_[i].defined()) {
-        buffers_[i] = d_p[k].clone().detach();  // torch: buf = clone(d_p) on the first step
+    for (size_t k = 0; k < which.size(); ++k) {
+      torch::Tensor& buffer = buffers_[which[k]];
+      if (!buffer.defined()) {
+        buffer = d_p[k].clone().detach();  // torch: buf = clone(d_p) on the first step
         fresh.push_back(k);
       }
-      bufs.push_back(buffers_[i]);
-      ++k;
+      bufs.push_back(buffer);
     }
     if (fresh.size() < bufs.size()) {
       // buf = momentum * buf + (1 - dampening) * d_p, for buffers that existed already

@@ -1,6 +1,8 @@
 // train_sgd_test.cc — roost's multi-tensor SGD against torch::optim::SGD: identical
 // parameters (bitwise on CPU) after several steps, for plain, momentum, weight decay and
-// Nesterov, including parameters that have no gradient in some steps.
+// Nesterov, including parameters that have no gradient in some steps, lengths that do and do
+// not fill the fused loop's vectors, a channels-last parameter (fused, as a flat array) and a
+// float64 one (libtorch's kernels).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -20,8 +22,13 @@ TEST_P(SgdTest, MatchesTorchOptimSgd) {
   const Case c = GetParam();
   torch::manual_seed(5);
   std::vector<torch::Tensor> ours, theirs;
-  for (auto shape : {std::vector<int64_t>{7, 3}, {11}, {2, 3, 3, 3}}) {
+  for (auto shape : {std::vector<int64_t>{7, 3}, {11}, {2, 3, 3, 3}, {4099}, {64, 32, 3, 3}}) {
     torch::Tensor init = torch::randn(shape);
+    ours.push_back(init.clone().requires_grad_(true));
+    theirs.push_back(init.clone().requires_grad_(true));
+  }
+  for (auto dtype : {torch::kFloat32, torch::kFloat64}) {
+    torch::Tensor init = torch::randn({5, 6, 3, 3}, dtype).contiguous(torch::MemoryFormat::ChannelsLast);
     ours.push_back(init.clone().requires_grad_(true));
     theirs.push_back(init.clone().requires_grad_(true));
   }
@@ -40,7 +47,8 @@ TEST_P(SgdTest, MatchesTorchOptimSgd) {
         theirs[i].mutable_grad() = torch::Tensor();
         continue;
       }
-      torch::Tensor g = torch::randn(ours[i].sizes()) + 0.1;
+      torch::Tensor g = (torch::randn(ours[i].sizes(), ours[i].options()) + 0.1)
+                            .contiguous(ours[i].suggest_memory_format());
       ours[i].mutable_grad() = g.clone();
       theirs[i].mutable_grad() = g.clone();
     }
