@@ -178,18 +178,7 @@ class BatchRunner {
   // Enqueues the kernel over an uploaded batch on `stream` (may be repeated).
   void launch(const Prepared& batch, Output kind, void* out, cudaStream_t stream) {
     const detail::BatchLayout& L = batch.plan.layout;
-    const uint8_t* base = batch.slot->device.data();
-    detail::KernelArgs args;
-    args.images = reinterpret_cast<const detail::ImageDesc*>(base + L.images);
-    args.tiles = reinterpret_cast<const detail::Tile*>(base + L.tiles);
-    args.tables = reinterpret_cast<const int32_t*>(base + L.tables);
-    args.lut = reinterpret_cast<const float*>(base + L.lut);
-    args.pixels = base + L.pixels;
-    args.out = out;
-    args.out_h = L.out_h;
-    args.out_w = L.out_w;
-    args.inter_pitch = L.inter_pitch;
-    args.vector_stores = L.out_w % 4 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
+    const detail::KernelArgs args = detail::kernel_args(batch.plan, batch.slot->device.data(), out);
     const bool planar = L.planes == 3;
     const int tiles = L.num_tiles, smem = L.shared_bytes;
     switch (kind) {

@@ -50,6 +50,24 @@ struct KernelArgs {
   int vector_stores;       // out_w % 4 == 0 and out 16-byte aligned: quads store at once
 };
 
+// The arguments for a batch that pack_batch laid out at `base` (device memory, or host memory
+// where the phases run on the CPU), writing to `out`.
+inline KernelArgs kernel_args(const BatchPlan& plan, const uint8_t* base, void* out) {
+  const BatchLayout& L = plan.layout;
+  KernelArgs a;
+  a.images = reinterpret_cast<const ImageDesc*>(base + L.images);
+  a.tiles = reinterpret_cast<const Tile*>(base + L.tiles);
+  a.tables = reinterpret_cast<const int32_t*>(base + L.tables);
+  a.lut = reinterpret_cast<const float*>(base + L.lut);
+  a.pixels = base + L.pixels;
+  a.out = out;
+  a.out_h = L.out_h;
+  a.out_w = L.out_w;
+  a.inter_pitch = L.inter_pitch;
+  a.vector_stores = L.out_w % 4 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
+  return a;
+}
+
 template <typename T>
 ROOST_HD T load_ro(const T* p) {
 #ifdef __CUDA_ARCH__

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../preprocess_batch.h"
 #include "roost/core/error.h"
 #include "roost/data/resize.h"
 #include "roost/data/transforms.h"
@@ -28,55 +29,9 @@ namespace {
 using data::Image;
 using data::ResizePlan;
 
-Image random_image(int height, int width, std::mt19937_64& rng) {
-  Image image;
-  image.height = height;
-  image.width = width;
-  image.pixels.resize(static_cast<size_t>(height) * width * 3);
-  for (auto& p : image.pixels) p = static_cast<uint8_t>(rng() >> 56);
-  return image;
-}
-
-// A batch covering the awkward cases; every plan outputs out_size × out_size.
-struct Batch {
-  std::vector<Image> images;
-  std::vector<ResizePlan> plans;
-  std::vector<const Image*> pointers() const {
-    std::vector<const Image*> p;
-    for (const Image& im : images) p.push_back(&im);
-    return p;
-  }
-};
-
-Batch make_batch(int out_size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  const std::vector<std::pair<int, int>> sizes = {{1, 37},   {1, 500},  {500, 1},    {3, 500},
-                                                  {333, 517}, {17, 23}, {375, 500},  {2000, 1500},
-                                                  {60000, 2}, {5, 5},   {224, 224}, {256, 300}};
-  Batch b;
-  for (auto [h, w] : sizes) b.images.push_back(random_image(h, w, rng));
-  // Pushing back above may move images; plans refer to sizes only.
-  for (int rep = 0; rep < 3; ++rep)
-    for (size_t i = 0; i < sizes.size(); ++i) {
-      const auto [h, w] = sizes[i];
-      ResizePlan plan = data::train_plan(h, w, out_size, data::RandomResizedCropOptions{}, rng);
-      if (rep == 1) {
-        // The whole image: heavy downscale for 2000×1500, and for 60000×2 a vertical shrink
-        // whose intermediate cannot fit in shared memory.
-        plan.box = data::CropBox{0, 0, h, w};
-      } else if (rep == 2 && std::max(h, w) < 50 * std::min(h, w)) {
-        plan = data::val_plan(h, w, out_size + out_size / 7, out_size);
-        plan.flip = (i % 2) == 1;
-      }
-      b.plans.push_back(plan);
-    }
-  // The batch repeats each image three times, once per plan kind.
-  std::vector<Image> repeated;
-  for (int rep = 0; rep < 3; ++rep)
-    for (const Image& im : b.images) repeated.push_back(im);
-  b.images = std::move(repeated);
-  return b;
-}
+using Batch = roost::testing::PreprocessBatch;
+Batch make_batch(int out_size, uint64_t seed) { return roost::testing::make_preprocess_batch(out_size, seed); }
+using roost::testing::random_image;
 
 class DeviceMemory {
  public:

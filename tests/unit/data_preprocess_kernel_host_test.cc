@@ -5,13 +5,12 @@
 // where a GPU runs the gpu-labelled tests.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "../preprocess_batch.h"
 #include "preprocess_impl.cuh"
 #include "preprocess_layout.h"
 #include "roost/data/resize.h"
@@ -24,69 +23,22 @@ using data::Image;
 using data::ResizePlan;
 namespace k = kernels::detail;
 
-Image random_image(int height, int width, std::mt19937_64& rng) {
-  Image image;
-  image.height = height;
-  image.width = width;
-  image.pixels.resize(static_cast<size_t>(height) * width * 3);
-  for (auto& p : image.pixels) p = static_cast<uint8_t>(rng() >> 56);
-  return image;
-}
-
-struct Batch {
-  std::vector<Image> images;
-  std::vector<ResizePlan> plans;
-  std::vector<const Image*> pointers;
-};
-
-// Odd shapes (1×N, N×1, tiny, heavy downscale, a column too tall for shared memory),
-// random train crops and flips, whole-image plans and validation plans.
-Batch make_batch(int out_size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  const std::vector<std::pair<int, int>> sizes = {{1, 37},    {1, 500}, {500, 1},   {3, 500},
-                                                  {333, 517}, {17, 23}, {375, 500}, {2000, 1500},
-                                                  {60000, 2}, {5, 5},   {224, 224}, {256, 300}};
-  Batch b;
-  for (auto [h, w] : sizes) b.images.push_back(random_image(h, w, rng));
-  for (int rep = 0; rep < 3; ++rep)
-    for (size_t i = 0; i < sizes.size(); ++i) {
-      const auto [h, w] = sizes[i];
-      ResizePlan plan = data::train_plan(h, w, out_size, data::RandomResizedCropOptions{}, rng);
-      if (rep == 1) {
-        plan.box = data::CropBox{0, 0, h, w};
-      } else if (rep == 2 && std::max(h, w) < 50 * std::min(h, w)) {
-        plan = data::val_plan(h, w, out_size + out_size / 7, out_size);
-        plan.flip = (i % 2) == 1;
-      }
-      b.plans.push_back(plan);
-      b.pointers.push_back(&b.images[i]);
-    }
-  return b;
-}
+using Batch = roost::testing::PreprocessBatch;
 
 // Runs every tile of the planned batch through the kernel's phases, as one block would.
 template <typename OutT, bool kPlanar>
 std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
                               int* modes_seen) {
-  const k::BatchPlan plan = k::plan_batch(b.pointers, b.plans, layout);
+  const std::vector<const Image*> pointers = b.pointers();
+  const k::BatchPlan plan = k::plan_batch(pointers, b.plans, layout);
   const k::BatchLayout& L = plan.layout;
   std::vector<uint64_t> packed((L.total + 7) / 8);  // 8-byte aligned, as device memory is
   uint8_t* base = reinterpret_cast<uint8_t*>(packed.data());
-  k::pack_batch(plan, b.pointers, data::Normalization{}, base);
-  std::vector<OutT> out(b.images.size() > 0 ? b.pointers.size() * 3 * L.out_h * L.out_w : 0);
+  k::pack_batch(plan, pointers, data::Normalization{}, base);
+  std::vector<OutT> out(pointers.size() * 3 * L.out_h * L.out_w);
   std::memset(out.data(), 0xA5, out.size() * sizeof(OutT));  // poison: every element is written
 
-  k::KernelArgs a;
-  a.images = reinterpret_cast<const k::ImageDesc*>(base + L.images);
-  a.tiles = reinterpret_cast<const k::Tile*>(base + L.tiles);
-  a.tables = reinterpret_cast<const int32_t*>(base + L.tables);
-  a.lut = reinterpret_cast<const float*>(base + L.lut);
-  a.pixels = base + L.pixels;
-  a.out = out.data();
-  a.out_h = L.out_h;
-  a.out_w = L.out_w;
-  a.inter_pitch = L.inter_pitch;
-  a.vector_stores = L.out_w % 4 == 0;
+  const k::KernelArgs a = k::kernel_args(plan, base, out.data());
   // Shared memory of one block, 16-byte aligned: [coefficients][intermediate][source rows].
   std::vector<uint64_t> shared((L.shared_bytes + 16) / 8 + 2);
   for (int i = 0; i < L.num_tiles; ++i) {
@@ -134,17 +86,17 @@ class PreprocessKernelOnHost : public ::testing::TestWithParam<Tiling> {
 
 TEST_P(PreprocessKernelOnHost, Uint8MatchesCpuReferenceExactly) {
   for (int out_size : {224, 37}) {
-    const Batch b = make_batch(out_size, 7 + out_size);
+    const Batch b = roost::testing::make_preprocess_batch(out_size, 7 + out_size);
     int modes[3] = {0, 0, 0};
     const std::vector<uint8_t> got = run_on_host<uint8_t, false>(b, layout(false), modes);
     const size_t per_image = static_cast<size_t>(out_size) * out_size * 3;
     for (size_t i = 0; i < b.plans.size(); ++i) {
-      const Image ref = data::apply_plan_u8(*b.pointers[i], b.plans[i]);
+      const Image ref = data::apply_plan_u8(b.images[i], b.plans[i]);
       ASSERT_EQ(ref.pixels.size(), per_image);
       size_t differing = 0;
       for (size_t e = 0; e < per_image; ++e) differing += got[i * per_image + e] != ref.pixels[e];
-      EXPECT_EQ(differing, 0u) << "plan " << i << " of a " << b.pointers[i]->height << "x"
-                               << b.pointers[i]->width << " image, output " << out_size;
+      EXPECT_EQ(differing, 0u) << "plan " << i << " of a " << b.images[i].height << "x"
+                               << b.images[i].width << " image, output " << out_size;
     }
     EXPECT_GT(modes[k::kStaged], 0);
   }
@@ -152,17 +104,17 @@ TEST_P(PreprocessKernelOnHost, Uint8MatchesCpuReferenceExactly) {
 
 TEST_P(PreprocessKernelOnHost, NormalizedNchwMatchesCpuReference) {
   const int out_size = 224;
-  const Batch b = make_batch(out_size, 99);
+  const Batch b = roost::testing::make_preprocess_batch(out_size, 99);
   int modes[3] = {0, 0, 0};
   const std::vector<float> got = run_on_host<float, true>(b, layout(true), modes);
   const size_t per_image = static_cast<size_t>(3) * out_size * out_size;
   std::vector<float> ref(per_image);
   for (size_t i = 0; i < b.plans.size(); ++i) {
-    data::apply_plan_normalized(*b.pointers[i], b.plans[i], data::Normalization{}, ref.data());
+    data::apply_plan_normalized(b.images[i], b.plans[i], data::Normalization{}, ref.data());
     size_t differing = 0;
     for (size_t e = 0; e < per_image; ++e) differing += got[i * per_image + e] != ref[e];
-    EXPECT_EQ(differing, 0u) << "plan " << i << " of a " << b.pointers[i]->height << "x"
-                             << b.pointers[i]->width << " image";
+    EXPECT_EQ(differing, 0u) << "plan " << i << " of a " << b.images[i].height << "x"
+                             << b.images[i].width << " image";
   }
   // The 60000×2 whole-image plan shrinks a column too tall for any tile's shared memory.
   EXPECT_GT(modes[k::kDirect], 0);

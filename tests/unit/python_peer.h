@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../random_image.h"
 #include "roost/data/image.h"
 
 namespace roost::testing {
@@ -74,16 +75,6 @@ inline void write_bytes(const std::string& path, const std::vector<uint8_t>& byt
 inline std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Uniformly random pixels (never all zeros); noise is the hardest input for rounding.
-inline data::Image random_image(int height, int width, std::mt19937_64& rng) {
-  data::Image image;
-  image.height = height;
-  image.width = width;
-  image.pixels.resize(static_cast<size_t>(height) * width * 3);
-  for (auto& p : image.pixels) p = static_cast<uint8_t>(rng() >> 56);
-  return image;
 }
 
 }  // namespace roost::testing
