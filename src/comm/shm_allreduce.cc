@@ -92,58 +92,46 @@ void ShmAllreduce::allreduce(void* data, size_t count, DType type, ReduceOp op) 
   const int divisor = op == ReduceOp::kAverage ? size_ : 1;
   char* p = static_cast<char*>(data);
   for (size_t first = 0; first < count; first += piece_elems)
-    piece(p + first * elem, std::min(piece_elems, count - first), type, divisor);
+    piece(PieceInput{p + first * elem, nullptr, 0}, p + first * elem, std::min(piece_elems, count - first),
+          type, divisor);
 }
 
 void ShmAllreduce::allreduce_parts(const std::vector<Communicator::Part>& parts, void* out,
                                    DType type, ReduceOp op) {
-  size_t count = 0;
-  for (const auto& p : parts) count += p.count;
-  if (count == 0) return;
+  const PartsView view(parts, dtype_size(type));
+  if (view.count() == 0) return;
   const size_t elem = dtype_size(type);
   char* dst = static_cast<char*>(out);
   if (size_ == 1) {
-    for (const auto& p : parts)
-      if (p.count) std::memcpy(dst, p.data, p.count * elem), dst += p.count * elem;
+    view.copy(0, view.count(), dst);
     return;
   }
   const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
   const int divisor = op == ReduceOp::kAverage ? size_ : 1;
-  size_t part = 0, used = 0;  // next element to copy: parts[part], element `used` of it
-  for (size_t first = 0; first < count; first += piece_elems) {
-    const size_t n = std::min(piece_elems, count - first);
-    for (size_t filled = 0; filled < n;) {
-      const Communicator::Part& p = parts[part];
-      if (used == p.count) {  // an empty part, or one finished: memcpy must not see its pointer
-        ++part, used = 0;
-        continue;
-      }
-      const size_t take = std::min(p.count - used, n - filled);
-      std::memcpy(dst + (first + filled) * elem, static_cast<const char*>(p.data) + used * elem,
-                  take * elem);
-      filled += take;
-      used += take;
-      if (used == p.count) ++part, used = 0;
-    }
-    piece(dst + first * elem, n, type, divisor);
-  }
+  for (size_t first = 0; first < view.count(); first += piece_elems)
+    piece(PieceInput{nullptr, &view, first}, dst + first * elem, std::min(piece_elems, view.count() - first),
+          type, divisor);
 }
 
-void ShmAllreduce::piece(char* data, size_t count, DType type, int divisor) {
+void ShmAllreduce::piece(const PieceInput& in, char* data, size_t count, DType type, int divisor) {
   const size_t elem = dtype_size(type);
   const ChunkLayout chunks{count, size_};
   const size_t half = static_cast<size_t>(half_) * piece_bytes_;
   half_ ^= 1;
   auto at = [&](char* base, int chunk) { return base + chunks.offset(chunk) * elem; };
+  auto in_at = [&](const char* base, int chunk) { return base + chunks.offset(chunk) * elem; };
   char* mine = windows_[rank_] + half;
 
-  // 1. Publish the chunks the other ranks own.
-  for (int c = 0; c < size_; ++c)
-    if (c != rank_) std::memcpy(at(mine, c), at(data, c), chunks.length(c) * elem);
+  // 1. Publish the chunks the other ranks own, straight from the input.
+  for (int c = 0; c < size_; ++c) {
+    if (c == rank_) continue;
+    if (in.parts) in.parts->copy(in.first + chunks.offset(c), chunks.length(c), at(mine, c));
+    else std::memcpy(at(mine, c), in_at(in.data, c), chunks.length(c) * elem);
+  }
   sync();
 
-  // 2. Sum our chunk: our own values plus every peer's, in rank order; the last addition
-  //    divides for an average. The result goes back into `data` and into our window.
+  // 2. Sum our chunk: our own input plus every peer's copy, in rank order; the last addition
+  //    divides for an average. The result goes into `data` and into our window.
   const size_t len = chunks.length(rank_);
   const size_t block = std::max<size_t>(1, kBlockBytes / elem);
   for (size_t b = 0; b < len; b += block) {
@@ -153,8 +141,16 @@ void ShmAllreduce::piece(char* data, size_t count, DType type, int divisor) {
     for (int peer = 0; peer < size_; ++peer) {
       if (peer == rank_) continue;
       const char* theirs = at(windows_[peer] + half, rank_) + b * elem;
-      ++added;
-      reduce_sum(type, acc, acc, theirs, n, added == size_ - 1 ? divisor : 1);
+      const int div = ++added == size_ - 1 ? divisor : 1;
+      if (added > 1 || !in.parts) {
+        const char* own = added > 1 ? acc : in_at(in.data, rank_) + b * elem;
+        reduce_sum(type, acc, own, theirs, n, div);
+      } else {
+        // The first addition reads our values from the parts the block spans.
+        in.parts->for_each(in.first + chunks.offset(rank_) + b, n, [&](const char* own, size_t i, size_t m) {
+          reduce_sum(type, acc + i * elem, own, theirs + i * elem, m, div);
+        });
+      }
     }
     std::memcpy(at(mine, rank_) + b * elem, acc, n * elem);
   }

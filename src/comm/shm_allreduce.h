@@ -9,7 +9,8 @@
 //
 // The buffer is processed in pieces of at most `piece_bytes`. For a piece, chunk c belongs to
 // rank c (ChunkLayout), and each rank's window holds the piece in the buffer's own layout:
-//   1. every rank copies the chunks it does not own into its window;       barrier
+//   1. every rank copies the chunks it does not own into its window (from the input: the
+//      buffer itself, or for allreduce_parts the parts, never gathered first); barrier
 //   2. the owner of chunk c sums its own chunk and every peer's copy of c,
 //      in rank order, and publishes the result in its window;               barrier
 //   3. every rank copies each finished chunk from its owner's window.
@@ -25,6 +26,7 @@
 #include <memory>
 #include <vector>
 
+#include "parts_view.h"
 #include "roost/comm/communicator.h"
 
 namespace roost::comm::detail {
@@ -39,15 +41,23 @@ class ShmAllreduce {
   ShmAllreduce& operator=(const ShmAllreduce&) = delete;
 
   void allreduce(void* data, size_t count, DType type, ReduceOp op);
-  // allreduce of the parts' concatenation into `out`: each piece is copied from the parts
-  // right before it is reduced, so it is still in cache when step 1 reads it.
+  // allreduce of the parts' concatenation into `out`: steps 1 and 2 read the parts where
+  // they lie, so no pass copies them into one buffer first.
   void allreduce_parts(const std::vector<Communicator::Part>& parts, void* out, DType type,
                        ReduceOp op);
 
  private:
+  // Where a piece's input lies: in one buffer (`data`), or in a PartsView from element `first`.
+  struct PieceInput {
+    const char* data;
+    const PartsView* parts;
+    size_t first;
+  };
+
   ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes);  // takes ownership of own_comm
   void sync();  // barrier with the memory-model calls around it
-  void piece(char* data, size_t count, DType type, int divisor);
+  // Reduces `count` elements of `in` into `data` (which may be in.data).
+  void piece(const PieceInput& in, char* data, size_t count, DType type, int divisor);
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
