@@ -230,29 +230,50 @@ void GradientSynchronizer::finish_fused(const std::vector<int32_t>& group, torch
     s.submitted = torch::Tensor();
     offset += n;
     ++done_;
+    ready_.push_back(i);
   }
+  cv_.notify_all();  // synchronize() may hand these over while later groups are reduced
 }
 
-bool GradientSynchronizer::synchronize() {
+bool GradientSynchronizer::synchronize(const ReadyFn& on_ready) {
   if (pass_ % options_.backward_passes_per_step != 0) return false;
-  auto t0 = Clock::now();
-  std::unique_lock<std::mutex> lock(mutex_);
-  cv_.wait(lock, [&] { return error_ || (done_ == slots_.size() && !active_); });
-  if (error_) std::rethrow_exception(error_);
-  wait_us_ += us_since(t0);
-  for (auto& s : slots_) {
-    // The averaged gradient becomes .grad itself where it has the parameter's layout (a view
-    // of the fused buffer): no copy. Else (channels-last parameters on GPU) it is copied in.
-    const torch::Tensor& avg = s.averaged;
-    if (avg.strides() == s.param.strides() && avg.scalar_type() == s.param.scalar_type() &&
-        avg.device() == s.param.device()) {
-      s.param.mutable_grad() = avg;
-    } else {
-      if (!s.param.grad().defined()) s.param.mutable_grad() = torch::zeros_like(s.param);
-      s.param.mutable_grad().detach().copy_(avg);
+  int64_t waited_us = 0;
+  std::vector<int32_t> batch;
+  std::vector<torch::Tensor> params;
+  for (bool finished = false; !finished;) {
+    {
+      auto t0 = Clock::now();
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [&] { return error_ || !ready_.empty() || (done_ == slots_.size() && !active_); });
+      waited_us += us_since(t0);
+      if (error_) std::rethrow_exception(error_);
+      batch.swap(ready_);
+      // Every group was pushed to ready_ before done_ reached the count: this batch is the last.
+      finished = done_ == slots_.size() && !active_;
     }
-    s.averaged = torch::Tensor();
+    // The sync thread is done with these slots for this step: no lock needed.
+    params.clear();
+    for (int32_t i : batch) {
+      Slot& s = slots_[i];
+      // The averaged gradient becomes .grad itself where it has the parameter's layout (a
+      // view of the fused buffer): no copy. Else (channels-last parameters on GPU) it is
+      // copied in.
+      const torch::Tensor& avg = s.averaged;
+      if (avg.strides() == s.param.strides() && avg.scalar_type() == s.param.scalar_type() &&
+          avg.device() == s.param.device()) {
+        s.param.mutable_grad() = avg;
+      } else {
+        if (!s.param.grad().defined()) s.param.mutable_grad() = torch::zeros_like(s.param);
+        s.param.mutable_grad().detach().copy_(avg);
+      }
+      s.averaged = torch::Tensor();
+      if (on_ready) params.push_back(s.param);
+    }
+    batch.clear();
+    if (on_ready && !params.empty()) on_ready(params);
   }
+  wait_us_ += waited_us;
+  std::lock_guard<std::mutex> lock(mutex_);
   done_ = 0;
   arena_.next_step();  // the sync thread is idle until the next backward submits
   return true;

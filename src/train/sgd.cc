@@ -13,6 +13,7 @@ Sgd::Sgd(std::vector<torch::Tensor> params, const SgdOptions& options)
     : params_(std::move(params)), buffers_(params_.size()), options_(options) {
   ROOST_CHECK(!options.nesterov || (options.momentum > 0 && options.dampening == 0),
               "Nesterov momentum needs momentum > 0 and no dampening");
+  for (size_t i = 0; i < params_.size(); ++i) index_.emplace(params_[i].unsafeGetTensorImpl(), i);
 }
 
 void Sgd::zero_grad() {
@@ -38,15 +39,31 @@ bool fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor
 }  // namespace
 
 void Sgd::step() {
+  std::vector<size_t> all;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (params_[i].grad().defined()) all.push_back(i);
+  step_indices(all);
+}
+
+void Sgd::step(const std::vector<torch::Tensor>& subset) {
+  std::vector<size_t> which;
+  for (const torch::Tensor& t : subset) {
+    auto it = index_.find(t.unsafeGetTensorImpl());
+    ROOST_CHECK(it != index_.end(), "Sgd::step: a tensor that is not one of the optimizer's parameters");
+    if (params_[it->second].grad().defined()) which.push_back(it->second);
+  }
+  step_indices(which);
+}
+
+void Sgd::step_indices(const std::vector<size_t>& which) {
   torch::NoGradGuard no_grad;
   const auto& o = options_;
   const detail::SgdCoefficients c{static_cast<float>(o.lr), static_cast<float>(o.momentum),
                                   static_cast<float>(1.0 - o.dampening), static_cast<float>(o.weight_decay),
                                   o.nesterov};
   std::vector<size_t> rest;  // parameters for libtorch's kernels
-  for (size_t i = 0; i < params_.size(); ++i) {
+  for (size_t i : which) {
     const torch::Tensor& g = params_[i].grad();
-    if (!g.defined()) continue;
     if (!fusable(params_[i], g, buffers_[i])) {
       rest.push_back(i);
       continue;

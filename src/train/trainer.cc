@@ -398,7 +398,16 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
         synchronizer.submit_zero_gradients();
       }
       ++step;
-      if (synchronizer.synchronize()) {  // last micro-batch of the step: gradients averaged
+      // On the host without loss scaling, each group of parameters is stepped as soon as its
+      // averaged gradients arrive, in time this thread would otherwise spend waiting for the
+      // last allreduces (the same update, bitwise). Loss scaling must first see every
+      // gradient; on a GPU the multi-tensor step over all parameters launches fewer kernels.
+      const bool step_early = !on_gpu && !scaler.enabled();
+      if (step_early) optimizer.set_lr(schedule.at(epoch, step - 1, steps));
+      const sync::GradientSynchronizer::ReadyFn step_ready = [&](const std::vector<torch::Tensor>& ready) {
+        optimizer.step(ready);
+      };
+      if (synchronizer.synchronize(step_early ? step_ready : nullptr)) {  // gradients averaged
         bool finite = true;
         if (scaler.enabled()) {
           torch::NoGradGuard no_grad;
@@ -409,8 +418,10 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
             torch::NoGradGuard no_grad;
             for (auto& p : trainable_tensors) p.mutable_grad().div_(scaler.scale());
           }
-          optimizer.set_lr(schedule.at(epoch, step - 1, steps));
-          optimizer.step();
+          if (!step_early) {
+            optimizer.set_lr(schedule.at(epoch, step - 1, steps));
+            optimizer.step();
+          }
         }
         optimizer.zero_grad();
         stop_signal = preemption.end_step();

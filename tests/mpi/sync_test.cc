@@ -1,6 +1,7 @@
 // sync_test.cc — the gradient synchronizer under real mpirun: averaged gradients equal the
 // mean of every rank's gradients, host memory for averaged gradients is reused across steps
-// but never while someone holds last step's gradients, ranks stay bitwise identical through
+// but never while someone holds last step's gradients, a callback gets every parameter once
+// per step as its averaged gradient arrives, ranks stay bitwise identical through
 // training steps of a ResNet-18, the first allreduce starts while backward is still running
 // (recorded event order, not time), a tensor whose shape differs between ranks is an error on
 // every rank (no hang), and a late rank triggers the stall warning naming it.
@@ -8,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "mpi_env.h"
@@ -97,6 +99,42 @@ TEST(GradientSynchronizer, ReleasedGradientsReuseOneHostBlockAndHeldOnesAreNotOv
   run_step(6);
   EXPECT_TRUE(kept.allclose(torch::full({300, 7}, expected(5)))) << "a held gradient was overwritten";
   EXPECT_EQ(sync.arena_allocations(), 2);
+}
+
+TEST(GradientSynchronizer, ReadyCallbackGetsEveryParameterOnceWithItsAveragedGradient) {
+  Comms c;
+  const int rank = testing::g_mpi->rank(), world = testing::g_mpi->size();
+  std::vector<torch::Tensor> params;
+  Named named;
+  for (int i = 0; i < 6; ++i) {
+    params.push_back(torch::ones({1000 * (i + 1)}).requires_grad_(true));
+    named.emplace_back("p" + std::to_string(i), params.back());
+  }
+  SyncOptions o;
+  o.fusion_threshold_mb = 0.01;  // several groups, so several hand-overs
+  GradientSynchronizer sync(named, c.ring, c.negotiate.get(), rank, o);
+  double mean = 0;
+  for (int r = 0; r < world; ++r) mean += r + 1;
+  mean /= world;
+  for (int step = 0; step < 3; ++step) {
+    sync.begin_backward();
+    torch::Tensor loss = torch::zeros({});
+    for (auto& p : params) loss = loss + (p * (rank + 1)).sum();
+    loss.backward();
+    std::map<const void*, int> seen;
+    int calls = 0;
+    ASSERT_TRUE(sync.synchronize([&](const std::vector<torch::Tensor>& ready) {
+      ++calls;
+      for (const auto& p : ready) {
+        ++seen[p.unsafeGetTensorImpl()];
+        EXPECT_TRUE(p.grad().defined() && p.grad().allclose(torch::full_like(p, mean))) << "step " << step;
+      }
+    }));
+    EXPECT_GE(calls, 1);
+    ASSERT_EQ(seen.size(), params.size()) << "step " << step;
+    for (const auto& [impl, n] : seen) EXPECT_EQ(n, 1) << "a parameter handed over " << n << " times";
+    for (auto& p : params) p.mutable_grad() = torch::Tensor();
+  }
 }
 
 TEST(GradientSynchronizer, ResNetStepsKeepRanksIdenticalAndOverlapBackward) {

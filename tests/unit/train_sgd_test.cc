@@ -69,6 +69,34 @@ INSTANTIATE_TEST_SUITE_P(Variants, SgdTest,
                                   (c.weight_decay > 0 ? "_decay" : "") + (c.nesterov ? "_nesterov" : "");
                          });
 
+TEST(Sgd, SteppingParametersInGroupsEqualsOneStep) {
+  torch::manual_seed(9);
+  std::vector<torch::Tensor> whole, grouped;
+  for (auto shape : {std::vector<int64_t>{33, 3}, {1000}, {8, 4, 3, 3}, {5}}) {
+    torch::Tensor init = torch::randn(shape);
+    whole.push_back(init.clone().requires_grad_(true));
+    grouped.push_back(init.clone().requires_grad_(true));
+  }
+  SgdOptions o;
+  o.lr = 0.1;
+  o.momentum = 0.9;
+  o.weight_decay = 1e-3;
+  Sgd a(whole, o), b(grouped, o);
+  for (int step = 0; step < 4; ++step) {
+    for (size_t i = 0; i < whole.size(); ++i) {
+      torch::Tensor g = torch::randn(whole[i].sizes());
+      whole[i].mutable_grad() = g.clone();
+      grouped[i].mutable_grad() = g.clone();
+    }
+    a.step();
+    b.step({grouped[3], grouped[1]});  // in arrival order, not parameter order
+    b.step({grouped[0]});
+    b.step({grouped[2]});
+    for (size_t i = 0; i < whole.size(); ++i) ASSERT_TRUE(whole[i].equal(grouped[i])) << "step " << step << " param " << i;
+  }
+  EXPECT_THROW(b.step({torch::zeros({5}).requires_grad_(true)}), std::exception);
+}
+
 TEST(Sgd, ZeroGradReleasesGradientsAndBackwardStartsAfresh) {
   torch::Tensor p = torch::randn({4, 4}).requires_grad_(true);
   p.mutable_grad() = torch::ones({4, 4});

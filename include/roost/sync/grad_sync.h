@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,7 +55,11 @@ class GradientSynchronizer {
   // After backward: on the last micro-batch of a step, waits until every gradient is
   // averaged over ranks and micro-batches and written to .grad, then returns true (step
   // the optimizer). On earlier micro-batches returns false at once.
-  bool synchronize();
+  // With `on_ready`, each fused group's parameters are handed to it as soon as their .grad
+  // is written, while later groups are still being reduced: the caller can step them in
+  // time it would spend waiting. Every parameter is handed over once per step.
+  using ReadyFn = std::function<void(const std::vector<torch::Tensor>& params)>;
+  bool synchronize(const ReadyFn& on_ready = nullptr);
 
   Timeline& timeline() { return timeline_; }
   const Controller& controller() const { return controller_; }
@@ -90,6 +95,7 @@ class GradientSynchronizer {
   std::condition_variable cv_;
   std::vector<int32_t> queue_;   // submitted, not yet negotiated
   size_t done_ = 0;              // this step
+  std::vector<int32_t> ready_;   // averaged, .grad not yet written
   bool active_ = false;          // a step's gradients are being synchronized
   bool stop_ = false;
   std::exception_ptr error_;

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <unordered_map>
 #include <vector>
 
 namespace roost::train {
@@ -24,6 +25,9 @@ class Sgd {
   Sgd(std::vector<torch::Tensor> params, const SgdOptions& options);
 
   void step();       // parameters without a gradient are left alone
+  // Only these parameters (each one of this optimizer's), e.g. as their averaged gradients
+  // arrive; stepping every parameter once this way equals one step(), bitwise.
+  void step(const std::vector<torch::Tensor>& subset);
   void zero_grad();  // releases the gradients (.grad undefined), as set_to_none does
   void set_lr(double lr) { options_.lr = lr; }
   double lr() const { return options_.lr; }
@@ -32,10 +36,12 @@ class Sgd {
   std::vector<torch::Tensor>& momentum_buffers() { return buffers_; }
 
  private:
+  void step_indices(const std::vector<size_t>& which);       // parameters with a gradient
   void step_with_libtorch(const std::vector<size_t>& which);  // GPU and non-float32 parameters
 
   std::vector<torch::Tensor> params_;
   std::vector<torch::Tensor> buffers_;
+  std::unordered_map<const c10::TensorImpl*, size_t> index_;  // parameter -> position
   SgdOptions options_;
 };
 
