@@ -189,9 +189,12 @@ int run(roost::MpiScope& mpi, const Options& o) {
     if (sync) sync->begin_backward();
     torch::cross_entropy_loss(net->forward(x), y).backward();
     // As roost train does on the host: each group stepped as its averaged gradients arrive.
-    if (sync && !on_gpu) sync->synchronize([&](const std::vector<torch::Tensor>& ready) { opt.step(ready); });
-    else if (sync) sync->synchronize(), opt.step();
-    else opt.step();
+    if (sync && !on_gpu) {
+      sync->synchronize([&](const std::vector<torch::Tensor>& ready) { opt.step(ready); });
+    } else {
+      if (sync) sync->synchronize();
+      opt.step();
+    }
     opt.zero_grad();
   };
   auto wait_device = [&] {

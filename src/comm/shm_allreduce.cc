@@ -87,47 +87,39 @@ void ShmAllreduce::sync() {
 
 void ShmAllreduce::allreduce(void* data, size_t count, DType type, ReduceOp op) {
   if (size_ == 1 || count == 0) return;
-  const size_t elem = dtype_size(type);
-  const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
-  const int divisor = op == ReduceOp::kAverage ? size_ : 1;
-  char* p = static_cast<char*>(data);
-  for (size_t first = 0; first < count; first += piece_elems)
-    piece(PieceInput{p + first * elem, nullptr, 0}, p + first * elem, std::min(piece_elems, count - first),
-          type, divisor);
+  // In place: the input is the buffer itself, one part.
+  const std::vector<Communicator::Part> whole = {{data, count}};
+  reduce_pieces(PartsView(whole, dtype_size(type)), static_cast<char*>(data), type, op);
 }
 
 void ShmAllreduce::allreduce_parts(const std::vector<Communicator::Part>& parts, void* out,
                                    DType type, ReduceOp op) {
   const PartsView view(parts, dtype_size(type));
   if (view.count() == 0) return;
-  const size_t elem = dtype_size(type);
-  char* dst = static_cast<char*>(out);
-  if (size_ == 1) {
-    view.copy(0, view.count(), dst);
-    return;
-  }
-  const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
-  const int divisor = op == ReduceOp::kAverage ? size_ : 1;
-  for (size_t first = 0; first < view.count(); first += piece_elems)
-    piece(PieceInput{nullptr, &view, first}, dst + first * elem, std::min(piece_elems, view.count() - first),
-          type, divisor);
+  if (size_ == 1) view.copy(0, view.count(), static_cast<char*>(out));
+  else reduce_pieces(view, static_cast<char*>(out), type, op);
 }
 
-void ShmAllreduce::piece(const PieceInput& in, char* data, size_t count, DType type, int divisor) {
+void ShmAllreduce::reduce_pieces(const PartsView& in, char* out, DType type, ReduceOp op) {
+  const size_t elem = dtype_size(type);
+  const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
+  const int divisor = op == ReduceOp::kAverage ? size_ : 1;
+  for (size_t first = 0; first < in.count(); first += piece_elems)
+    piece(in, first, out + first * elem, std::min(piece_elems, in.count() - first), type, divisor);
+}
+
+void ShmAllreduce::piece(const PartsView& in, size_t first, char* data, size_t count, DType type,
+                         int divisor) {
   const size_t elem = dtype_size(type);
   const ChunkLayout chunks{count, size_};
   const size_t half = static_cast<size_t>(half_) * piece_bytes_;
   half_ ^= 1;
   auto at = [&](char* base, int chunk) { return base + chunks.offset(chunk) * elem; };
-  auto in_at = [&](const char* base, int chunk) { return base + chunks.offset(chunk) * elem; };
   char* mine = windows_[rank_] + half;
 
   // 1. Publish the chunks the other ranks own, straight from the input.
-  for (int c = 0; c < size_; ++c) {
-    if (c == rank_) continue;
-    if (in.parts) in.parts->copy(in.first + chunks.offset(c), chunks.length(c), at(mine, c));
-    else std::memcpy(at(mine, c), in_at(in.data, c), chunks.length(c) * elem);
-  }
+  for (int c = 0; c < size_; ++c)
+    if (c != rank_) in.copy(first + chunks.offset(c), chunks.length(c), at(mine, c));
   sync();
 
   // 2. Sum our chunk: our own input plus every peer's copy, in rank order; the last addition
@@ -142,15 +134,15 @@ void ShmAllreduce::piece(const PieceInput& in, char* data, size_t count, DType t
       if (peer == rank_) continue;
       const char* theirs = at(windows_[peer] + half, rank_) + b * elem;
       const int div = ++added == size_ - 1 ? divisor : 1;
-      if (added > 1 || !in.parts) {
-        const char* own = added > 1 ? acc : in_at(in.data, rank_) + b * elem;
-        reduce_sum(type, acc, own, theirs, n, div);
-      } else {
-        // The first addition reads our values from the parts the block spans.
-        in.parts->for_each(in.first + chunks.offset(rank_) + b, n, [&](const char* own, size_t i, size_t m) {
-          reduce_sum(type, acc + i * elem, own, theirs + i * elem, m, div);
-        });
+      if (added > 1) {
+        reduce_sum(type, acc, acc, theirs, n, div);
+        continue;
       }
+      // The first addition reads our own values from the input part(s) the block spans (for
+      // the in-place allreduce that is `acc` itself).
+      in.for_each(first + chunks.offset(rank_) + b, n, [&](const char* own, size_t i, size_t m) {
+        reduce_sum(type, acc + i * elem, own, theirs + i * elem, m, div);
+      });
     }
     std::memcpy(at(mine, rank_) + b * elem, acc, n * elem);
   }

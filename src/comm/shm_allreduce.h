@@ -47,17 +47,12 @@ class ShmAllreduce {
                        ReduceOp op);
 
  private:
-  // Where a piece's input lies: in one buffer (`data`), or in a PartsView from element `first`.
-  struct PieceInput {
-    const char* data;
-    const PartsView* parts;
-    size_t first;
-  };
-
   ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes);  // takes ownership of own_comm
   void sync();  // barrier with the memory-model calls around it
-  // Reduces `count` elements of `in` into `data` (which may be in.data).
-  void piece(const PieceInput& in, char* data, size_t count, DType type, int divisor);
+  // Reduces all of `in` into `out` (which may be where `in`'s one part lies), piece by piece.
+  void reduce_pieces(const PartsView& in, char* out, DType type, ReduceOp op);
+  // Reduces elements [first, first + count) of `in` into `data`.
+  void piece(const PartsView& in, size_t first, char* data, size_t count, DType type, int divisor);
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;

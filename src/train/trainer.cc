@@ -371,6 +371,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     int64_t images_this_run = 0;
     int stop_signal = 0;
     progress.start_epoch(epoch + 1, steps, first_step);
+    const sync::GradientSynchronizer::ReadyFn step_ready = [&](const std::vector<torch::Tensor>& ready) {
+      optimizer.step(ready);
+    };
     while (train_loader.next(batch)) {
       stall_fault.maybe_hang(rank, epoch, step);
       preemption.begin_step();
@@ -404,9 +407,6 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       // gradient; on a GPU the multi-tensor step over all parameters launches fewer kernels.
       const bool step_early = !on_gpu && !scaler.enabled();
       if (step_early) optimizer.set_lr(schedule.at(epoch, step - 1, steps));
-      const sync::GradientSynchronizer::ReadyFn step_ready = [&](const std::vector<torch::Tensor>& ready) {
-        optimizer.step(ready);
-      };
       if (synchronizer.synchronize(step_early ? step_ready : nullptr)) {  // gradients averaged
         bool finite = true;
         if (scaler.enabled()) {
