@@ -1,9 +1,11 @@
 // roost/comm/communicator.cc — what every backend shares: element types, the eager default
 // of isendrecv() for backends whose transfers make no progress outside a call, and the
-// concatenate-then-allreduce default of allreduce_parts().
+// concatenate-then-allreduce default of allreduce_parts(), and no shared memory by default.
 #include "roost/comm/communicator.h"
 
 #include <cstring>
+
+#include "roost/core/error.h"
 
 namespace roost::comm {
 
@@ -55,6 +57,12 @@ void Communicator::allreduce_parts(const std::vector<Part>& parts, void* out, DT
     count += p.count;
   }
   allreduce(out, count, type, op);
+}
+
+std::shared_ptr<void> Communicator::map_shared(size_t) { return nullptr; }
+
+void Communicator::reduce_apply(const std::vector<Part>&, DType, ReduceOp, const ApplyFn&) {
+  ROOST_THROW("the ", backend(), " communicator cannot reduce into shared memory (reduce_apply)");
 }
 
 }  // namespace roost::comm

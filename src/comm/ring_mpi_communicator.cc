@@ -4,6 +4,7 @@
 
 #include "reduce.h"
 #include "roost/core/error.h"
+#include "node_shared.h"
 #include "shm_allreduce.h"
 
 namespace roost::comm {
@@ -55,6 +56,30 @@ void RingMpiCommunicator::allreduce_parts(const std::vector<Part>& parts, void* 
     shm_->allreduce_parts(parts, out, type, op);
   } else {
     Communicator::allreduce_parts(parts, out, type, op);  // concatenate, then the ring
+  }
+}
+
+std::shared_ptr<void> RingMpiCommunicator::map_shared(size_t bytes) {
+  decide_window();
+  if (!shm_ || options_.path == RingMpiOptions::Path::kMessages) return nullptr;
+  return detail::map_node_shared(comm(), bytes);
+}
+
+void RingMpiCommunicator::reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op,
+                                       const ApplyFn& apply) {
+  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ",
+              dtype_name(type), " is not defined");
+  decide_window();
+  ROOST_CHECK(shm_ || size() == 1, "reduce_apply needs every rank on one node (shared memory)");
+  last_path_ = "shared-memory";
+  if (shm_) {
+    shm_->reduce_apply(parts, type, op, apply);
+    return;
+  }
+  size_t first = 0;  // one rank: its own values are the result
+  for (const Part& p : parts) {
+    if (p.count) apply(first, p.count, p.data);
+    first += p.count;
   }
 }
 

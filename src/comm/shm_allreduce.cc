@@ -108,31 +108,31 @@ void ShmAllreduce::reduce_pieces(const PartsView& in, char* out, DType type, Red
     piece(in, first, out + first * elem, std::min(piece_elems, in.count() - first), type, divisor);
 }
 
-void ShmAllreduce::piece(const PartsView& in, size_t first, char* data, size_t count, DType type,
-                         int divisor) {
-  const size_t elem = dtype_size(type);
-  const ChunkLayout chunks{count, size_};
+size_t ShmAllreduce::publish(const PartsView& in, size_t first, const ChunkLayout& chunks,
+                             size_t elem) {
   const size_t half = static_cast<size_t>(half_) * piece_bytes_;
   half_ ^= 1;
-  auto at = [&](char* base, int chunk) { return base + chunks.offset(chunk) * elem; };
   char* mine = windows_[rank_] + half;
-
-  // 1. Publish the chunks the other ranks own, straight from the input.
   for (int c = 0; c < size_; ++c)
-    if (c != rank_) in.copy(first + chunks.offset(c), chunks.length(c), at(mine, c));
-  sync();
+    if (c != rank_) in.copy(first + chunks.offset(c), chunks.length(c), mine + chunks.offset(c) * elem);
+  return half;
+}
 
-  // 2. Sum our chunk: our own input plus every peer's copy, in rank order; the last addition
-  //    divides for an average. The result goes into `data` and into our window.
-  const size_t len = chunks.length(rank_);
+template <typename AccAt, typename Done>
+void ShmAllreduce::sum_own_chunk(const PartsView& in, size_t first, const ChunkLayout& chunks,
+                                 size_t half, DType type, int divisor, AccAt&& acc_at, Done&& done) {
+  // Our own input plus every peer's copy, in rank order; the last addition divides for an
+  // average.
+  const size_t elem = dtype_size(type);
+  const size_t own = chunks.offset(rank_), len = chunks.length(rank_);
   const size_t block = std::max<size_t>(1, kBlockBytes / elem);
   for (size_t b = 0; b < len; b += block) {
     const size_t n = std::min(block, len - b);
-    char* acc = at(data, rank_) + b * elem;
+    char* acc = acc_at(b);
     int added = 0;
     for (int peer = 0; peer < size_; ++peer) {
       if (peer == rank_) continue;
-      const char* theirs = at(windows_[peer] + half, rank_) + b * elem;
+      const char* theirs = windows_[peer] + half + (own + b) * elem;
       const int div = ++added == size_ - 1 ? divisor : 1;
       if (added > 1) {
         reduce_sum(type, acc, acc, theirs, n, div);
@@ -140,17 +140,59 @@ void ShmAllreduce::piece(const PartsView& in, size_t first, char* data, size_t c
       }
       // The first addition reads our own values from the input part(s) the block spans (for
       // the in-place allreduce that is `acc` itself).
-      in.for_each(first + chunks.offset(rank_) + b, n, [&](const char* own, size_t i, size_t m) {
-        reduce_sum(type, acc + i * elem, own, theirs + i * elem, m, div);
+      in.for_each(first + own + b, n, [&](const char* mine, size_t i, size_t m) {
+        reduce_sum(type, acc + i * elem, mine, theirs + i * elem, m, div);
       });
     }
-    std::memcpy(at(mine, rank_) + b * elem, acc, n * elem);
+    done(b, n, acc);
   }
+}
+
+void ShmAllreduce::piece(const PartsView& in, size_t first, char* data, size_t count, DType type,
+                         int divisor) {
+  const size_t elem = dtype_size(type);
+  const ChunkLayout chunks{count, size_};
+  auto at = [&](char* base, int chunk) { return base + chunks.offset(chunk) * elem; };
+
+  // 1. Publish the chunks the other ranks own, straight from the input.
+  const size_t half = publish(in, first, chunks, elem);
+  sync();
+
+  // 2. Sum our chunk into `data` and publish it in our window.
+  char* mine = windows_[rank_] + half;
+  sum_own_chunk(
+      in, first, chunks, half, type, divisor, [&](size_t b) { return at(data, rank_) + b * elem; },
+      [&](size_t b, size_t n, const char* acc) { std::memcpy(at(mine, rank_) + b * elem, acc, n * elem); });
   sync();
 
   // 3. Collect every finished chunk from its owner.
   for (int c = 0; c < size_; ++c)
     if (c != rank_) std::memcpy(at(data, c), at(windows_[c] + half, c), chunks.length(c) * elem);
+}
+
+void ShmAllreduce::reduce_apply(const std::vector<Communicator::Part>& parts, DType type,
+                                ReduceOp op, const Communicator::ApplyFn& apply) {
+  const PartsView in(parts, dtype_size(type));
+  const size_t elem = dtype_size(type);
+  if (in.count() == 0) return;
+  if (size_ == 1) {  // the average of one is the input itself
+    in.for_each(0, in.count(), [&](const char* src, size_t at, size_t m) { apply(at, m, src); });
+    return;
+  }
+  block_.resize(kBlockBytes + elem);
+  const int divisor = op == ReduceOp::kAverage ? size_ : 1;
+  const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
+  for (size_t first = 0; first < in.count(); first += piece_elems) {
+    const ChunkLayout chunks{std::min(piece_elems, in.count() - first), size_};
+    // One barrier per piece: a rank past the next piece's barrier knows every rank is done
+    // reading this piece's half, which the piece after next reuses.
+    const size_t half = publish(in, first, chunks, elem);
+    sync();
+    sum_own_chunk(
+        in, first, chunks, half, type, divisor, [&](size_t) { return block_.data(); },
+        [&](size_t b, size_t n, const char* acc) { apply(first + chunks.offset(rank_) + b, n, acc); });
+  }
+  sync();  // every rank's applies are done (and visible) before anyone returns
 }
 
 }  // namespace roost::comm::detail

@@ -28,6 +28,7 @@
 
 #include "parts_view.h"
 #include "roost/comm/communicator.h"
+#include "roost/comm/ring.h"
 
 namespace roost::comm::detail {
 
@@ -45,6 +46,11 @@ class ShmAllreduce {
   // they lie, so no pass copies them into one buffer first.
   void allreduce_parts(const std::vector<Communicator::Part>& parts, void* out, DType type,
                        ReduceOp op);
+  // Communicator::reduce_apply: steps 1 and 2 only. The owner sums its chunk block by block
+  // and hands each block to `apply` instead of publishing it; one barrier per piece, and a
+  // last one once every rank has applied its chunks.
+  void reduce_apply(const std::vector<Communicator::Part>& parts, DType type, ReduceOp op,
+                    const Communicator::ApplyFn& apply);
 
  private:
   ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes);  // takes ownership of own_comm
@@ -53,6 +59,13 @@ class ShmAllreduce {
   void reduce_pieces(const PartsView& in, char* out, DType type, ReduceOp op);
   // Reduces elements [first, first + count) of `in` into `data`.
   void piece(const PartsView& in, size_t first, char* data, size_t count, DType type, int divisor);
+  // Step 1 of a piece: publishes the chunks other ranks own; returns the window half used.
+  size_t publish(const PartsView& in, size_t first, const ChunkLayout& chunks, size_t elem);
+  // Step 2 for our chunk, block by block: each block's sum goes to acc_at(offset in the
+  // chunk), which is then handed to done(offset in the chunk, elements, sum).
+  template <typename AccAt, typename Done>
+  void sum_own_chunk(const PartsView& in, size_t first, const ChunkLayout& chunks, size_t half,
+                     DType type, int divisor, AccAt&& acc_at, Done&& done);
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
@@ -60,6 +73,7 @@ class ShmAllreduce {
   MPI_Win win_ = MPI_WIN_NULL;
   std::vector<char*> windows_;  // each rank's window, mapped into this process
   int half_ = 0;                // which half of the windows the next piece uses
+  std::vector<char> block_;     // reduce_apply's running sum, one block
 };
 
 }  // namespace roost::comm::detail

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,20 @@ class Communicator {
     size_t count;
   };
   virtual void allreduce_parts(const std::vector<Part>& parts, void* out, DType type, ReduceOp op);
+
+  // Memory every rank maps (the same `bytes` on each; zero-filled), for ranks that share a
+  // node; null where this backend or placement cannot share memory. Collective. The memory
+  // stays mapped while any copy of the pointer lives, on each rank independently.
+  virtual std::shared_ptr<void> map_shared(size_t bytes);
+  // The reduction of allreduce_parts, without handing the whole result to every rank: each
+  // chunk of the result goes, once, to one rank's `apply(first element, count, values)` (the
+  // values valid only during the call), and the call returns when every rank's applies are
+  // done. For an update of memory all ranks share (map_shared), each rank thus does its
+  // share of the update's work and moves none of the result. Only where map_shared returns
+  // memory; elsewhere an error.
+  using ApplyFn = std::function<void(size_t first, size_t count, const void* values)>;
+  virtual void reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op,
+                            const ApplyFn& apply);
 
   // Point to point. Tags are >= 0; tags from kReservedTagBase up are used by roost's own
   // collective algorithms, so user traffic never matches theirs.

@@ -1,0 +1,61 @@
+// node_shared.cc — a POSIX shared-memory object mapped by every rank of a communicator.
+#include "node_shared.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+#include "roost/core/mpi_scope.h"
+
+namespace roost::comm::detail {
+namespace {
+
+std::shared_ptr<void> map_fd(int fd, size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return nullptr;
+  return std::shared_ptr<void>(p, [bytes](void* q) { munmap(q, bytes); });
+}
+
+}  // namespace
+
+std::shared_ptr<void> map_node_shared(MPI_Comm comm, size_t bytes) {
+  static std::atomic<int> serial{0};
+  int rank = 0;
+  MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  bytes = bytes ? bytes : 1;
+  // The name travels from rank 0; empty means rank 0 could not create the object.
+  std::array<char, 96> name{};
+  std::shared_ptr<void> mapping;
+  if (rank == 0) {
+    std::snprintf(name.data(), name.size(), "/roost-%ld-%d", static_cast<long>(getpid()), serial++);
+    const int fd = shm_open(name.data(), O_CREAT | O_EXCL | O_RDWR, 0600);
+    if (fd >= 0) {
+      if (posix_fallocate(fd, 0, static_cast<off_t>(bytes)) == 0) mapping = map_fd(fd, bytes);
+      close(fd);
+      if (!mapping) shm_unlink(name.data());
+    }
+    if (!mapping) name[0] = '\0';
+  }
+  MPI_CHECK(MPI_Bcast(name.data(), static_cast<int>(name.size()), MPI_CHAR, 0, comm));
+  if (name[0] == '\0') return nullptr;
+  if (rank != 0) {
+    const int fd = shm_open(name.data(), O_RDWR, 0600);
+    struct stat st {};
+    if (fd >= 0 && fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) == bytes) mapping = map_fd(fd, bytes);
+    if (fd >= 0) close(fd);
+  }
+  // Every rank must agree: a rank elsewhere (no such name there, or another object of the
+  // same name and a different size) makes the memory unusable for all.
+  int mine = mapping ? 1 : 0, all = 0;
+  MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm));
+  if (rank == 0) shm_unlink(name.data());  // every rank that could open it has
+  return all ? mapping : nullptr;
+}
+
+}  // namespace roost::comm::detail

@@ -1,0 +1,20 @@
+// node_shared.h — memory that every rank of an MPI communicator maps, for ranks on one node.
+// Internal to roost_comm (RingMpiCommunicator::map_shared).
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <memory>
+
+namespace roost::comm::detail {
+
+// Collective. Rank 0 creates a POSIX shared-memory object of `bytes` (its pages reserved up
+// front, so a full /dev/shm is a failure here instead of a SIGBUS later), every other rank
+// maps it by name, and once all have it rank 0 removes the name. Null on every rank when any
+// rank could not map it (ranks on other nodes cannot open the name; a container's small
+// /dev/shm cannot hold it). Each rank unmaps its mapping when the last copy of the pointer
+// goes, independently of the others.
+std::shared_ptr<void> map_node_shared(MPI_Comm comm, size_t bytes);
+
+}  // namespace roost::comm::detail
