@@ -3,13 +3,15 @@
 //
 //   mpirun -np N synthetic_bench [--arch resnet50] [--batch-size 32] [--image-size 224]
 //       [--num-warmup-batches 10] [--num-iters 10] [--num-batches-per-iter 10] [--threads T]
-//       [--no-allreduce] [--fp16-allreduce] [--json FILE]
+//       [--no-allreduce] [--fp16-allreduce] [--no-shared-update] [--json FILE]
 //
 // Each rank keeps one fixed random batch resident (no data loading), runs the warm-up steps,
 // then --num-iters rounds of --num-batches-per-iter steps. A step is what `roost train` does:
 // forward, backward with every gradient handed to roost's GradientSynchronizer as backward
 // produces it (fused ring allreduce over MPI in the background, or NCCL on a GPU), then the
-// SGD step. --no-allreduce leaves the synchronizer out: the compute-only ceiling, against
+// SGD step (on the host, where the ranks share a node, the shared update: each rank sums and
+// steps its share of the parameters in memory all of them map; --no-shared-update steps every
+// parameter on every rank as its averaged gradients arrive). --no-allreduce leaves the synchronizer out: the compute-only ceiling, against
 // which the cost of gradient synchronization shows. A round's rate is batch × steps / time
 // on each rank, averaged over the ranks; the summary is the mean over rounds ± 1.96 × their
 // standard deviation, per rank and (× ranks) in total, as Horovod prints it.
@@ -34,6 +36,7 @@
 #include "roost/model/resnet.h"
 #include "roost/sync/grad_sync.h"
 #include "roost/train/sgd.h"
+#include "roost/train/shared_update.h"
 
 #ifdef ROOST_WITH_NCCL
 #include "roost/comm/nccl_communicator.h"
@@ -53,13 +56,14 @@ const char* kUsage =
     "  --threads N                 intra-op threads per rank (0 = cores / ranks on the node)\n"
     "  --no-allreduce              no gradient synchronization: the compute-only ceiling\n"
     "  --fp16-allreduce            send gradients as float16\n"
+    "  --no-shared-update          every rank steps every parameter (not its share)\n"
     "  --json FILE                 also write the results as JSON (rank 0)\n"
     "  -h, --help                  show this help\n";
 
 struct Options {
   std::string arch = "resnet50", json;
   int batch = 32, image = 224, warmup = 10, iters = 10, per_iter = 10, threads = 0;
-  bool allreduce = true, fp16_allreduce = false, help = false;
+  bool allreduce = true, fp16_allreduce = false, shared_update = true, help = false;
 };
 
 // Whole-string integer parse: "32x", "" and "-1" for a count must not pass silently.
@@ -90,6 +94,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--threads") o.threads = parse_int(a, value(), 0);
     else if (a == "--no-allreduce") o.allreduce = false;
     else if (a == "--fp16-allreduce") o.fp16_allreduce = true;
+    else if (a == "--no-shared-update") o.shared_update = false;
     else if (a == "--json") o.json = value();
     else ROOST_USAGE_ERROR("unknown option ", a, " (try --help)");
   }
@@ -112,16 +117,16 @@ std::pair<double, double> mean_std(const std::vector<double>& v) {
 }
 
 void write_json(const std::string& path, const Options& o, int ranks, int threads, const std::string& device,
-                const std::vector<double>& per_rank, double mean, double conf) {
+                const std::vector<double>& per_rank, double mean, double conf, bool shared_update) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   ROOST_CHECK(f, "cannot write ", path);
   std::fprintf(f,
                "{\"model\": \"%s\", \"batch_size\": %d, \"image_size\": %d, \"ranks\": %d, "
                "\"threads_per_rank\": %d, \"device\": \"%s\", \"allreduce\": %s, \"fp16_allreduce\": %s, "
-               "\"num_warmup_batches\": %d, \"num_iters\": %d, \"num_batches_per_iter\": %d,\n"
+               "\"shared_update\": %s, \"num_warmup_batches\": %d, \"num_iters\": %d, \"num_batches_per_iter\": %d,\n"
                " \"iter_img_sec_per_rank\": [",
                o.arch.c_str(), o.batch, o.image, ranks, threads, device.c_str(), o.allreduce ? "true" : "false",
-               o.fp16_allreduce ? "true" : "false", o.warmup, o.iters, o.per_iter);
+               o.fp16_allreduce ? "true" : "false", shared_update ? "true" : "false", o.warmup, o.iters, o.per_iter);
   for (size_t i = 0; i < per_rank.size(); ++i) std::fprintf(f, "%s%.3f", i ? ", " : "", per_rank[i]);
   std::fprintf(f,
                "],\n \"img_sec_per_rank\": %.3f, \"img_sec_per_rank_conf\": %.3f, "
@@ -168,6 +173,7 @@ int run(roost::MpiScope& mpi, const Options& o) {
   std::unique_ptr<roost::comm::Communicator> reduce_comm;
   std::unique_ptr<roost::sync::GradientSynchronizer> sync;
   std::string backend = "ring allreduce over MPI";
+  std::string shared_why = o.shared_update ? "" : "--no-shared-update";  // why it is not on
   if (o.allreduce) {
 #ifdef ROOST_WITH_NCCL
     if (on_gpu) {
@@ -182,14 +188,20 @@ int run(roost::MpiScope& mpi, const Options& o) {
     sopts.fp16_allreduce = o.fp16_allreduce;
     sync = std::make_unique<roost::sync::GradientSynchronizer>(named, *reduce_comm, negotiate_dup.get(),
                                                                mpi.rank(), sopts);
+    if (o.shared_update && !on_gpu)
+      shared_why = roost::train::enable_shared_update(net->parameters(), opt, *sync, *reduce_comm);
   }
+  const bool shared = sync && sync->updates();
 
   opt.zero_grad();
   auto step = [&] {
     if (sync) sync->begin_backward();
     torch::cross_entropy_loss(net->forward(x), y).backward();
     // As roost train does on the host: each group stepped as its averaged gradients arrive.
-    if (sync && !on_gpu) {
+    if (shared) {
+      sync->synchronize();  // every rank's share stepped
+      opt.end_sliced_step();
+    } else if (sync && !on_gpu) {
       sync->synchronize([&](const std::vector<torch::Tensor>& ready) { opt.step(ready); });
     } else {
       if (sync) sync->synchronize();
@@ -209,6 +221,8 @@ int run(roost::MpiScope& mpi, const Options& o) {
     if (o.allreduce)
       std::printf("Gradient allreduce: %s%s, overlapped with backward\n", backend.c_str(),
                   o.fp16_allreduce ? " (float16 on the wire)" : "");
+    if (o.allreduce && !on_gpu)
+      std::printf("Shared update: %s\n", shared ? "on (each rank steps its share)" : ("off (" + shared_why + ")").c_str());
     else
       std::printf("Gradient allreduce: none (--no-allreduce: compute-only ceiling)\n");
     std::printf("Running warmup...\n");
@@ -243,7 +257,7 @@ int run(roost::MpiScope& mpi, const Options& o) {
   if (root) {
     std::printf("Img/sec per rank: %.1f +-%.1f\n", mean, conf);
     std::printf("Total img/sec on %d rank(s): %.1f +-%.1f\n", mpi.size(), mean * mpi.size(), conf * mpi.size());
-    if (!o.json.empty()) write_json(o.json, o, mpi.size(), threads, device_name, per_rank, mean, conf);
+    if (!o.json.empty()) write_json(o.json, o, mpi.size(), threads, device_name, per_rank, mean, conf, shared);
   }
   return 0;
 }

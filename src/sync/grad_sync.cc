@@ -1,6 +1,7 @@
 // roost/sync/grad_sync.cc — hooks, the background negotiation/fusion thread, write-back.
 #include "roost/sync/grad_sync.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "roost/core/error.h"
@@ -168,6 +169,10 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
   std::vector<torch::Tensor> flat;
   for (int32_t i : group) flat.push_back(slots_[i].submitted.reshape({-1}).contiguous());
   const torch::Tensor& first = flat.front();
+  if (update_ && !first.is_cuda() && first.scalar_type() == torch::kFloat32) {
+    reduce_and_update(group, flat);
+    return;
+  }
   if (!first.is_cuda() && !(options_.fp16_allreduce && first.scalar_type() == torch::kFloat32)) {
     // Host memory, sent as is: the transport fuses the gradients piece by piece as it
     // reduces (allreduce_parts), with no separate pass that fills a fusion buffer first.
@@ -208,6 +213,47 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
   if (buffer.scalar_type() != original) buffer = buffer.to(original);
   finish_fused(group, buffer);
   timeline_.end(name, "MEMCPY_OUT_FUSION_BUFFER");
+}
+
+void GradientSynchronizer::set_update(UpdateFn update) {
+  ROOST_CHECK(can_update(), "the shared update needs one backward pass per step and float32 allreduces");
+  update_ = std::move(update);
+}
+
+// The group's parameters are updated where they lie, each rank its chunks of the average.
+void GradientSynchronizer::reduce_and_update(const std::vector<int32_t>& group,
+                                             const std::vector<torch::Tensor>& flat) {
+  const std::string& name = slots_[group[0]].name;
+  std::vector<comm::Communicator::Part> parts;
+  std::vector<size_t> starts;  // the first element of each slot in the concatenation
+  size_t total = 0;
+  for (const torch::Tensor& f : flat) {
+    parts.push_back({f.data_ptr(), static_cast<size_t>(f.numel())});
+    starts.push_back(total);
+    total += f.numel();
+  }
+  timeline_.begin(name, "ALLREDUCE");
+  auto t0 = Clock::now();
+  comm_.reduce_apply(parts, comm::DType::kFloat32, comm::ReduceOp::kAverage,
+                     [&](size_t at, size_t count, const void* values) {
+                       // The chunk may span several parameters; each gets its own run.
+                       size_t k = std::upper_bound(starts.begin(), starts.end(), at) - starts.begin() - 1;
+                       const auto* v = static_cast<const float*>(values);
+                       for (size_t done = 0; done < count; ++k) {
+                         const size_t pos = at + done, end = k + 1 < starts.size() ? starts[k + 1] : total;
+                         const size_t take = std::min(count - done, end - pos);
+                         if (take == 0) continue;
+                         update_(slots_[group[k]].param, static_cast<int64_t>(pos - starts[k]),
+                                 static_cast<int64_t>(take), v + done);
+                         done += take;
+                       }
+                     });
+  allreduce_us_ += us_since(t0);
+  timeline_.end(name, "ALLREDUCE");
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int32_t i : group) slots_[i].submitted = torch::Tensor();
+  done_ += group.size();
+  cv_.notify_all();
 }
 
 // Slices of the averaged buffer's storage become the group's results (no copy).

@@ -36,6 +36,12 @@ bool fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor
          like_p(g) && (!buf.defined() || like_p(buf)) && detail::fused_sgd_available();
 }
 
+// As libtorch turns the options into the float kernel's scalars.
+detail::SgdCoefficients coefficients(const SgdOptions& o) {
+  return {static_cast<float>(o.lr), static_cast<float>(o.momentum), static_cast<float>(1.0 - o.dampening),
+          static_cast<float>(o.weight_decay), o.nesterov};
+}
+
 }  // namespace
 
 void Sgd::step() {
@@ -58,9 +64,7 @@ void Sgd::step(const std::vector<torch::Tensor>& subset) {
 void Sgd::step_indices(const std::vector<size_t>& which) {
   torch::NoGradGuard no_grad;
   const auto& o = options_;
-  const detail::SgdCoefficients c{static_cast<float>(o.lr), static_cast<float>(o.momentum),
-                                  static_cast<float>(1.0 - o.dampening), static_cast<float>(o.weight_decay),
-                                  o.nesterov};
+  const detail::SgdCoefficients c = coefficients(o);
   std::vector<size_t> rest;  // parameters for libtorch's kernels
   for (size_t i : which) {
     const torch::Tensor& g = params_[i].grad();
@@ -78,6 +82,41 @@ void Sgd::step_indices(const std::vector<size_t>& which) {
     });
   }
   if (!rest.empty()) step_with_libtorch(rest);
+}
+
+bool Sgd::can_step_slices() const {
+  for (const auto& p : params_)
+    if (!p.device().is_cpu() || p.scalar_type() != torch::kFloat32 || !p.is_contiguous()) return false;
+  return detail::fused_sgd_available();
+}
+
+void Sgd::share_momentum(std::vector<torch::Tensor> shared) {
+  ROOST_CHECK(shared.size() == params_.size(), "share_momentum: one buffer per parameter");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    ROOST_CHECK(shared[i].sizes() == params_[i].sizes() && shared[i].is_contiguous(),
+                "share_momentum: buffers shaped like the parameters");
+    if (buffers_[i].defined()) buffers_[i] = shared[i];  // already holds the buffer's values
+  }
+  shared_ = std::move(shared);
+}
+
+void Sgd::step_slice(const torch::Tensor& param, int64_t first, int64_t count, const float* grad) {
+  auto it = index_.find(param.unsafeGetTensorImpl());
+  ROOST_CHECK(it != index_.end(), "Sgd::step_slice: a tensor that is not one of the optimizer's parameters");
+  const size_t i = it->second;
+  const auto& o = options_;
+  ROOST_CHECK(o.momentum == 0 || i < shared_.size(), "Sgd::step_slice needs share_momentum first");
+  ROOST_CHECK(first >= 0 && first + count <= params_[i].numel(), "Sgd::step_slice: elements out of range");
+  float* buf = o.momentum != 0 ? shared_[i].data_ptr<float>() + first : nullptr;
+  detail::fused_sgd(params_[i].data_ptr<float>() + first, grad, buf, count,
+                    o.momentum != 0 && !buffers_[i].defined(), coefficients(o));
+}
+
+void Sgd::end_sliced_step() {
+  if (options_.momentum == 0) return;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (!buffers_[i].defined()) buffers_[i] = shared_[i];
 }
 
 void Sgd::step_with_libtorch(const std::vector<size_t>& which) {

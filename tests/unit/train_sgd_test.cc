@@ -97,6 +97,52 @@ TEST(Sgd, SteppingParametersInGroupsEqualsOneStep) {
   EXPECT_THROW(b.step({torch::zeros({5}).requires_grad_(true)}), std::exception);
 }
 
+TEST(Sgd, SteppingInSlicesEqualsOneStep) {
+  // The shared update's way: every parameter stepped in slices of odd lengths, in no
+  // particular order, with buffers given by share_momentum; the parameters and the momentum
+  // buffers must be bitwise those of step(), for plain, Nesterov and dampened momentum.
+  for (int variant = 0; variant < 3; ++variant) {
+    torch::manual_seed(11 + variant);
+    std::vector<torch::Tensor> whole, sliced;
+    for (auto shape : {std::vector<int64_t>{33, 3}, {1000}, {8, 4, 3, 3}, {5}}) {
+      torch::Tensor init = torch::randn(shape);
+      whole.push_back(init.clone().requires_grad_(true));
+      sliced.push_back(init.clone().requires_grad_(true));
+    }
+    SgdOptions o;
+    o.lr = 0.05;
+    o.momentum = 0.9;
+    o.weight_decay = 1e-3;
+    o.nesterov = variant == 1;
+    o.dampening = variant == 2 ? 0.25 : 0.0;
+    Sgd a(whole, o), b(sliced, o);
+    if (!b.can_step_slices()) GTEST_SKIP() << "this CPU has no AVX2/FMA: no sliced steps";
+    std::vector<torch::Tensor> shared;
+    for (auto& p : sliced) shared.push_back(torch::full_like(p, 7.0));  // overwritten on the first step
+    b.share_momentum(shared);
+    for (int step = 0; step < 3; ++step) {
+      for (size_t i = 0; i < whole.size(); ++i) {
+        torch::Tensor g = torch::randn(whole[i].sizes());
+        whole[i].mutable_grad() = g;
+        const int64_t n = g.numel();
+        for (int64_t first = n; first > 0;) {  // from the end, slices of 1, 2, 3, ... elements
+          const int64_t len = std::min<int64_t>(first, 1 + (n - first) % 7);
+          first -= len;
+          b.step_slice(sliced[i], first, len, g.data_ptr<float>() + first);
+        }
+      }
+      a.step();
+      b.end_sliced_step();
+      for (size_t i = 0; i < whole.size(); ++i) {
+        ASSERT_TRUE(whole[i].equal(sliced[i])) << "variant " << variant << " step " << step << " param " << i;
+        ASSERT_TRUE(a.momentum_buffers()[i].equal(b.momentum_buffers()[i])) << "momentum of param " << i;
+        EXPECT_EQ(b.momentum_buffers()[i].data_ptr(), shared[i].data_ptr()) << "the buffers are the shared ones";
+      }
+    }
+    EXPECT_THROW(b.step_slice(sliced[3], 3, 3, nullptr), std::exception);  // past the end
+  }
+}
+
 TEST(Sgd, ZeroGradReleasesGradientsAndBackwardStartsAfresh) {
   torch::Tensor p = torch::randn({4, 4}).requires_grad_(true);
   p.mutable_grad() = torch::ones({4, 4});

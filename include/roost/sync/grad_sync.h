@@ -61,6 +61,20 @@ class GradientSynchronizer {
   using ReadyFn = std::function<void(const std::vector<torch::Tensor>& params)>;
   bool synchronize(const ReadyFn& on_ready = nullptr);
 
+  // The shared update: from now on each fused group of float32 host gradients is reduced
+  // with reduce_apply, and this rank's chunks of the average go to `update(parameter, first
+  // element, count, averaged values)` on the background thread, instead of the whole average
+  // becoming every rank's .grad. For parameters in memory every rank maps
+  // (node_shared_copies) and an update that writes only there: each rank then updates its
+  // share of the parameters and no rank copies the result of the others'. synchronize()
+  // returns once every rank's updates are done and leaves .grad alone (there it holds this
+  // rank's own gradient). Call before the first backward; needs a communicator with
+  // reduce_apply and one backward pass per step.
+  using UpdateFn = std::function<void(const torch::Tensor& param, int64_t first, int64_t count, const float* averaged)>;
+  void set_update(UpdateFn update);
+  bool can_update() const { return options_.backward_passes_per_step == 1 && !options_.fp16_allreduce; }
+  bool updates() const { return static_cast<bool>(update_); }
+
   Timeline& timeline() { return timeline_; }
   const Controller& controller() const { return controller_; }
   double allreduce_seconds() const { return allreduce_us_.load() / 1e6; }
@@ -83,6 +97,7 @@ class GradientSynchronizer {
   void reduce_ready(const std::vector<int32_t>& ready);
   void reduce_fused(const std::vector<int32_t>& group);
   void finish_fused(const std::vector<int32_t>& group, torch::Tensor buffer);
+  void reduce_and_update(const std::vector<int32_t>& group, const std::vector<torch::Tensor>& flat);
 
   std::vector<Slot> slots_;
   comm::Communicator& comm_;
@@ -102,6 +117,7 @@ class GradientSynchronizer {
   std::atomic<int> pass_{0};
   std::atomic<int64_t> allreduce_us_{0}, wait_us_{0};
   GradientArena arena_;  // the sync thread's; next_step() while it is idle
+  UpdateFn update_;      // set before the first backward, then only read
   std::thread thread_;
 };
 

@@ -35,12 +35,27 @@ class Sgd {
   // Momentum buffers (undefined until the first step), in parameter order.
   std::vector<torch::Tensor>& momentum_buffers() { return buffers_; }
 
+  // Stepping in slices, for the synchronizer's shared update (each rank steps its chunks of
+  // parameters that every rank maps). Whether this optimizer can: float32 host parameters,
+  // contiguous, and a CPU with the fused loop.
+  bool can_step_slices() const;
+  // From now on the momentum buffers live in `shared` (like the parameters, in memory every
+  // rank maps; node_shared_copies of the buffers where they exist).
+  void share_momentum(std::vector<torch::Tensor> shared);
+  // Elements [first, first + count) of `param`'s step, with these averaged gradients; the
+  // step of every element of every parameter in slices equals one step(), bitwise. Safe to
+  // call from another thread while this one waits; set_lr() before the step's backward.
+  void step_slice(const torch::Tensor& param, int64_t first, int64_t count, const float* grad);
+  // After a step taken in slices, on every rank (all of it, by this rank or others).
+  void end_sliced_step();
+
  private:
   void step_indices(const std::vector<size_t>& which);       // parameters with a gradient
   void step_with_libtorch(const std::vector<size_t>& which);  // GPU and non-float32 parameters
 
   std::vector<torch::Tensor> params_;
   std::vector<torch::Tensor> buffers_;
+  std::vector<torch::Tensor> shared_;  // share_momentum's buffers; become buffers_ when started
   std::unordered_map<const c10::TensorImpl*, size_t> index_;  // parameter -> position
   SgdOptions options_;
 };
