@@ -66,6 +66,9 @@ cxxopts::Options train_options() {
       ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", str("128"))
       ("cycle-time-ms", "period of the background negotiation thread", str("1"))
       ("fp16-allreduce", "send gradients as float16 (halves the bytes on the wire)")
+      ("shared-update", "auto|off: on the host, when all ranks share a node, the parameters live in memory "
+                        "they all map and each rank sums and steps only its share of every gradient group "
+                        "(auto); off: every rank averages and steps every parameter", str(d.shared_update))
       ("backward-passes-per-step", "micro-batches accumulated before each allreduce", s(d.backward_passes_per_step))
       ("stall-warning-s", "warn when some ranks submitted a gradient and others did not for this long", str("60"))
       ("stall-shutdown-s", "stop the job after a stall this long (0 = never)", str("0"))
@@ -112,6 +115,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.fusion_threshold_mb = get_double(r, "fusion-threshold-mb");
   c.cycle_time_ms = get_double(r, "cycle-time-ms");
   c.fp16_allreduce = r.count("fp16-allreduce") > 0;
+  c.shared_update = r["shared-update"].as<std::string>();
   c.backward_passes_per_step = get_int(r, "backward-passes-per-step");
   c.stall_warning_s = get_double(r, "stall-warning-s");
   c.stall_shutdown_s = get_double(r, "stall-shutdown-s");

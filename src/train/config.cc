@@ -32,6 +32,8 @@ void validate(const TrainConfig& c) {
   ROOST_USAGE_CHECK(c.log_every >= 1, "--log-every must be at least 1");
   ROOST_USAGE_CHECK(c.fusion_threshold_mb >= 0, "--fusion-threshold-mb must not be negative");
   ROOST_USAGE_CHECK(c.cycle_time_ms > 0 && c.cycle_time_ms <= 10000, "--cycle-time-ms must be in (0, 10000]");
+  ROOST_USAGE_CHECK(c.shared_update == "auto" || c.shared_update == "off",
+                    "--shared-update must be auto or off (got '", c.shared_update, "')");
   ROOST_USAGE_CHECK(c.backward_passes_per_step >= 1, "--backward-passes-per-step must be at least 1");
   ROOST_USAGE_CHECK(c.stall_warning_s > 0, "--stall-warning-s must be positive");
   ROOST_USAGE_CHECK(c.stall_shutdown_s >= 0, "--stall-shutdown-s must not be negative");
@@ -80,6 +82,7 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   e.add("amp", c.amp).add("channels_last", c.channels_last);
   e.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);
   e.add("fp16_allreduce", c.fp16_allreduce).add("backward_passes_per_step", c.backward_passes_per_step);
+  e.add("shared_update", c.shared_update);
   e.add("stall_warning_s", c.stall_warning_s).add("stall_shutdown_s", c.stall_shutdown_s);
   e.add("checkpoint_every", c.checkpoint_every).add("keep_checkpoints", c.keep_checkpoints);
   e.add("resume", c.resume).add("progress", c.progress).add("log_every", c.log_every);

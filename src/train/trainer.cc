@@ -33,6 +33,7 @@
 #include "roost/train/preemption.h"
 #include "roost/train/progress.h"
 #include "roost/train/resume.h"
+#include "roost/train/shared_update.h"
 #include "roost/train/schedule.h"
 #include "roost/train/sgd.h"
 #include "roost/train/summary.h"
@@ -291,6 +292,17 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   if (rank == 0) sopts.timeline_path = config.timeline;
   sync::GradientSynchronizer synchronizer(trainable, device_comm ? *device_comm : *ring, negotiate_dup.get(), rank,
                                           sopts);
+  // On the host, with every rank on one node, each rank steps its share of the parameters
+  // in memory all ranks map (shared_update.h). Decided the same way on every rank.
+  std::string shared_why;
+  if (config.shared_update == "off") shared_why = "--shared-update off";
+  else if (device_comm || on_gpu) shared_why = "the gradients are on a GPU";
+  else if (config.amp == "fp16") shared_why = "fp16 loss scaling must see every gradient before a step";
+  else shared_why = enable_shared_update(trainable_tensors, optimizer, synchronizer, *ring);
+  const bool shared_update = synchronizer.updates();
+  if (rank == 0 && world > 1)
+    log_info("optimizer step: ", shared_update ? "shared (each rank steps its share of the parameters)"
+                                               : "every rank steps every parameter (shared update off: " + shared_why + ")");
   LossScaler scaler(config.amp == "fp16");
   scaler.restore(resume.loss_scale, resume.loss_scale_clean_steps);
   BatchSource source(device, gpu_preprocess, config.channels_last,
@@ -310,6 +322,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   summary.device = on_gpu ? ctx.device.name : "cpu";
   summary.gradient_backend = backend;
   summary.resumed_from = resume.path;
+  summary.shared_update = shared_update;
 
   // Everything rank 0 needs to write a checkpoint at (epochs_done, step) with these sums.
   auto write_checkpoint = [&](int epochs_done, int step, const EpochSums& partial, double best_so_far) {
@@ -379,6 +392,8 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       preemption.begin_step();
       sums.data_wait_s += batch.wait_seconds;
       sums.skipped += batch.skipped;
+      // The shared update steps parameters while backward runs: the step's rate is set first.
+      if (shared_update) optimizer.set_lr(schedule.at(epoch, step, steps));
       synchronizer.begin_backward();
       if (batch.size > 0) {
         auto [inputs, labels] = source.to_device(batch);
@@ -405,7 +420,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       // averaged gradients arrive, in time this thread would otherwise spend waiting for the
       // last allreduces (the same update, bitwise). Loss scaling must first see every
       // gradient; on a GPU the multi-tensor step over all parameters launches fewer kernels.
-      const bool step_early = !on_gpu && !scaler.enabled();
+      const bool step_early = !on_gpu && !scaler.enabled() && !shared_update;
       if (step_early) optimizer.set_lr(schedule.at(epoch, step - 1, steps));
       if (synchronizer.synchronize(step_early ? step_ready : nullptr)) {  // gradients averaged
         bool finite = true;
@@ -418,7 +433,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
             torch::NoGradGuard no_grad;
             for (auto& p : trainable_tensors) p.mutable_grad().div_(scaler.scale());
           }
-          if (!step_early) {
+          if (shared_update) {
+            optimizer.end_sliced_step();  // every rank's share is stepped
+          } else if (!step_early) {
             optimizer.set_lr(schedule.at(epoch, step - 1, steps));
             optimizer.step();
           }

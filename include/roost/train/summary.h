@@ -15,6 +15,7 @@ struct RunSummary {
   int world_size = 1;
   std::string device;          // rank 0's device name
   std::string gradient_backend;
+  bool shared_update = false;  // the ranks of a node each stepped their share (shared_update.h)
   std::string resumed_from;    // checkpoint path, "" for a fresh start
   double wall_time_s = 0;      // this process's run (a resumed run counts from its restart)
   std::vector<EpochRecord> history;
