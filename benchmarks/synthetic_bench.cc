@@ -3,7 +3,8 @@
 //
 //   mpirun -np N synthetic_bench [--arch resnet50] [--batch-size 32] [--image-size 224]
 //       [--num-warmup-batches 10] [--num-iters 10] [--num-batches-per-iter 10] [--threads T]
-//       [--no-allreduce] [--fp16-allreduce] [--no-shared-update] [--json FILE]
+//       [--no-allreduce] [--fp16-allreduce] [--no-shared-update] [--mpi-yield auto|on|off]
+//       [--json FILE]
 //
 // Each rank keeps one fixed random batch resident (no data loading), runs the warm-up steps,
 // then --num-iters rounds of --num-batches-per-iter steps. A step is what `roost train` does:
@@ -30,6 +31,7 @@
 
 #include "roost/comm/ring_mpi_communicator.h"
 #include "roost/core/error.h"
+#include "roost/core/mpi_yield.h"
 #include "roost/core/host_memory.h"
 #include "roost/core/gpu.h"
 #include "roost/core/mpi_scope.h"
@@ -57,11 +59,13 @@ const char* kUsage =
     "  --no-allreduce              no gradient synchronization: the compute-only ceiling\n"
     "  --fp16-allreduce            send gradients as float16\n"
     "  --no-shared-update          every rank steps every parameter (not its share)\n"
+    "  --mpi-yield MODE            auto|on|off: Open MPI yields the CPU while a rank waits, as\n"
+    "                              roost train --mpi-yield decides it (auto)\n"
     "  --json FILE                 also write the results as JSON (rank 0)\n"
     "  -h, --help                  show this help\n";
 
 struct Options {
-  std::string arch = "resnet50", json;
+  std::string arch = "resnet50", json, mpi_yield = "auto";
   int batch = 32, image = 224, warmup = 10, iters = 10, per_iter = 10, threads = 0;
   bool allreduce = true, fp16_allreduce = false, shared_update = true, help = false;
 };
@@ -95,6 +99,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--no-allreduce") o.allreduce = false;
     else if (a == "--fp16-allreduce") o.fp16_allreduce = true;
     else if (a == "--no-shared-update") o.shared_update = false;
+    else if (a == "--mpi-yield") o.mpi_yield = value();
     else if (a == "--json") o.json = value();
     else ROOST_USAGE_ERROR("unknown option ", a, " (try --help)");
   }
@@ -102,6 +107,8 @@ Options parse(int argc, char** argv) {
   for (const auto& name : roost::model::resnet_archs()) known = known || name == o.arch;
   ROOST_USAGE_CHECK(known, "--arch: unknown architecture '", o.arch,
                     "' (resnet18, resnet34, resnet50, resnet101 or resnet152)");
+  ROOST_USAGE_CHECK(o.mpi_yield == "auto" || o.mpi_yield == "on" || o.mpi_yield == "off",
+                    "--mpi-yield must be auto, on or off (got '", o.mpi_yield, "')");
   ROOST_USAGE_CHECK(o.allreduce || !o.fp16_allreduce,
                     "--fp16-allreduce and --no-allreduce contradict each other");
   return o;
@@ -135,7 +142,14 @@ void write_json(const std::string& path, const Options& o, int ranks, int thread
   ROOST_CHECK(std::fclose(f) == 0, "cannot write ", path);
 }
 
-int run(roost::MpiScope& mpi, const Options& o) {
+// The value of `name` in argv, read before MPI starts (parse() checks it properly later).
+std::string early_value(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return argv[i + 1];
+  return fallback;
+}
+
+int run(roost::MpiScope& mpi, const Options& o, const std::string& yield) {
   const bool root = mpi.rank() == 0;
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   const int threads = o.threads > 0 ? o.threads : std::max(1, cores / std::max(1, mpi.local_size()));
@@ -218,6 +232,7 @@ int run(roost::MpiScope& mpi, const Options& o) {
     std::printf("Model: %s\nBatch size: %d\nNumber of ranks: %d\n", o.arch.c_str(), o.batch, mpi.size());
     std::printf("Image size: %d\nDevice: %s, %d intra-op thread(s) per rank\n", o.image, device_name.c_str(),
                 threads);
+    std::printf("Open MPI yield when idle: %s (--mpi-yield %s)\n", yield.c_str(), o.mpi_yield.c_str());
     if (o.allreduce)
       std::printf("Gradient allreduce: %s%s, overlapped with backward\n", backend.c_str(),
                   o.fp16_allreduce ? " (float16 on the wire)" : "");
@@ -267,13 +282,18 @@ int main(int argc, char** argv) {
   roost::keep_freed_host_memory();  // as roost itself does
   std::unique_ptr<roost::MpiScope> mpi;
   try {
+    // As roost train does, before MPI_Init; a bad mode is left to parse() to report.
+    std::string yield = "default";
+    const std::string mode = early_value(argc, argv, "--mpi-yield", "auto");
+    if (mode == "auto" || mode == "on" || mode == "off")
+      yield = roost::apply_mpi_yield(mode, std::atoi(early_value(argc, argv, "--threads", "0").c_str()));
     mpi = std::make_unique<roost::MpiScope>(&argc, &argv);
     const Options o = parse(argc, argv);
     if (o.help) {
       if (mpi->rank() == 0) std::printf("%s", kUsage);
       return 0;
     }
-    return run(*mpi, o);
+    return run(*mpi, o, yield);
   } catch (const roost::UsageError& e) {
     // Every rank parsed the same arguments and failed alike: one line, a clean exit.
     if (!mpi || mpi->rank() == 0) std::fprintf(stderr, "synthetic_bench: error: %s\n", e.message().c_str());
