@@ -233,13 +233,14 @@ int run(roost::MpiScope& mpi, const Options& o, const std::string& yield) {
     std::printf("Image size: %d\nDevice: %s, %d intra-op thread(s) per rank\n", o.image, device_name.c_str(),
                 threads);
     std::printf("Open MPI yield when idle: %s (--mpi-yield %s)\n", yield.c_str(), o.mpi_yield.c_str());
-    if (o.allreduce)
+    if (o.allreduce) {
       std::printf("Gradient allreduce: %s%s, overlapped with backward\n", backend.c_str(),
                   o.fp16_allreduce ? " (float16 on the wire)" : "");
-    if (o.allreduce && !on_gpu)
-      std::printf("Shared update: %s\n", shared ? "on (each rank steps its share)" : ("off (" + shared_why + ")").c_str());
-    else
+      if (!on_gpu)
+        std::printf("Shared update: %s\n", shared ? "on (each rank steps its share)" : ("off (" + shared_why + ")").c_str());
+    } else {
       std::printf("Gradient allreduce: none (--no-allreduce: compute-only ceiling)\n");
+    }
     std::printf("Running warmup...\n");
     std::fflush(stdout);
   }

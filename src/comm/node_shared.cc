@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "roost/core/mpi_scope.h"
 
@@ -33,7 +34,9 @@ std::shared_ptr<void> map_node_shared(MPI_Comm comm, size_t bytes) {
   std::array<char, 96> name{};
   std::shared_ptr<void> mapping;
   if (rank == 0) {
-    std::snprintf(name.data(), name.size(), "/roost-%ld-%d", static_cast<long>(getpid()), serial++);
+    // The pid alone may repeat across containers that share /dev/shm.
+    std::snprintf(name.data(), name.size(), "/roost-%ld-%d-%08x", static_cast<long>(getpid()), serial++,
+                  static_cast<unsigned>(std::random_device{}()));
     const int fd = shm_open(name.data(), O_CREAT | O_EXCL | O_RDWR, 0600);
     if (fd >= 0) {
       if (posix_fallocate(fd, 0, static_cast<off_t>(bytes)) == 0) mapping = map_fd(fd, bytes);

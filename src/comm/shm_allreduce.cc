@@ -2,6 +2,7 @@
 #include "shm_allreduce.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
 
@@ -80,9 +81,13 @@ ShmAllreduce::~ShmAllreduce() {
 }
 
 void ShmAllreduce::sync() {
+  // MPI_Win_sync orders the window's loads and stores; the fences do the same for memory
+  // outside it that the ranks share (reduce_apply's updates land there).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   MPI_CHECK(MPI_Win_sync(win_));
   MPI_CHECK(MPI_Barrier(comm_));
   MPI_CHECK(MPI_Win_sync(win_));
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 void ShmAllreduce::allreduce(void* data, size_t count, DType type, ReduceOp op) {

@@ -1,6 +1,8 @@
 // roost/sync/shared_tensors.cc — tensors over one shared mapping.
 #include "roost/sync/shared_tensors.h"
 
+#include <atomic>
+
 #include "roost/core/error.h"
 
 namespace roost::sync {
@@ -23,7 +25,9 @@ std::vector<torch::Tensor> node_shared_copies(const std::vector<torch::Tensor>& 
     out.push_back(torch::from_blob(at, like[i].sizes(), [block](void*) {}, like[i].options().requires_grad(false)));
     if (comm.rank() == 0) out.back().copy_(like[i]);
   }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   comm.barrier();  // rank 0's values are in before anyone reads them
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   return out;
 }
 

@@ -3,11 +3,13 @@
 # generated dataset; checks metrics.jsonl and model.h5 parse, that model.h5 holds exactly
 # torchvision's resnet18 state-dict keys and shapes, and that both ranks ended with
 # bitwise-identical parameters (CRC-32 logged by each rank = CRC-32 of model.h5's params).
+# --shared-update off: with the shared update both ranks hold one copy of the parameters and
+# could not differ (tests/e2e/shared_update_test.sh compares the two ways).
 source "$(dirname "$0")/common.sh"
 
 make_tiny_dataset "$WORK/data" 10 7 32
 "$MPIRUN" -np 2 "$ROOST" train --data-dir "$WORK/data" --output-dir "$WORK/out" --epochs 1 \
-  --batch-size 4 --image-size 32 --resize-short 36 --workers 1 --threads 1 --log-every 1 \
+  --batch-size 4 --image-size 32 --resize-short 36 --workers 1 --threads 1 --log-every 1 --shared-update off \
   > "$WORK/stdout" 2> "$WORK/stderr" || { cat "$WORK/stdout" "$WORK/stderr"; fail "training exited $?"; }
 
 "$PYTHON" - "$WORK/out" <<'PY'

@@ -65,10 +65,11 @@ void check_reduce_apply(size_t piece_bytes, DType type) {
   std::vector<comm::Communicator::Part> parts;
   size_t at = 0;
   for (size_t n : lengths) parts.push_back({whole.data() + at * elem, n}), at += n;
-  std::shared_ptr<void> mem = comm.map_shared(total * (elem + sizeof(int32_t)));
+  const size_t counts_at = (total * elem + 7) / 8 * 8;  // aligned for the int32 counts
+  std::shared_ptr<void> mem = comm.map_shared(counts_at + total * sizeof(int32_t));
   ASSERT_TRUE(mem);
   char* result = static_cast<char*>(mem.get());
-  auto* applied = reinterpret_cast<int32_t*>(result + total * elem);
+  auto* applied = reinterpret_cast<int32_t*>(result + counts_at);
   for (int round = 1; round <= 2; ++round) {  // a second call reuses the window's halves
     size_t mine = 0;
     comm.reduce_apply(parts, type, ReduceOp::kAverage, [&](size_t first, size_t count, const void* values) {

@@ -100,8 +100,10 @@ TEST(Sgd, SteppingParametersInGroupsEqualsOneStep) {
 TEST(Sgd, SteppingInSlicesEqualsOneStep) {
   // The shared update's way: every parameter stepped in slices of odd lengths, in no
   // particular order, with buffers given by share_momentum; the parameters and the momentum
-  // buffers must be bitwise those of step(), for plain, Nesterov and dampened momentum.
-  for (int variant = 0; variant < 3; ++variant) {
+  // buffers must be bitwise those of step(), for plain, Nesterov and dampened momentum, and
+  // after a resume (buffers that exist already, their values copied into the shared ones).
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool resumed = variant == 3;
     torch::manual_seed(11 + variant);
     std::vector<torch::Tensor> whole, sliced;
     for (auto shape : {std::vector<int64_t>{33, 3}, {1000}, {8, 4, 3, 3}, {5}}) {
@@ -117,8 +119,18 @@ TEST(Sgd, SteppingInSlicesEqualsOneStep) {
     o.dampening = variant == 2 ? 0.25 : 0.0;
     Sgd a(whole, o), b(sliced, o);
     if (!b.can_step_slices()) GTEST_SKIP() << "this CPU has no AVX2/FMA: no sliced steps";
+    if (resumed) {  // one whole step first: the buffers exist when they are shared
+      for (size_t i = 0; i < whole.size(); ++i) {
+        torch::Tensor g = torch::randn(whole[i].sizes());
+        whole[i].mutable_grad() = g;
+        sliced[i].mutable_grad() = g.clone();
+      }
+      a.step();
+      b.step();
+    }
     std::vector<torch::Tensor> shared;
-    for (auto& p : sliced) shared.push_back(torch::full_like(p, 7.0));  // overwritten on the first step
+    for (size_t i = 0; i < sliced.size(); ++i)  // the existing values, or a value the first step overwrites
+      shared.push_back(resumed ? b.momentum_buffers()[i].clone() : torch::full_like(sliced[i], 7.0));
     b.share_momentum(shared);
     for (int step = 0; step < 3; ++step) {
       for (size_t i = 0; i < whole.size(); ++i) {

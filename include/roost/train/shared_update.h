@@ -8,6 +8,13 @@
 // no rank copies the averaged gradients of the others. Per rank and step that moves about
 // four passes over the model's size in memory instead of nine (publish, sum, step a share;
 // versus publish, sum, publish the sum, collect, then a whole step).
+//
+// A group is stepped as soon as every rank has its gradients, while backward goes on: so a
+// parameter must not be read by backward after its gradient is produced. That holds for
+// roost's ResNets (each convolution, BatchNorm and linear layer computes its input's and its
+// weight's gradients in one autograd node, and a parameter used twice gets its gradient only
+// after both uses); a model that reads a parameter through a path outside autograd would
+// see the new values.
 #pragma once
 
 #include <string>
