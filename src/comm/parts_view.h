@@ -23,18 +23,27 @@ class PartsView {
 
   size_t count() const { return starts_.back(); }
 
-  // fn(source, offset in the range, elements) for each run of [first, first + n) that lies in
-  // one part, in order. Empty parts (whose pointer may be null) are never handed out.
+  // fn(part, first element in the part, offset in the range, elements) for each run of
+  // [first, first + n) that lies in one part, in order. Empty parts are never handed out.
   template <typename Fn>
-  void for_each(size_t first, size_t n, Fn&& fn) const {
+  void runs(size_t first, size_t n, Fn&& fn) const {
     size_t i = static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end() - 1, first) -
                                    starts_.begin()) - 1;
     for (size_t done = 0; done < n; ++i) {
       const size_t pos = first + done, take = std::min(n - done, starts_[i + 1] - pos);
       if (take == 0) continue;
-      fn(static_cast<const char*>(parts_[i].data) + (pos - starts_[i]) * elem_, done, take);
+      fn(i, pos - starts_[i], done, take);
       done += take;
     }
+  }
+
+  // fn(source, offset in the range, elements) for each run, as runs() (empty parts' pointers
+  // may be null: they are never handed out).
+  template <typename Fn>
+  void for_each(size_t first, size_t n, Fn&& fn) const {
+    runs(first, n, [&](size_t part, size_t in_part, size_t at, size_t m) {
+      fn(static_cast<const char*>(parts_[part].data) + in_part * elem_, at, m);
+    });
   }
 
   // The range [first, first + n) into `out`.

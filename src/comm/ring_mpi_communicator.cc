@@ -76,11 +76,8 @@ void RingMpiCommunicator::reduce_apply(const std::vector<Part>& parts, DType typ
     shm_->reduce_apply(parts, type, op, apply);
     return;
   }
-  size_t first = 0;  // one rank: its own values are the result
-  for (const Part& p : parts) {
-    if (p.count) apply(first, p.count, p.data);
-    first += p.count;
-  }
+  for (size_t i = 0; i < parts.size(); ++i)  // one rank: its own values are the result
+    if (parts[i].count) apply(i, 0, parts[i].count, parts[i].data);
 }
 
 }  // namespace roost::comm

@@ -180,10 +180,6 @@ void ShmAllreduce::reduce_apply(const std::vector<Communicator::Part>& parts, DT
   const PartsView in(parts, dtype_size(type));
   const size_t elem = dtype_size(type);
   if (in.count() == 0) return;
-  if (size_ == 1) {  // the average of one is the input itself
-    in.for_each(0, in.count(), [&](const char* src, size_t at, size_t m) { apply(at, m, src); });
-    return;
-  }
   block_.resize(kBlockBytes + elem);
   const int divisor = op == ReduceOp::kAverage ? size_ : 1;
   const size_t piece_elems = std::max<size_t>(1, piece_bytes_ / elem);
@@ -195,7 +191,11 @@ void ShmAllreduce::reduce_apply(const std::vector<Communicator::Part>& parts, DT
     sync();
     sum_own_chunk(
         in, first, chunks, half, type, divisor, [&](size_t) { return block_.data(); },
-        [&](size_t b, size_t n, const char* acc) { apply(first + chunks.offset(rank_) + b, n, acc); });
+        [&](size_t b, size_t n, const char* acc) {
+          in.runs(first + chunks.offset(rank_) + b, n, [&](size_t part, size_t in_part, size_t at, size_t m) {
+            apply(part, in_part, m, acc + at * elem);
+          });
+        });
   }
   sync();  // every rank's applies are done (and visible) before anyone returns
 }

@@ -1,7 +1,6 @@
 // roost/sync/grad_sync.cc — hooks, the background negotiation/fusion thread, write-back.
 #include "roost/sync/grad_sync.h"
 
-#include <algorithm>
 #include <chrono>
 
 #include "roost/core/error.h"
@@ -225,28 +224,13 @@ void GradientSynchronizer::reduce_and_update(const std::vector<int32_t>& group,
                                              const std::vector<torch::Tensor>& flat) {
   const std::string& name = slots_[group[0]].name;
   std::vector<comm::Communicator::Part> parts;
-  std::vector<size_t> starts;  // the first element of each slot in the concatenation
-  size_t total = 0;
-  for (const torch::Tensor& f : flat) {
-    parts.push_back({f.data_ptr(), static_cast<size_t>(f.numel())});
-    starts.push_back(total);
-    total += f.numel();
-  }
+  for (const torch::Tensor& f : flat) parts.push_back({f.data_ptr(), static_cast<size_t>(f.numel())});
   timeline_.begin(name, "ALLREDUCE");
   auto t0 = Clock::now();
   comm_.reduce_apply(parts, comm::DType::kFloat32, comm::ReduceOp::kAverage,
-                     [&](size_t at, size_t count, const void* values) {
-                       // The chunk may span several parameters; each gets its own run.
-                       size_t k = std::upper_bound(starts.begin(), starts.end(), at) - starts.begin() - 1;
-                       const auto* v = static_cast<const float*>(values);
-                       for (size_t done = 0; done < count; ++k) {
-                         const size_t pos = at + done, end = k + 1 < starts.size() ? starts[k + 1] : total;
-                         const size_t take = std::min(count - done, end - pos);
-                         if (take == 0) continue;
-                         update_(slots_[group[k]].param, static_cast<int64_t>(pos - starts[k]),
-                                 static_cast<int64_t>(take), v + done);
-                         done += take;
-                       }
+                     [&](size_t part, size_t first, size_t count, const void* values) {
+                       update_(slots_[group[part]].param, static_cast<int64_t>(first), static_cast<int64_t>(count),
+                               static_cast<const float*>(values));
                      });
   allreduce_us_ += us_since(t0);
   timeline_.end(name, "ALLREDUCE");

@@ -84,10 +84,11 @@ void Sgd::step_indices(const std::vector<size_t>& which) {
   if (!rest.empty()) step_with_libtorch(rest);
 }
 
-bool Sgd::can_step_slices() const {
+std::string Sgd::slice_obstacle() const {
   for (const auto& p : params_)
-    if (!p.device().is_cpu() || p.scalar_type() != torch::kFloat32 || !p.is_contiguous()) return false;
-  return detail::fused_sgd_available();
+    if (!p.device().is_cpu() || p.scalar_type() != torch::kFloat32 || !p.is_contiguous())
+      return "the parameters are not contiguous float32 host tensors (--channels-last, a GPU, another type)";
+  return detail::fused_sgd_available() ? "" : "this CPU lacks AVX2/FMA for the fused step";
 }
 
 void Sgd::share_momentum(std::vector<torch::Tensor> shared) {

@@ -8,12 +8,8 @@ namespace roost::train {
 namespace {
 
 // Why this rank cannot take the shared update ("" when it can).
-std::string local_obstacle(const std::vector<torch::Tensor>& params, const Sgd& optimizer,
-                           const sync::GradientSynchronizer& synchronizer) {
-  for (const torch::Tensor& p : params)
-    if (!p.device().is_cpu() || p.scalar_type() != torch::kFloat32 || !p.is_contiguous())
-      return "the parameters are not contiguous float32 host tensors (--channels-last, a GPU, another type)";
-  if (!optimizer.can_step_slices()) return "this CPU lacks AVX2/FMA for the fused step";
+std::string local_obstacle(const Sgd& optimizer, const sync::GradientSynchronizer& synchronizer) {
+  if (std::string why = optimizer.slice_obstacle(); !why.empty()) return why;
   if (!synchronizer.can_update()) return "needs one backward pass per step and float32 allreduces";
   return "";
 }
@@ -25,7 +21,7 @@ std::string enable_shared_update(const std::vector<torch::Tensor>& params, Sgd& 
   if (comm.size() < 2) return "one rank";
   // The ranks must agree before any of them maps memory (a collective): the CPU check can
   // differ between nodes.
-  std::string why = local_obstacle(params, optimizer, synchronizer);
+  std::string why = local_obstacle(optimizer, synchronizer);
   int64_t unable = why.empty() ? 0 : 1;
   comm.allreduce(&unable, 1, comm::DType::kInt64, comm::ReduceOp::kSum);
   if (unable > 0) return why.empty() ? std::to_string(unable) + " other rank(s) cannot take it" : why;

@@ -45,7 +45,8 @@ TEST(MapShared, NoneWhereTheBackendCannotShare) {
   comm::ThreadGroup group(1);
   comm::ThreadCommunicator threads(group, 0);
   EXPECT_FALSE(threads.map_shared(4096));
-  EXPECT_THROW(threads.reduce_apply({}, DType::kFloat32, ReduceOp::kSum, [](size_t, size_t, const void*) {}), Error);
+  EXPECT_THROW(threads.reduce_apply({}, DType::kFloat32, ReduceOp::kSum, [](size_t, size_t, size_t, const void*) {}),
+               Error);
 }
 
 // Parts of awkward lengths across pieces; every element must be applied once, by one rank,
@@ -63,8 +64,9 @@ void check_reduce_apply(size_t piece_bytes, DType type) {
   comm.allreduce(expected.data(), total, type, ReduceOp::kAverage);
 
   std::vector<comm::Communicator::Part> parts;
+  std::vector<size_t> starts;  // each part's first element in the concatenation
   size_t at = 0;
-  for (size_t n : lengths) parts.push_back({whole.data() + at * elem, n}), at += n;
+  for (size_t n : lengths) parts.push_back({whole.data() + at * elem, n}), starts.push_back(at), at += n;
   const size_t counts_at = (total * elem + 7) / 8 * 8;  // aligned for the int32 counts
   std::shared_ptr<void> mem = comm.map_shared(counts_at + total * sizeof(int32_t));
   ASSERT_TRUE(mem);
@@ -72,8 +74,11 @@ void check_reduce_apply(size_t piece_bytes, DType type) {
   auto* applied = reinterpret_cast<int32_t*>(result + counts_at);
   for (int round = 1; round <= 2; ++round) {  // a second call reuses the window's halves
     size_t mine = 0;
-    comm.reduce_apply(parts, type, ReduceOp::kAverage, [&](size_t first, size_t count, const void* values) {
-      ASSERT_LE(first + count, total);
+    comm.reduce_apply(parts, type, ReduceOp::kAverage, [&](size_t part, size_t in_part, size_t count,
+                                                           const void* values) {
+      ASSERT_LT(part, lengths.size());
+      ASSERT_LE(in_part + count, lengths[part]) << "a run spans two parts";
+      const size_t first = starts[part] + in_part;
       std::memcpy(result + first * elem, values, count * elem);
       for (size_t i = first; i < first + count; ++i) ++applied[i];
       mine += count;

@@ -64,7 +64,7 @@ TEST(SharedUpdate, TrainsBitwiseLikeAveragedGradientsAndAWholeStep) {
   so.momentum = 0.9;
   so.weight_decay = 1e-4;
   Engine plain(false, so), shared(true, so);
-  if (!shared.sgd->can_step_slices()) GTEST_SKIP() << "this CPU has no AVX2/FMA: no sliced steps";
+  if (const std::string why = shared.sgd->slice_obstacle(); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(shared.sync->updates()) << "the ranks of this test share one node";
   const int rank = testing::g_mpi->rank(), world = testing::g_mpi->size();
   // From three ranks on, one step: the tiny-batch ResNet amplifies rounding differences

@@ -69,14 +69,19 @@ INSTANTIATE_TEST_SUITE_P(Variants, SgdTest,
                                   (c.weight_decay > 0 ? "_decay" : "") + (c.nesterov ? "_nesterov" : "");
                          });
 
+// Two lists of the same random parameters (of awkward shapes), each its own copy.
+void twin_params(std::vector<torch::Tensor>& a, std::vector<torch::Tensor>& b) {
+  for (auto shape : {std::vector<int64_t>{33, 3}, {1000}, {8, 4, 3, 3}, {5}}) {
+    torch::Tensor init = torch::randn(shape);
+    a.push_back(init.clone().requires_grad_(true));
+    b.push_back(init.clone().requires_grad_(true));
+  }
+}
+
 TEST(Sgd, SteppingParametersInGroupsEqualsOneStep) {
   torch::manual_seed(9);
   std::vector<torch::Tensor> whole, grouped;
-  for (auto shape : {std::vector<int64_t>{33, 3}, {1000}, {8, 4, 3, 3}, {5}}) {
-    torch::Tensor init = torch::randn(shape);
-    whole.push_back(init.clone().requires_grad_(true));
-    grouped.push_back(init.clone().requires_grad_(true));
-  }
+  twin_params(whole, grouped);
   SgdOptions o;
   o.lr = 0.1;
   o.momentum = 0.9;
@@ -106,11 +111,7 @@ TEST(Sgd, SteppingInSlicesEqualsOneStep) {
     const bool resumed = variant == 3;
     torch::manual_seed(11 + variant);
     std::vector<torch::Tensor> whole, sliced;
-    for (auto shape : {std::vector<int64_t>{33, 3}, {1000}, {8, 4, 3, 3}, {5}}) {
-      torch::Tensor init = torch::randn(shape);
-      whole.push_back(init.clone().requires_grad_(true));
-      sliced.push_back(init.clone().requires_grad_(true));
-    }
+    twin_params(whole, sliced);
     SgdOptions o;
     o.lr = 0.05;
     o.momentum = 0.9;
@@ -118,7 +119,7 @@ TEST(Sgd, SteppingInSlicesEqualsOneStep) {
     o.nesterov = variant == 1;
     o.dampening = variant == 2 ? 0.25 : 0.0;
     Sgd a(whole, o), b(sliced, o);
-    if (!b.can_step_slices()) GTEST_SKIP() << "this CPU has no AVX2/FMA: no sliced steps";
+    if (const std::string why = b.slice_obstacle(); !why.empty()) GTEST_SKIP() << why;
     if (resumed) {  // one whole step first: the buffers exist when they are shared
       for (size_t i = 0; i < whole.size(); ++i) {
         torch::Tensor g = torch::randn(whole[i].sizes());

@@ -72,12 +72,13 @@ class Communicator {
   // stays mapped while any copy of the pointer lives, on each rank independently.
   virtual std::shared_ptr<void> map_shared(size_t bytes);
   // The reduction of allreduce_parts, without handing the whole result to every rank: each
-  // chunk of the result goes, once, to one rank's `apply(first element, count, values)` (the
-  // values valid only during the call), and the call returns when every rank's applies are
-  // done. For an update of memory all ranks share (map_shared), each rank thus does its
+  // chunk of the result goes, once, to one rank's `apply(part, first, count, values)` —
+  // elements [first, first + count) of parts[part]'s result, a run never spanning two parts,
+  // the values valid only during the call — and the call returns when every rank's applies
+  // are done. For an update of memory all ranks share (map_shared), each rank thus does its
   // share of the update's work and moves none of the result. Only where map_shared returns
   // memory; elsewhere an error.
-  using ApplyFn = std::function<void(size_t first, size_t count, const void* values)>;
+  using ApplyFn = std::function<void(size_t part, size_t first, size_t count, const void* values)>;
   virtual void reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op,
                             const ApplyFn& apply);
 

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -36,9 +37,9 @@ class Sgd {
   std::vector<torch::Tensor>& momentum_buffers() { return buffers_; }
 
   // Stepping in slices, for the synchronizer's shared update (each rank steps its chunks of
-  // parameters that every rank maps). Whether this optimizer can: float32 host parameters,
-  // contiguous, and a CPU with the fused loop.
-  bool can_step_slices() const;
+  // parameters that every rank maps). Why this optimizer cannot ("" when it can): it needs
+  // float32 host parameters, contiguous, and a CPU with the fused loop.
+  std::string slice_obstacle() const;
   // From now on the momentum buffers live in `shared` (like the parameters, in memory every
   // rank maps; node_shared_copies of the buffers where they exist).
   void share_momentum(std::vector<torch::Tensor> shared);
