@@ -52,6 +52,7 @@ struct Loader::Impl {
   std::condition_variable work_cv;   // workers: a sample became claimable, or stop
   std::condition_variable ready_cv;  // consumer: a batch finished, or an error
   int64_t next_position = 0;         // next sample position to claim
+  int in_flight = 0;                 // samples claimed and not finished
   int64_t delivered = 0;             // batches handed to the consumer so far
   std::map<int64_t, std::unique_ptr<Slot>> slots;  // in-flight batches by number
   std::exception_ptr error;
@@ -123,6 +124,7 @@ struct Loader::Impl {
       if (stop || next_position >= static_cast<int64_t>(indices.size())) return;
       const int64_t position = next_position++;
       Slot& slot = slot_for(batch_of(position));  // stable: slots hold unique_ptrs
+      ++in_flight;
       lock.unlock();
       std::exception_ptr failure;
       try {
@@ -131,6 +133,7 @@ struct Loader::Impl {
         failure = std::current_exception();
       }
       lock.lock();
+      --in_flight;
       if (failure) {
         if (!error) error = failure;
         stop = true;
@@ -214,6 +217,12 @@ Loader::~Loader() {
 }
 
 int Loader::num_batches() const { return static_cast<int>(impl_->batches); }
+
+bool Loader::drained() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->error != nullptr ||
+         (impl_->next_position >= static_cast<int64_t>(impl_->indices.size()) && impl_->in_flight == 0);
+}
 
 bool Loader::next(Batch& batch) {
   Impl& s = *impl_;

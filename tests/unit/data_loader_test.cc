@@ -3,18 +3,21 @@
 // shuts down cleanly when the consumer stops early.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "roost/core/error.h"
 #include "roost/data/dataset.h"
 #include "roost/data/decode.h"
 #include "roost/data/loader.h"
+#include "roost/data/next_loader.h"
 #include "roost/data/resize.h"
 #include "roost/data/sampler.h"
 
@@ -203,6 +206,85 @@ TEST_F(DataLoader, ConsumerMayStopEarly) {
   ASSERT_TRUE(loader.next(batch));
   EXPECT_EQ(batch.size, 1);
 }  // the destructor must join the workers although 20 batches are left
+
+// Polls loader.drained() for up to 30 s; no consumer calls next() meanwhile.
+bool becomes_drained(const Loader& loader) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!loader.drained()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+void expect_same_batches(const std::vector<Batch>& a, const std::vector<Batch>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].indices, b[i].indices) << "batch " << i;
+    EXPECT_EQ(a[i].data, b[i].data) << "batch " << i;
+  }
+}
+
+TEST_F(DataLoader, DrainedOnceEverySampleIsDecoded) {
+  auto dataset = open_image_folder(root_);
+  auto indices = train_shard(dataset->size(), 0, 1, 9, 2);  // 21 samples, 6 batches
+  LoaderOptions o = options(2, Augment::kTrain);
+  o.queue_depth = 1;  // the workers may only take batch 0 until the consumer takes it
+  Loader windowed(dataset, indices, o);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(windowed.drained());
+  const std::vector<Batch> consumed = drain(windowed);
+  EXPECT_TRUE(windowed.drained());
+
+  o.queue_depth = 6;  // room for every batch: the workers finish without a consumer
+  Loader roomy(dataset, indices, o);
+  EXPECT_TRUE(becomes_drained(roomy));
+  expect_same_batches(drain(roomy), consumed);
+
+  o.workers = 0;  // inline: decoded only as the batches are taken
+  Loader inline_loader(dataset, indices, o);
+  Batch batch;
+  for (int b = 0; b < 6; ++b) {
+    EXPECT_FALSE(inline_loader.drained()) << "before batch " << b;
+    ASSERT_TRUE(inline_loader.next(batch));
+  }
+  EXPECT_TRUE(inline_loader.drained());
+}
+
+TEST_F(DataLoader, NextLoaderStartsTheNextPassEarlyWithTheSameBatches) {
+  auto dataset = open_image_folder(root_);
+  auto train = train_shard(dataset->size(), 0, 1, 9, 2);
+  auto val = val_shard(dataset->size(), 0, 1);
+  LoaderOptions t = options(2, Augment::kTrain), v = options(2, Augment::kVal);
+  v.queue_depth = 6;
+  const NextLoader::Make make_val = [&] { return std::make_unique<Loader>(dataset, val, v); };
+  Loader reference(dataset, val, v);
+  const std::vector<Batch> expected = drain(reference);
+
+  NextLoader ahead(true);
+  Loader current(dataset, train, t);
+  Batch batch;
+  int taken = 0;
+  while (current.next(batch)) {
+    ahead.start_after(current, nullptr);  // no pass follows: nothing starts
+    EXPECT_FALSE(ahead.started());
+    ahead.start_after(current, make_val);
+    ++taken;
+  }
+  EXPECT_EQ(taken, 6);
+  ASSERT_TRUE(ahead.started());  // the last batch at the latest leaves the loader drained
+  std::unique_ptr<Loader> next = ahead.take(make_val);
+  EXPECT_FALSE(ahead.started());
+  EXPECT_TRUE(becomes_drained(*next));  // it decoded without anyone asking for a batch
+  expect_same_batches(drain(*next), expected);
+
+  NextLoader off(false);
+  Loader again(dataset, train, t);
+  while (again.next(batch)) off.start_after(again, make_val);
+  EXPECT_FALSE(off.started());
+  std::unique_ptr<Loader> made = off.take(make_val);  // made on demand instead
+  expect_same_batches(drain(*made), expected);
+}
 
 // A dataset whose sample 5 fails with an error that is not a decode error.
 class FailingDataset : public Dataset {
