@@ -22,7 +22,10 @@ cxxopts::Options train_options() {
       ("crop-scale-max", "RandomResizedCrop largest area fraction", str("1.0"))
       ("crop-ratio-min", "RandomResizedCrop smallest aspect ratio (w/h)", str("0.75"))
       ("crop-ratio-max", "RandomResizedCrop largest aspect ratio (w/h)", str("1.3333333333333333"))
-      ("workers", "decode threads per rank", s(d.workers));
+      ("workers", "decode threads per rank", s(d.workers))
+      ("prefetch-next-pass", "auto|on|off: once the workers have decoded a pass's last sample they start on the "
+                             "next pass (validation, the next epoch), so no pass begins with a wait for its "
+                             "first batch; auto = on when training on a GPU", str(d.prefetch_next_pass));
   o.add_options("Model")
       ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", str(d.arch))
       ("zero-init-residual", "zero-initialise each residual block's last BatchNorm")
@@ -88,6 +91,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.crop_ratio_lo = get_double(r, "crop-ratio-min");
   c.crop_ratio_hi = get_double(r, "crop-ratio-max");
   c.workers = get_int(r, "workers");
+  c.prefetch_next_pass = r["prefetch-next-pass"].as<std::string>();
   c.arch = r["arch"].as<std::string>();
   c.zero_init_residual = r.count("zero-init-residual") > 0;
   c.pretrained = r["pretrained"].as<std::string>();

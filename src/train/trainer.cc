@@ -21,6 +21,7 @@
 #include "roost/core/log.h"
 #include "roost/data/dataset.h"
 #include "roost/data/loader.h"
+#include "roost/data/next_loader.h"
 #include "roost/data/open.h"
 #include "roost/data/sampler.h"
 #include "roost/model/pretrained.h"
@@ -356,6 +357,26 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     write_summary(config.output_dir + "/summary.json", config, summary);
   };
 
+  // Loaders of the passes (training of an epoch, then its validation): the next one starts
+  // as soon as the current one has decoded its last sample (next_loader.h).
+  const bool prefetch = config.prefetch_next_pass == "on" || (config.prefetch_next_pass == "auto" && on_gpu);
+  data::NextLoader ahead(prefetch);
+  auto train_pass = [&](int epoch, int first_step) -> data::NextLoader::Make {
+    return [&, epoch, first_step] {
+      std::vector<int64_t> shard = data::train_shard(data.train->size(), rank, world, config.seed, epoch);
+      shard.erase(shard.begin(), shard.begin() + std::min<size_t>(shard.size(), size_t(first_step) * config.batch_size));
+      return std::make_unique<data::Loader>(data.train, std::move(shard),
+                                            loader_options(config, epoch, data::Augment::kTrain, gpu_preprocess));
+    };
+  };
+  auto val_pass = [&](int epoch) -> data::NextLoader::Make {
+    return [&, epoch] {
+      return std::make_unique<data::Loader>(data.val, data::val_shard(data.val->size(), rank, world),
+                                            loader_options(config, epoch, data::Augment::kVal, gpu_preprocess));
+    };
+  };
+  if (rank == 0 && prefetch) log_info("the next pass's decoding starts while the current pass's last batches train");
+
   TrainResult result;
   double best = resume.best_val_acc;
   for (int epoch = resume.epochs_done; epoch < config.epochs; ++epoch) {
@@ -370,11 +391,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     synchronizer.reset_timers();
 
     set_train_mode(net, config.freeze_backbone);
-    std::vector<int64_t> shard = data::train_shard(data.train->size(), rank, world, config.seed, epoch);
-    const int steps = static_cast<int>((shard.size() + config.batch_size - 1) / config.batch_size);
-    shard.erase(shard.begin(), shard.begin() + std::min<size_t>(shard.size(), size_t(first_step) * config.batch_size));
-    data::Loader train_loader(data.train, std::move(shard),
-                              loader_options(config, epoch, data::Augment::kTrain, gpu_preprocess));
+    const size_t shard_size = data::train_shard(data.train->size(), rank, world, config.seed, epoch).size();
+    const int steps = static_cast<int>((shard_size + config.batch_size - 1) / config.batch_size);
+    const std::unique_ptr<data::Loader> train_loader = ahead.take(train_pass(epoch, first_step));
     data::Batch batch;
     optimizer.zero_grad();
     const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
@@ -387,7 +406,8 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     const sync::GradientSynchronizer::ReadyFn step_ready = [&](const std::vector<torch::Tensor>& ready) {
       optimizer.step(ready);
     };
-    while (train_loader.next(batch)) {
+    while (train_loader->next(batch)) {
+      ahead.start_after(*train_loader, val_pass(epoch));
       stall_fault.maybe_hang(rank, epoch, step);
       preemption.begin_step();
       sums.data_wait_s += batch.wait_seconds;
@@ -473,9 +493,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     net->eval();
     {
       torch::NoGradGuard no_grad;
-      data::Loader val_loader(data.val, data::val_shard(data.val->size(), rank, world),
-                              loader_options(config, epoch, data::Augment::kVal, gpu_preprocess));
-      while (val_loader.next(batch)) {
+      const std::unique_ptr<data::Loader> val_loader = ahead.take(val_pass(epoch));
+      while (val_loader->next(batch)) {
+        ahead.start_after(*val_loader, epoch + 1 < config.epochs ? train_pass(epoch + 1, 0) : nullptr);
         sums.data_wait_s += batch.wait_seconds;
         sums.skipped += batch.skipped;
         if (batch.size == 0) continue;

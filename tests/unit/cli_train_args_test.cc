@@ -51,6 +51,13 @@ TEST(TrainArgs, BadInputIsAUsageError) {
   EXPECT_THROW(parse({"--data-dir", "d", "--no-such-option"}), UsageError);
   EXPECT_THROW(parse({"--data-dir", "d", "stray"}), UsageError);
   EXPECT_THROW(parse({"--data-dir"}), UsageError);                       // value missing
+  EXPECT_THROW(parse({"--data-dir", "d", "--prefetch-next-pass", "yes"}), UsageError);
+}
+
+TEST(TrainArgs, PrefetchNextPass) {
+  EXPECT_EQ(parse({"--data-dir", "d"}).prefetch_next_pass, "auto");
+  for (const char* mode : {"auto", "on", "off"})
+    EXPECT_EQ(parse({"--data-dir", "d", "--prefetch-next-pass", mode}).prefetch_next_pass, mode);
 }
 
 TEST(TrainArgs, FuzzFindingLongArgument) {

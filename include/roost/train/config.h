@@ -50,6 +50,7 @@ struct TrainConfig {
   double fusion_threshold_mb = 128;
   double cycle_time_ms = 1;
   bool fp16_allreduce = false;
+  std::string prefetch_next_pass = "auto";  // auto|on|off: next_loader.h (auto: on for GPU)
   std::string shared_update = "auto";  // auto|off: one node's ranks each step their share (shared_update.h)
   int backward_passes_per_step = 1;
   double stall_warning_s = 60;
