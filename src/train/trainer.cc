@@ -494,6 +494,10 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     {
       torch::NoGradGuard no_grad;
       const std::unique_ptr<data::Loader> val_loader = ahead.take(val_pass(epoch));
+      // Summed on the device and read once after the pass, as in training: a read per batch
+      // would make the host wait for the GPU before it prepares the next batch.
+      torch::Tensor val_loss_acc = torch::full({}, sums.val_loss_sum, f64);
+      torch::Tensor val_correct_acc = torch::full({}, sums.val_correct, f64);
       while (val_loader->next(batch)) {
         ahead.start_after(*val_loader, epoch + 1 < config.epochs ? train_pass(epoch + 1, 0) : nullptr);
         sums.data_wait_s += batch.wait_seconds;
@@ -502,10 +506,13 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
         auto [inputs, labels] = source.to_device(batch);
         AutocastScope autocast(config.amp != "off", amp_dtype);
         torch::Tensor logits = net->forward(inputs).to(torch::kFloat32);
-        sums.val_loss_sum += torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum).item<double>();
-        sums.val_correct += logits.argmax(1).eq(labels).sum().item<double>();
+        val_loss_acc = val_loss_acc +
+                       torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum).to(torch::kFloat64);
+        val_correct_acc = val_correct_acc + logits.argmax(1).eq(labels).sum().to(torch::kFloat64);
         sums.val_count += batch.size;
       }
+      sums.val_loss_sum = val_loss_acc.item<double>();
+      sums.val_correct = val_correct_acc.item<double>();
     }
     sums.allreduce(comm);
     double images_total = static_cast<double>(images_this_run);
