@@ -41,4 +41,13 @@ bool LossScaler::update(bool grads_finite) {
   return true;
 }
 
+bool all_finite(const std::vector<torch::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> flags;
+  flags.reserve(tensors.size());
+  for (const torch::Tensor& t : tensors)
+    if (t.defined()) flags.push_back(torch::isfinite(t).all());
+  return flags.empty() || torch::stack(flags).all().item<bool>();
+}
+
 }  // namespace roost::train

@@ -445,8 +445,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       if (synchronizer.synchronize(step_early ? step_ready : nullptr)) {  // gradients averaged
         bool finite = true;
         if (scaler.enabled()) {
-          torch::NoGradGuard no_grad;
-          for (auto& p : trainable_tensors) finite = finite && torch::isfinite(p.grad()).all().item<bool>();
+          std::vector<torch::Tensor> grads;
+          for (auto& p : trainable_tensors) grads.push_back(p.grad());
+          finite = all_finite(grads);
         }
         if (scaler.update(finite)) {
           if (scaler.enabled()) {

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace roost::train {
 
@@ -43,5 +44,10 @@ class LossScaler {
   int growth_interval_;
   int clean_steps_ = 0;
 };
+
+// Whether every element of every defined tensor is finite, read from the device once: one
+// read per tensor would make the host wait for the GPU as many times (undefined tensors,
+// such as a gradient never written, are skipped).
+bool all_finite(const std::vector<torch::Tensor>& tensors);
 
 }  // namespace roost::train
