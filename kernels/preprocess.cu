@@ -156,6 +156,7 @@ class BatchRunner {
     layout.shared_limit = shared_limit_;
     if (options_.tile_target_bytes > 0) layout.tile_target_bytes = options_.tile_target_bytes;
     if (options_.max_tile_rows > 0) layout.max_tile_rows = options_.max_tile_rows;
+    layout.largest_first = options_.largest_tiles_first;
     Prepared batch{detail::plan_batch(images, plans, layout), slots_[next_].get()};
     next_ ^= 1;
     Slot& slot = *batch.slot;

@@ -5,6 +5,7 @@
 // where a GPU runs the gpu-labelled tests.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -118,6 +119,34 @@ TEST_P(PreprocessKernelOnHost, NormalizedNchwMatchesCpuReference) {
   }
   // The 60000×2 whole-image plan shrinks a column too tall for any tile's shared memory.
   EXPECT_GT(modes[k::kDirect], 0);
+}
+
+TEST_P(PreprocessKernelOnHost, TilesGoLargestFirstAndTheOrderChangesNoByte) {
+  const Batch b = roost::testing::make_preprocess_batch(224, 5);
+  k::LayoutOptions ordered = layout(true), in_image_order = layout(true);
+  in_image_order.largest_first = false;
+  const k::BatchPlan sorted = k::plan_batch(b.pointers(), b.plans, ordered);
+  const k::BatchPlan plain = k::plan_batch(b.pointers(), b.plans, in_image_order);
+  ASSERT_EQ(sorted.tiles.size(), plain.tiles.size());
+  auto work = [](const k::BatchPlan& p, const k::Tile& t) {
+    return k::tile_work(t, p.images[static_cast<size_t>(t.image)], p.layout);
+  };
+  bool image_order_was_sorted = true;
+  for (size_t i = 1; i < sorted.tiles.size(); ++i) {
+    EXPECT_GE(work(sorted, sorted.tiles[i - 1]), work(sorted, sorted.tiles[i])) << "tile " << i;
+    image_order_was_sorted = image_order_was_sorted && work(plain, plain.tiles[i - 1]) >= work(plain, plain.tiles[i]);
+    EXPECT_LE(plain.tiles[i - 1].image, plain.tiles[i].image);  // image order, as planned
+  }
+  EXPECT_FALSE(image_order_was_sorted);  // else this test would not test the reordering
+  // The same tiles, each once: sorted by (image, first row) both lists are equal.
+  auto key = [](const k::Tile& t) { return std::vector<int>{t.image, t.y0, t.y1, t.r0, t.r1, t.mode}; };
+  std::vector<std::vector<int>> a, c;
+  for (const auto& t : sorted.tiles) a.push_back(key(t));
+  for (const auto& t : plain.tiles) c.push_back(key(t));
+  std::sort(a.begin(), a.end());
+  EXPECT_EQ(a, c);
+  int modes[3] = {0, 0, 0};
+  EXPECT_EQ((run_on_host<float, true>(b, ordered, modes)), (run_on_host<float, true>(b, in_image_order, modes)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Tilings, PreprocessKernelOnHost,
