@@ -269,6 +269,24 @@ int main(int argc, char** argv) {
   gpu_note = "roost was built without CUDA: the GPU figures need a CUDA build and a device";
 #endif
 
+  // The tile order's effect as a model of the launch sees it (H100: 132 SMs, 4-6 blocks each).
+  struct ModelRow {
+    int slots;
+    double image_order, largest_first;
+  };
+  std::vector<ModelRow> model;
+  int model_tiles = 0;
+  {
+    namespace kd = kernels::detail;
+    kd::LayoutOptions largest, in_order;
+    largest.shared_limit = in_order.shared_limit = 227 * 1024;
+    in_order.largest_first = false;
+    const kd::BatchPlan a = kd::plan_batch(pointers, plans, largest), b = kd::plan_batch(pointers, plans, in_order);
+    model_tiles = a.layout.num_tiles;
+    for (int slots : {132 * 4, 132 * 5, 132 * 6})
+      model.push_back({slots, launch_tail_percent(b, slots), launch_tail_percent(a, slots)});
+  }
+
   if (opt.json) {
     std::printf("{\"batch\": %d, \"source_bytes\": %zu, \"gpu\": %s, \"note\": \"%s\", \"rows\": [",
                 opt.batch, source_bytes, gpu ? "true" : "false", gpu_note.c_str());
@@ -277,7 +295,11 @@ int main(int argc, char** argv) {
                   "\"percent_of_copy\": %.1f, \"ms\": %.4f}",
                   i ? ", " : "", rows[i].name.c_str(), rows[i].images_per_s, rows[i].gb_per_s,
                   rows[i].percent_of_copy, rows[i].ms);
-    std::printf("]}\n");
+    std::printf("], \"launch_model\": {\"tiles\": %d, \"rows\": [", model_tiles);
+    for (size_t i = 0; i < model.size(); ++i)
+      std::printf("%s{\"slots\": %d, \"image_order_tail_pct\": %.2f, \"largest_first_tail_pct\": %.2f}",
+                  i ? ", " : "", model[i].slots, model[i].image_order, model[i].largest_first);
+    std::printf("]}}\n");
     return 0;
   }
   std::printf("preprocess_bench: batch of %d images ~500x375 -> RandomResizedCrop(224) + flip + "
@@ -294,18 +316,10 @@ int main(int argc, char** argv) {
     std::printf("%-46s %s %s %s %s\n", r.name.c_str(), cell(r.images_per_s, 12, 0).c_str(),
                 cell(r.gb_per_s, 10, 1).c_str(), cell(r.percent_of_copy, 8, 1).c_str(),
                 cell(r.ms, 10, 3).c_str());
-  // The tile order's effect as the launch model sees it (H100: 132 SMs, 4-6 blocks each).
-  {
-    namespace kd = kernels::detail;
-    kd::LayoutOptions largest, in_order;
-    largest.shared_limit = in_order.shared_limit = 227 * 1024;
-    in_order.largest_first = false;
-    const kd::BatchPlan a = kd::plan_batch(pointers, plans, largest), b = kd::plan_batch(pointers, plans, in_order);
-    std::printf("\nlaunch model, %d tiles (last block's end past an even split of the work):\n", a.layout.num_tiles);
-    for (int slots : {132 * 4, 132 * 5, 132 * 6})
-      std::printf("  %4d block slots: tiles in image order +%.1f%%, largest first +%.1f%%\n", slots,
-                  launch_tail_percent(b, slots), launch_tail_percent(a, slots));
-  }
+  std::printf("\nlaunch model, %d tiles (last block's end past an even split of the work):\n", model_tiles);
+  for (const ModelRow& m : model)
+    std::printf("  %4d block slots: tiles in image order +%.1f%%, largest first +%.1f%%\n", m.slots,
+                m.image_order, m.largest_first);
   if (!gpu_note.empty()) std::printf("\n%s\n", gpu_note.c_str());
   return 0;
 }

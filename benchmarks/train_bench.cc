@@ -173,10 +173,10 @@ int main(int argc, char** argv) try {
       };
     };
     for (uint64_t epoch = 0; done < a.warmup + a.steps; ++epoch) {
-      const std::unique_ptr<roost::data::Loader> loader = ahead.take(epoch_loader(epoch));
+      const std::unique_ptr<roost::data::Loader> loader = ahead.take(static_cast<int64_t>(epoch), epoch_loader(epoch));
       roost::data::Batch batch;
       while (done < a.warmup + a.steps && loader->next(batch)) {
-        ahead.start_after(*loader, epoch_loader(epoch + 1));
+        ahead.start_after(*loader, static_cast<int64_t>(epoch + 1), epoch_loader(epoch + 1));
         if (batch.size != a.batch) continue;  // keep every timed step the same size
         if (done == a.warmup) {
           sync(device);

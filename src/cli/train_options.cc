@@ -24,8 +24,9 @@ cxxopts::Options train_options() {
       ("crop-ratio-max", "RandomResizedCrop largest aspect ratio (w/h)", str("1.3333333333333333"))
       ("workers", "decode threads per rank", s(d.workers))
       ("prefetch-next-pass", "auto|on|off: once the workers have decoded a pass's last sample they start on the "
-                             "next pass (validation, the next epoch), so no pass begins with a wait for its "
-                             "first batch; auto = on when training on a GPU", str(d.prefetch_next_pass));
+                             "next pass (validation, the next epoch) while its last batches train, which "
+                             "shortens or removes the wait for the next pass's first batch; auto = on when "
+                             "training on a GPU (needs --workers > 0)", str(d.prefetch_next_pass));
   o.add_options("Model")
       ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", str(d.arch))
       ("zero-init-residual", "zero-initialise each residual block's last BatchNorm")

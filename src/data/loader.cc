@@ -220,8 +220,9 @@ int Loader::num_batches() const { return static_cast<int>(impl_->batches); }
 
 bool Loader::drained() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->error != nullptr ||
-         (impl_->next_position >= static_cast<int64_t>(impl_->indices.size()) && impl_->in_flight == 0);
+  // After an error the workers stop claiming; those in the middle of a sample finish it.
+  return (impl_->error != nullptr || impl_->next_position >= static_cast<int64_t>(impl_->indices.size())) &&
+         impl_->in_flight == 0;
 }
 
 bool Loader::next(Batch& batch) {

@@ -133,7 +133,9 @@ void restore_momentum(Sgd& optimizer, const std::vector<torch::Tensor>& params,
 std::vector<std::string> changed_options(const std::string& old_json, const TrainConfig& now) {
   std::vector<std::string> out;
   for (const auto& [key, value] : config_entries(now)) {
-    if (key == "epochs" || key == "resume" || key == "progress" || key == "log_every") continue;
+    if (key == "epochs" || key == "resume" || key == "progress" || key == "log_every" ||
+        key == "prefetch_next_pass")  // none of these changes what is trained
+      continue;
     const std::string marker = json_escape(key) + ": ";
     size_t at = old_json.find(marker);
     std::string old = "(absent)";

@@ -359,7 +359,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
 
   // Loaders of the passes (training of an epoch, then its validation): the next one starts
   // as soon as the current one has decoded its last sample (next_loader.h).
-  const bool prefetch = config.prefetch_next_pass == "on" || (config.prefetch_next_pass == "auto" && on_gpu);
+  // A pass's key: 2 × epoch for training, + 1 for validation.
+  const bool prefetch =
+      config.workers > 0 && (config.prefetch_next_pass == "on" || (config.prefetch_next_pass == "auto" && on_gpu));
   data::NextLoader ahead(prefetch);
   auto train_pass = [&](int epoch, int first_step) -> data::NextLoader::Make {
     return [&, epoch, first_step] {
@@ -391,9 +393,9 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     synchronizer.reset_timers();
 
     set_train_mode(net, config.freeze_backbone);
-    const size_t shard_size = data::train_shard(data.train->size(), rank, world, config.seed, epoch).size();
+    const int64_t shard_size = (data.train->size() + world - 1) / world;  // train_shard pads to this
     const int steps = static_cast<int>((shard_size + config.batch_size - 1) / config.batch_size);
-    const std::unique_ptr<data::Loader> train_loader = ahead.take(train_pass(epoch, first_step));
+    const std::unique_ptr<data::Loader> train_loader = ahead.take(2 * epoch, train_pass(epoch, first_step));
     data::Batch batch;
     optimizer.zero_grad();
     const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
@@ -407,7 +409,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       optimizer.step(ready);
     };
     while (train_loader->next(batch)) {
-      ahead.start_after(*train_loader, val_pass(epoch));
+      ahead.start_after(*train_loader, 2 * epoch + 1, val_pass(epoch));
       stall_fault.maybe_hang(rank, epoch, step);
       preemption.begin_step();
       sums.data_wait_s += batch.wait_seconds;
@@ -494,13 +496,13 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     net->eval();
     {
       torch::NoGradGuard no_grad;
-      const std::unique_ptr<data::Loader> val_loader = ahead.take(val_pass(epoch));
+      const std::unique_ptr<data::Loader> val_loader = ahead.take(2 * epoch + 1, val_pass(epoch));
       // Summed on the device and read once after the pass, as in training: a read per batch
       // would make the host wait for the GPU before it prepares the next batch.
       torch::Tensor val_loss_acc = torch::full({}, sums.val_loss_sum, f64);
       torch::Tensor val_correct_acc = torch::full({}, sums.val_correct, f64);
       while (val_loader->next(batch)) {
-        ahead.start_after(*val_loader, epoch + 1 < config.epochs ? train_pass(epoch + 1, 0) : nullptr);
+        ahead.start_after(*val_loader, 2 * (epoch + 1), epoch + 1 < config.epochs ? train_pass(epoch + 1, 0) : nullptr);
         sums.data_wait_s += batch.wait_seconds;
         sums.skipped += batch.skipped;
         if (batch.size == 0) continue;

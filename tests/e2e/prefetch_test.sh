@@ -3,8 +3,10 @@
 # validation pass and the next epoch while the current pass's last batches train) trains
 # bitwise the same model with the same metrics as `off`, on 2 ranks over 3 epochs, and a run
 # stopped after epoch 1 and resumed with prefetching on ends the same too. The log says
-# when prefetching is on; auto leaves it off on the CPU.
+# when prefetching is on; auto leaves it off on the CPU. (Mid-epoch resume with it on:
+# resume_test.sh.)
 source "$(dirname "$0")/common.sh"
+export CUDA_VISIBLE_DEVICES=  # on the CPU even where a GPU is visible: auto means off here
 
 make_tiny_dataset "$WORK/data" 12 5 32   # 24 train images: 6 steps per rank per epoch
 COMMON=(--data-dir "$WORK/data" --batch-size 2 --image-size 32 --resize-short 36 --workers 2 --threads 1

@@ -53,7 +53,10 @@ stop_mid_epoch() {  # out signal expected_exit
   "$PYTHON" -c "import json,sys; s=json.load(open('$WORK/$out/summary.json')); assert s['status']=='stopped by SIG$sig', s['status']"
 }
 stop_mid_epoch term TERM 143
-train term 2 --resume auto > "$WORK/term2.log" 2>&1 || { cat "$WORK/term2.log"; fail "resume after SIGTERM"; }
+# Resumed with the next pass's loader started early: the interrupted epoch's loader starts
+# mid-shard and the next epoch's is started during validation.
+train term 2 --resume auto --prefetch-next-pass on > "$WORK/term2.log" 2>&1 || { cat "$WORK/term2.log"; fail "resume after SIGTERM"; }
+! grep -q "option changed" "$WORK/term2.log" || fail "--prefetch-next-pass reported as a changed option"
 [ "$(crc term 0)" = "$want" ] && [ "$(crc term 1)" = "$want" ] || fail "resume after SIGTERM differs: $(crc term 0) vs $want"
 "$PYTHON" - "$WORK/term" "$WORK/straight" <<'PY'
 import json, sys

@@ -266,24 +266,34 @@ TEST_F(DataLoader, NextLoaderStartsTheNextPassEarlyWithTheSameBatches) {
   Batch batch;
   int taken = 0;
   while (current.next(batch)) {
-    ahead.start_after(current, nullptr);  // no pass follows: nothing starts
+    ahead.start_after(current, 1, nullptr);  // no pass follows: nothing starts
     EXPECT_FALSE(ahead.started());
-    ahead.start_after(current, make_val);
+    ahead.start_after(current, 1, make_val);
     ++taken;
   }
   EXPECT_EQ(taken, 6);
   ASSERT_TRUE(ahead.started());  // the last batch at the latest leaves the loader drained
-  std::unique_ptr<Loader> next = ahead.take(make_val);
+  std::unique_ptr<Loader> next = ahead.take(1, make_val);
   EXPECT_FALSE(ahead.started());
   EXPECT_TRUE(becomes_drained(*next));  // it decoded without anyone asking for a batch
   expect_same_batches(drain(*next), expected);
 
   NextLoader off(false);
   Loader again(dataset, train, t);
-  while (again.next(batch)) off.start_after(again, make_val);
+  while (again.next(batch)) off.start_after(again, 1, make_val);
   EXPECT_FALSE(off.started());
-  std::unique_ptr<Loader> made = off.take(make_val);  // made on demand instead
+  std::unique_ptr<Loader> made = off.take(1, make_val);  // made on demand instead
   expect_same_batches(drain(*made), expected);
+
+  // A loader started for one pass is not handed to another: asked for pass 2, the one
+  // started for pass 1 (validation) is dropped and pass 2's (training, 6 batches) is made.
+  Loader third(dataset, train, t);
+  while (third.next(batch)) ahead.start_after(third, 1, make_val);
+  ASSERT_TRUE(ahead.started());
+  std::unique_ptr<Loader> other = ahead.take(2, [&] { return std::make_unique<Loader>(dataset, train, t); });
+  EXPECT_FALSE(ahead.started());
+  EXPECT_EQ(other->num_batches(), 6);
+  EXPECT_EQ(static_cast<int>(drain(*other).size()), 6);
 }
 
 // A dataset whose sample 5 fails with an error that is not a decode error.

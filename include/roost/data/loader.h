@@ -56,9 +56,10 @@ class Loader {
   int num_batches() const;
   // Next batch in order; false after the last. Rethrows a worker's error.
   bool next(Batch& batch);
-  // True once the workers have decoded every sample (or met an error): they are idle and
-  // what is left is to hand out the finished batches, so the next pass's loader may start
-  // (see next_loader.h). With no workers, true once the last batch was taken.
+  // True once the workers have decoded every sample (or stopped at an error) and none is in
+  // the middle of one: they are idle and what is left is to hand out the finished batches,
+  // so the next pass's loader may start (next_loader.h). With no workers, true once the
+  // last batch was taken.
   bool drained() const;
 
  private:

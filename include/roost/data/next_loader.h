@@ -7,8 +7,11 @@
 // workers have decoded their last sample, so they go on with the next pass while the
 // current pass's last batches are still being used, and it is handed over when asked for.
 // Batches do not change: a loader's batches depend only on its dataset, indices and options.
+// Each pass has a key (say 2 × epoch, + 1 for validation): a loader started for one pass is
+// never handed to another.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -23,16 +26,21 @@ class NextLoader {
 
   explicit NextLoader(bool enabled) : enabled_(enabled) {}
 
-  // Call after each batch taken from `current`: once it is drained, starts make() (no
-  // pass follows when make is empty). At most one loader is started ahead.
-  void start_after(const Loader& current, const Make& make) {
-    if (enabled_ && !ahead_ && make && current.drained()) ahead_ = make();
+  // Call after each batch taken from `current`: once it is drained, starts make(), the
+  // loader of pass `key` (no pass follows when make is empty). At most one is started ahead.
+  void start_after(const Loader& current, int64_t key, const Make& make) {
+    if (enabled_ && !ahead_ && make && current.drained()) {
+      ahead_ = make();
+      key_ = key;
+    }
   }
 
-  // The loader started ahead, or make() when none was. Callers pair it with the make
-  // they passed to start_after.
-  std::unique_ptr<Loader> take(const Make& make) {
-    if (ahead_) return std::move(ahead_);
+  // The loader of pass `key`: the one started ahead, or make() when none was started for it
+  // (one started for another pass is dropped).
+  std::unique_ptr<Loader> take(int64_t key, const Make& make) {
+    std::unique_ptr<Loader> ahead = std::move(ahead_);
+    if (ahead && key_ == key) return ahead;
+    ahead.reset();  // its workers stop before another loader starts
     return make();
   }
 
@@ -41,6 +49,7 @@ class NextLoader {
  private:
   bool enabled_;
   std::unique_ptr<Loader> ahead_;
+  int64_t key_ = 0;
 };
 
 }  // namespace roost::data
