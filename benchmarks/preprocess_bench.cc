@@ -4,6 +4,8 @@
 // Workload: a batch of images of about 500×375 with RandomResizedCrop(224) train plans.
 // Reported:
 //   cpu      data::apply_plan_normalized on one thread: images/s per core;
+//   pack     the GPU path's host half (plan the batch, copy the pixels the kernel reads into
+//            one buffer) on one thread: what GpuPreprocessor::pack costs a loader worker;
 //   copy     device-to-device cudaMemcpy of 1 GiB: bytes read + written per second — the
 //            ceiling for a kernel that must read its inputs and write its outputs once;
 //   kernel   the fused kernel alone over data already on the device (CUDA events, median of
@@ -187,6 +189,24 @@ int main(int argc, char** argv) {
     }
     const double s = median(per_image);
     rows.push_back({"cpu reference (1 thread)", 1.0 / s, 0, 0, s * 1e3 * opt.batch});
+  }
+  // The CPU half of the GPU path (GpuPreprocessor::pack, which the loader's workers run):
+  // planning the batch and copying the pixels the kernel reads into one host buffer.
+  {
+    namespace kd = kernels::detail;
+    kd::LayoutOptions layout;
+    layout.shared_limit = 227 * 1024;
+    std::vector<uint8_t> buffer;
+    std::vector<double> seconds;
+    for (int rep = 0; rep < 5; ++rep) {
+      const auto t0 = Clock::now();
+      const kd::BatchPlan plan = kd::plan_batch(pointers, plans, layout);
+      buffer.resize(plan.layout.total);
+      kd::pack_batch(plan, pointers, data::Normalization{}, buffer.data());
+      if (rep > 0) seconds.push_back(seconds_since(t0));  // the first touches new memory
+    }
+    const double s = median(seconds);
+    rows.push_back({"gpu path's plan + pack on the host (1 thread)", opt.batch / s, 0, 0, s * 1e3});
   }
 
   bool gpu = kernels::GpuPreprocessor::available();

@@ -7,7 +7,9 @@
 // Without --data-dir it writes --images random smooth JPEGs of about 500×375 first. With 512
 // images and a batch of 128 an epoch is four steps: as in roost train, the next epoch's
 // loader starts once the current one has decoded its last sample (data::NextLoader);
-// --no-prefetch starts it only when the epoch's batches are used up, as before.
+// --no-prefetch starts it only when the epoch's batches are used up, as before. On the GPU
+// the loader's workers also pack each batch for the kernel, as in roost train;
+// --pack-on-main packs on the training thread instead, as before.
 #include <torch/torch.h>
 
 #include <chrono>
@@ -34,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 struct Args {
   std::string arch = "resnet18", data_dir, amp = "off", mode = "both", preprocess = "auto";
   int batch = 32, image = 224, steps = 30, warmup = 10, workers = 4, images = 512, threads = 0;
-  bool channels_last = false, json = false, no_cudnn_benchmark = false, prefetch = true;
+  bool channels_last = false, json = false, no_cudnn_benchmark = false, prefetch = true, pack_on_main = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -61,6 +63,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--json") a.json = true;
     else if (k == "--no-cudnn-benchmark") a.no_cudnn_benchmark = true;
     else if (k == "--no-prefetch") a.prefetch = false;
+    else if (k == "--pack-on-main") a.pack_on_main = true;
     else throw std::runtime_error("unknown option " + k);
   }
   return a;
@@ -169,6 +172,7 @@ int main(int argc, char** argv) try {
         lo.image_size = a.image;
         lo.epoch = epoch;
         lo.decode_only = gpu_pre;
+        if (!a.pack_on_main) lo.prepare = source.pack_on_workers();
         return std::make_unique<roost::data::Loader>(ds, roost::data::train_shard(ds->size(), 0, 1, 0, epoch), lo);
       };
     };
@@ -194,15 +198,17 @@ int main(int argc, char** argv) try {
   const char* dev = gpu ? "cuda" : "cpu";
   if (a.json) {
     std::printf("{\"arch\": \"%s\", \"batch\": %d, \"image\": %d, \"amp\": \"%s\", \"channels_last\": %s, "
-                "\"device\": \"%s\", \"preprocess\": \"%s\", \"prefetch\": %s, \"synthetic_img_s\": %.2f, "
+                "\"device\": \"%s\", \"preprocess\": \"%s\", \"prefetch\": %s, \"pack_on_main\": %s, \"synthetic_img_s\": %.2f, "
                 "\"real_img_s\": %.2f}\n",
                 a.arch.c_str(), a.batch, a.image, a.amp.c_str(), a.channels_last ? "true" : "false", dev,
-                gpu_pre ? "gpu" : "cpu", a.prefetch ? "true" : "false", synthetic, real);
+                gpu_pre ? "gpu" : "cpu", a.prefetch ? "true" : "false", a.pack_on_main ? "true" : "false", synthetic, real);
   } else {
     std::printf("%-10s %5s %5s %5s %4s %-4s | synthetic %9.1f img/s | real (%s preprocess%s) %9.1f img/s | %5.1f%%\n",
                 a.arch.c_str(), dev, std::to_string(a.batch).c_str(), std::to_string(a.image).c_str(),
                 a.amp.c_str(), a.channels_last ? "NHWC" : "NCHW", synthetic, gpu_pre ? "gpu" : "cpu",
-                a.prefetch ? "" : ", no prefetch", real,
+                a.prefetch ? (a.pack_on_main ? ", packed on the main thread" : "")
+                           : (a.pack_on_main ? ", no prefetch, packed on the main thread" : ", no prefetch"),
+                real,
                 synthetic > 0 ? 100.0 * real / synthetic : 0.0);
   }
   return 0;

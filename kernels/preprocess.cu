@@ -1,15 +1,20 @@
 // kernels/preprocess.cu — GpuPreprocessor: the host side of the fused preprocessing kernel.
 //
-// A batch goes through one of two slots, used in turn. Each slot owns a pinned host buffer
-// and a device buffer (both grow-only) and two events: `uploaded` (its copy finished, so the
-// pinned buffer may be rewritten) and `consumed` (the kernel that read its device buffer
-// finished, so the next upload may overwrite it). With two slots the host packs batch k+1
-// while batch k is still being copied or processed. The copy runs on our own stream; the
-// caller's compute stream waits for it through an event, so run() never blocks the GPU.
+// A batch is first packed (planned, and the pixels its kernel reads copied) into a block of
+// pinned host memory from a pool; pack() is thread-safe, so a loader's workers can do it.
+// The block's `uploaded` event marks when its copy to the device finished, after which the
+// pool may hand it out again. The copy goes into one of two device buffers (slots), used in
+// turn, each with a `consumed` event: the kernel that read it finished, so the next copy into
+// it may start (the copy stream waits for that on the device, not the host). The copy runs on
+// our own stream; the caller's compute stream waits for it through an event, so run() never
+// blocks the GPU.
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 #include "preprocess_impl.cuh"
 #include "preprocess_layout.h"
@@ -52,38 +57,33 @@ class Event {
   cudaEvent_t event_ = nullptr;
 };
 
-// Grow-only buffer; Alloc/Free are cudaMallocHost/cudaFreeHost or cudaMalloc/cudaFree.
-template <cudaError_t (*Alloc)(void**, size_t), cudaError_t (*Free)(void*)>
-class Buffer {
+// Grow-only device buffer.
+class DeviceBuffer {
  public:
-  Buffer() = default;
-  ~Buffer() { release(); }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
+  DeviceBuffer() = default;
+  ~DeviceBuffer() { release(); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  size_t capacity() const { return size_; }
   // Callers make sure no pending copy or kernel still uses the old allocation.
   void reserve(size_t bytes) {
     if (bytes <= size_) return;
     release();
     const size_t grown = bytes + bytes / 4;  // headroom: batches vary a little in size
-    CUDA_CHECK(Alloc(&data_, grown));
+    CUDA_CHECK(cudaMalloc(&data_, grown));
     size_ = grown;
   }
   uint8_t* data() const { return static_cast<uint8_t*>(data_); }
 
  private:
   void release() {
-    if (data_) Free(data_);
+    if (data_) cudaFree(data_);
     data_ = nullptr;
     size_ = 0;
   }
   void* data_ = nullptr;
   size_t size_ = 0;
 };
-
-cudaError_t pinned_alloc(void** p, size_t n) { return cudaMallocHost(p, n); }
-cudaError_t device_alloc(void** p, size_t n) { return cudaMalloc(p, n); }
-using PinnedBuffer = Buffer<pinned_alloc, cudaFreeHost>;
-using DeviceBuffer = Buffer<device_alloc, cudaFree>;
 
 // Makes `device` current for a scope and restores the caller's device after it.
 class DeviceScope {
@@ -100,12 +100,97 @@ class DeviceScope {
   int previous_ = 0;
 };
 
+// Pinned host memory for packed batches, shared by the threads that pack (a loader's
+// workers) and the one that uploads. A block goes back to the pool when its packed batch is
+// dropped, and is reused once its upload (an event on the copy stream) has finished.
+class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
+ public:
+  struct Block {
+    uint8_t* data = nullptr;
+    size_t size = 0;
+    Event uploaded;        // recorded after the copy that reads `data`
+    bool pending = false;  // `uploaded` was recorded and may not have completed
+    Block() = default;
+    Block(const Block&) = delete;
+    Block& operator=(const Block&) = delete;
+    ~Block() {
+      if (pending) cudaEventSynchronize(uploaded.get());  // no copy may still read it
+      if (data) cudaFreeHost(data);
+    }
+  };
+
+  explicit PinnedPool(int device) : device_(device) {}
+
+  // A block of at least `bytes`, returned to the pool when the last copy of the pointer goes.
+  std::shared_ptr<Block> acquire(size_t bytes) {
+    std::unique_ptr<Block> block;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // The first idle block large enough; else an idle one to grow, so the pool does not
+      // keep blocks that are too small.
+      for (int pass = 0; pass < 2 && !block; ++pass)
+        for (auto it = free_.begin(); it != free_.end(); ++it)
+          if ((pass == 1 || (*it)->size >= bytes) && idle(**it)) {
+            block = std::move(*it);
+            free_.erase(it);
+            break;
+          }
+    }
+    DeviceScope scope(device_);  // the event and the memory belong to this device's context
+    if (!block) block = std::make_unique<Block>();
+    if (block->size < bytes) {
+      if (block->data) CUDA_CHECK(cudaFreeHost(block->data));
+      block->data = nullptr;
+      block->size = 0;
+      const size_t grown = bytes + bytes / 4;  // headroom: batches vary a little in size
+      CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&block->data), grown, cudaHostAllocPortable));
+      block->size = grown;
+    }
+    std::weak_ptr<PinnedPool> pool = weak_from_this();
+    return std::shared_ptr<Block>(block.release(), [pool](Block* b) {
+      const std::shared_ptr<PinnedPool> owner = pool.lock();
+      if (owner) owner->give_back(b);
+      else delete b;
+    });
+  }
+
+ private:
+  // Whether no copy reads the block any more. Caller holds the mutex.
+  static bool idle(Block& b) {
+    if (!b.pending) return true;
+    const cudaError_t rc = cudaEventQuery(b.uploaded.get());
+    if (rc == cudaErrorNotReady) return false;
+    CUDA_CHECK(rc);
+    b.pending = false;
+    return true;
+  }
+
+  void give_back(Block* b) noexcept {
+    try {
+      std::lock_guard<std::mutex> lock(mutex_);
+      free_.emplace_back(b);
+    } catch (...) {
+      delete b;
+    }
+  }
+
+  int device_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Block>> free_;
+};
+
 enum class Output { kU8, kFloat32, kBFloat16, kFloat16 };
 
+// A batch planned and packed into pinned host memory, ready for upload.
+struct PackedBatch {
+  BatchPlan plan;
+  Output kind = Output::kFloat32;
+  std::shared_ptr<PinnedPool::Block> host;
+};
+
+// One of two device buffers used in turn, with the event of the last kernel that read it.
 struct Slot {
-  PinnedBuffer host;
   DeviceBuffer device;
-  Event uploaded;
   Event consumed;
 };
 
@@ -123,7 +208,8 @@ void launch_typed(const detail::KernelArgs& args, int tiles, int shared_bytes,
 // Packs, uploads and launches batches; shared by GpuPreprocessor and the timing hook.
 class BatchRunner {
  public:
-  explicit BatchRunner(const PreprocessOptions& options) : options_(options) {
+  explicit BatchRunner(const PreprocessOptions& options)
+      : options_(options), pool_(std::make_shared<PinnedPool>(options.device)) {
     int count = 0;
     CUDA_CHECK(cudaGetDeviceCount(&count));
     ROOST_USAGE_CHECK(options.device >= 0 && options.device < count, "CUDA device ",
@@ -142,14 +228,9 @@ class BatchRunner {
       if (slot) cudaEventSynchronize(slot->consumed.get());
   }
 
-  struct Prepared {
-    BatchPlan plan;
-    Slot* slot = nullptr;
-  };
-
-  // Plans and packs the batch into the next slot and orders its upload before `stream`.
-  Prepared upload(const std::vector<const data::Image*>& images,
-                  const std::vector<data::ResizePlan>& plans, Output kind, cudaStream_t stream) {
+  // Plans the batch and packs it into pinned memory. Thread-safe.
+  std::shared_ptr<PackedBatch> pack(const std::vector<const data::Image*>& images,
+                                    const std::vector<data::ResizePlan>& plans, Output kind) const {
     detail::LayoutOptions layout;
     layout.planar = kind != Output::kU8 && !options_.channels_last;
     layout.normalize = kind != Output::kU8;
@@ -157,32 +238,40 @@ class BatchRunner {
     if (options_.tile_target_bytes > 0) layout.tile_target_bytes = options_.tile_target_bytes;
     if (options_.max_tile_rows > 0) layout.max_tile_rows = options_.max_tile_rows;
     layout.largest_first = options_.largest_tiles_first;
-    Prepared batch{detail::plan_batch(images, plans, layout), slots_[next_].get()};
+    auto packed = std::make_shared<PackedBatch>();
+    packed->plan = detail::plan_batch(images, plans, layout);
+    packed->kind = kind;
+    packed->host = pool_->acquire(packed->plan.layout.total);
+    detail::pack_batch(packed->plan, images, options_.norm, packed->host->data);
+    return packed;
+  }
+
+  // Copies a packed batch into the next slot's device buffer on the copy stream and orders
+  // the copy before `stream`. Returns the slot.
+  Slot& upload(const PackedBatch& packed, cudaStream_t stream) {
+    Slot& slot = *slots_[next_];
     next_ ^= 1;
-    Slot& slot = *batch.slot;
-    const size_t bytes = batch.plan.layout.total;
-    // The pinned buffer is rewritten only once its previous upload has finished.
-    CUDA_CHECK(cudaEventSynchronize(slot.uploaded.get()));
-    slot.host.reserve(bytes);
-    detail::pack_batch(batch.plan, images, options_.norm, slot.host.data());
-    // A larger device buffer replaces the old one only after its last reader finished.
-    CUDA_CHECK(cudaEventSynchronize(slot.consumed.get()));
+    const size_t bytes = packed.plan.layout.total;
+    // A larger device buffer replaces the old one only after its last reader finished;
+    // otherwise the copy stream waits for that reader on the device, not the host.
+    if (bytes > slot.device.capacity()) CUDA_CHECK(cudaEventSynchronize(slot.consumed.get()));
     slot.device.reserve(bytes);
     CUDA_CHECK(cudaStreamWaitEvent(copy_->get(), slot.consumed.get(), 0));
-    CUDA_CHECK(cudaMemcpyAsync(slot.device.data(), slot.host.data(), bytes,
-                               cudaMemcpyHostToDevice, copy_->get()));
-    CUDA_CHECK(cudaEventRecord(slot.uploaded.get(), copy_->get()));
-    CUDA_CHECK(cudaStreamWaitEvent(stream, slot.uploaded.get(), 0));
-    return batch;
+    CUDA_CHECK(cudaMemcpyAsync(slot.device.data(), packed.host->data, bytes, cudaMemcpyHostToDevice,
+                               copy_->get()));
+    CUDA_CHECK(cudaEventRecord(packed.host->uploaded.get(), copy_->get()));
+    packed.host->pending = true;  // the pool reuses the block once the copy has finished
+    CUDA_CHECK(cudaStreamWaitEvent(stream, packed.host->uploaded.get(), 0));
+    return slot;
   }
 
   // Enqueues the kernel over an uploaded batch on `stream` (may be repeated).
-  void launch(const Prepared& batch, Output kind, void* out, cudaStream_t stream) {
-    const detail::BatchLayout& L = batch.plan.layout;
-    const detail::KernelArgs args = detail::kernel_args(batch.plan, batch.slot->device.data(), out);
+  void launch(const PackedBatch& packed, Slot& slot, void* out, cudaStream_t stream) {
+    const detail::BatchLayout& L = packed.plan.layout;
+    const detail::KernelArgs args = detail::kernel_args(packed.plan, slot.device.data(), out);
     const bool planar = L.planes == 3;
     const int tiles = L.num_tiles, smem = L.shared_bytes;
-    switch (kind) {
+    switch (packed.kind) {
       case Output::kU8: launch_typed<uint8_t, false>(args, tiles, smem, stream); break;
       case Output::kFloat32:
         planar ? launch_typed<float, true>(args, tiles, smem, stream)
@@ -198,22 +287,27 @@ class BatchRunner {
         break;
     }
     // The next upload into this slot waits for this kernel (see upload()).
-    CUDA_CHECK(cudaEventRecord(batch.slot->consumed.get(), stream));
+    CUDA_CHECK(cudaEventRecord(slot.consumed.get(), stream));
+  }
+
+  void run_packed(const PackedBatch& packed, void* out, void* stream) {
+    ROOST_CHECK(out != nullptr, "device output pointer is null");
+    DeviceScope scope(options_.device);
+    const auto s = static_cast<cudaStream_t>(stream);
+    Slot& slot = upload(packed, s);
+    launch(packed, slot, out, s);
   }
 
   void run(const std::vector<const data::Image*>& images,
            const std::vector<data::ResizePlan>& plans, Output kind, void* out, void* stream) {
     if (images.empty() && plans.empty()) return;
-    ROOST_CHECK(out != nullptr, "device output pointer is null");
-    DeviceScope scope(options_.device);
-    const auto s = static_cast<cudaStream_t>(stream);
-    const Prepared batch = upload(images, plans, kind, s);
-    launch(batch, kind, out, s);
+    run_packed(*pack(images, plans, kind), out, stream);
   }
 
  private:
   PreprocessOptions options_;
   int shared_limit_ = 48 * 1024;
+  std::shared_ptr<PinnedPool> pool_;
   std::unique_ptr<Stream> copy_;
   std::unique_ptr<Slot> slots_[2];
   int next_ = 0;
@@ -260,6 +354,16 @@ void GpuPreprocessor::run(const std::vector<const data::Image*>& images,
   impl_->runner.run(images, plans, output_of(impl_->options.output), device_out, stream);
 }
 
+std::shared_ptr<void> GpuPreprocessor::pack(const std::vector<const data::Image*>& images,
+                                            const std::vector<data::ResizePlan>& plans) const {
+  return impl_->runner.pack(images, plans, output_of(impl_->options.output));
+}
+
+void GpuPreprocessor::run_packed(const std::shared_ptr<void>& packed, void* device_out, void* stream) {
+  ROOST_CHECK(packed != nullptr, "run_packed: no packed batch");
+  impl_->runner.run_packed(*static_cast<const PackedBatch*>(packed.get()), device_out, stream);
+}
+
 void GpuPreprocessor::run_u8(const std::vector<const data::Image*>& images,
                              const std::vector<data::ResizePlan>& plans, void* device_out,
                              void* stream) {
@@ -274,8 +378,9 @@ KernelTiming time_preprocess_kernel(const PreprocessOptions& options,
   DeviceScope scope(options.device);
   Stream stream;
   const Output kind = output_of(options.output);
-  const BatchRunner::Prepared batch = runner.upload(images, plans, kind, stream.get());
-  for (int i = 0; i < warmup; ++i) runner.launch(batch, kind, device_out, stream.get());
+  const std::shared_ptr<PackedBatch> batch = runner.pack(images, plans, kind);
+  Slot& slot = runner.upload(*batch, stream.get());
+  for (int i = 0; i < warmup; ++i) runner.launch(*batch, slot, device_out, stream.get());
   Event start(cudaEventDefault), stop(cudaEventDefault);
   KernelTiming timing;
   // Each sample times `kBackToBack` launches queued behind one another and divides: a
@@ -284,7 +389,7 @@ KernelTiming time_preprocess_kernel(const PreprocessOptions& options,
   constexpr int kBackToBack = 10;
   for (int i = 0; i < reps; ++i) {
     CUDA_CHECK(cudaEventRecord(start.get(), stream.get()));
-    for (int j = 0; j < kBackToBack; ++j) runner.launch(batch, kind, device_out, stream.get());
+    for (int j = 0; j < kBackToBack; ++j) runner.launch(*batch, slot, device_out, stream.get());
     CUDA_CHECK(cudaEventRecord(stop.get(), stream.get()));
     CUDA_CHECK(cudaEventSynchronize(stop.get()));
     float ms = 0;
@@ -292,7 +397,7 @@ KernelTiming time_preprocess_kernel(const PreprocessOptions& options,
     timing.milliseconds.push_back(ms / kBackToBack);
   }
   CUDA_CHECK(cudaStreamSynchronize(stream.get()));
-  const detail::BatchLayout& L = batch.plan.layout;
+  const detail::BatchLayout& L = batch->plan.layout;
   timing.input_bytes = L.input_bytes;
   timing.output_bytes = L.output_elements * element_size(kind);
   timing.tiles = L.num_tiles;

@@ -23,6 +23,16 @@ void GpuPreprocessor::run(const std::vector<const data::Image*>& /*images*/,
   ROOST_THROW("roost was built without CUDA");
 }
 
+std::shared_ptr<void> GpuPreprocessor::pack(const std::vector<const data::Image*>& /*images*/,
+                                            const std::vector<data::ResizePlan>& /*plans*/) const {
+  ROOST_THROW("roost was built without CUDA");
+}
+
+void GpuPreprocessor::run_packed(const std::shared_ptr<void>& /*packed*/, void* /*device_out*/,
+                                 void* /*stream*/) {
+  ROOST_THROW("roost was built without CUDA");
+}
+
 void GpuPreprocessor::run_u8(const std::vector<const data::Image*>& /*images*/,
                              const std::vector<data::ResizePlan>& /*plans*/, void* /*device_out*/,
                              void* /*stream*/) {

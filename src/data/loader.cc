@@ -2,7 +2,8 @@
 // samples into a window of in-flight batches; the consumer takes them strictly in order.
 //
 // Work is handed out per sample, not per batch, so a few large batches (validation) still use
-// every worker. A sample may only be claimed when its batch lies within `queue_depth` batches
+// every worker. The worker that finishes a batch's last sample assembles it and runs the
+// prepare hook on it (say, packing it for the GPU), so the consumer only takes it. A sample may only be claimed when its batch lies within `queue_depth` batches
 // of the one the consumer waits for, which bounds memory. Each sample's augmentation RNG is
 // seeded from (seed, epoch, dataset index) and each sample writes to its own slot, so the
 // batches are identical for any number of workers.
@@ -33,6 +34,8 @@ namespace {
 struct Slot {
   int count = 0;                   // sample positions in this batch
   int remaining = 0;               // positions not finished yet (guarded by the mutex)
+  bool ready = false;              // `batch` is assembled and prepared (guarded by the mutex)
+  Batch batch;                     // written by the worker that finishes the last position
   std::vector<float> data;
   std::vector<Image> images;
   std::vector<ResizePlan> plans;
@@ -133,6 +136,17 @@ struct Loader::Impl {
         failure = std::current_exception();
       }
       lock.lock();
+      // The worker that finishes a batch's last sample assembles (and prepares) it.
+      const bool last = !failure && --slot.remaining == 0;
+      if (last) {
+        lock.unlock();
+        try {
+          finish(batch_of(position), slot);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        lock.lock();
+      }
       --in_flight;
       if (failure) {
         if (!error) error = failure;
@@ -141,8 +155,17 @@ struct Loader::Impl {
         ready_cv.notify_all();
         return;
       }
-      if (--slot.remaining == 0) ready_cv.notify_all();
+      if (last) {
+        slot.ready = true;
+        ready_cv.notify_all();
+      }
     }
+  }
+
+  // Assembles the finished slot into slot.batch and runs the prepare hook on it.
+  void finish(int64_t number, Slot& slot) const {
+    fill(number, slot, slot.batch);
+    if (options.prepare) options.prepare(slot.batch);
   }
 
   // Moves the finished slot into `batch`, leaving out unreadable samples.
@@ -239,14 +262,16 @@ bool Loader::next(Batch& batch) {
     lock.unlock();
     const int64_t begin = number * s.options.batch_size;
     for (int k = 0; k < slot.count; ++k) s.process(begin + k, slot);
+    s.finish(number, slot);  // a prepare error propagates from here
     lock.lock();
     slot.remaining = 0;
+    slot.ready = true;
     s.next_position = begin + slot.count;
   } else {
     s.ready_cv.wait(lock, [&] {
       if (s.error) return true;
       auto it = s.slots.find(number);
-      return it != s.slots.end() && it->second->remaining == 0;
+      return it != s.slots.end() && it->second->ready;
     });
     if (s.error) std::rethrow_exception(s.error);
   }
@@ -259,7 +284,7 @@ bool Loader::next(Batch& batch) {
 
   const double waited =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  s.fill(number, *slot, batch);
+  batch = std::move(slot->batch);
   batch.wait_seconds = waited;
   return true;
 }

@@ -28,6 +28,18 @@ BatchSource::BatchSource(torch::Device device, bool gpu_preprocess, bool channel
 
 BatchSource::~BatchSource() = default;
 
+std::function<void(data::Batch&)> BatchSource::pack_on_workers() const {
+  if (!gpu_) return nullptr;
+  const kernels::GpuPreprocessor* gpu = gpu_.get();
+  return [gpu](data::Batch& batch) {
+    if (batch.size == 0) return;
+    std::vector<const data::Image*> images;
+    for (const auto& image : batch.images) images.push_back(&image);
+    batch.prepared = gpu->pack(images, batch.plans);
+    std::vector<data::Image>().swap(batch.images);  // the packed copy is all the kernel reads
+  };
+}
+
 std::pair<torch::Tensor, torch::Tensor> BatchSource::to_device(data::Batch& batch) {
   const int64_t n = batch.size;
   const int64_t s = image_size_;
@@ -43,10 +55,13 @@ std::pair<torch::Tensor, torch::Tensor> BatchSource::to_device(data::Batch& batc
   if (gpu_) {
     torch::Tensor inputs = torch::empty({n, 3, s, s}, torch::TensorOptions().device(device_).dtype(input_dtype_),
                                         format);
-    if (n > 0) {
+    // nullptr: the legacy default stream, the one libtorch computes on by default.
+    if (n > 0 && batch.prepared) {
+      gpu_->run_packed(batch.prepared, inputs.data_ptr(), nullptr);
+      batch.prepared.reset();  // its pinned memory returns to the pool once uploaded
+    } else if (n > 0) {
       std::vector<const data::Image*> images;
       for (const auto& image : batch.images) images.push_back(&image);
-      // nullptr: the legacy default stream, the one libtorch computes on by default.
       gpu_->run(images, batch.plans, inputs.data_ptr(), nullptr);
     }
     return {inputs, labels};

@@ -367,14 +367,16 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     return [&, epoch, first_step] {
       std::vector<int64_t> shard = data::train_shard(data.train->size(), rank, world, config.seed, epoch);
       shard.erase(shard.begin(), shard.begin() + std::min<size_t>(shard.size(), size_t(first_step) * config.batch_size));
-      return std::make_unique<data::Loader>(data.train, std::move(shard),
-                                            loader_options(config, epoch, data::Augment::kTrain, gpu_preprocess));
+      data::LoaderOptions o = loader_options(config, epoch, data::Augment::kTrain, gpu_preprocess);
+      o.prepare = source.pack_on_workers();
+      return std::make_unique<data::Loader>(data.train, std::move(shard), o);
     };
   };
   auto val_pass = [&](int epoch) -> data::NextLoader::Make {
     return [&, epoch] {
-      return std::make_unique<data::Loader>(data.val, data::val_shard(data.val->size(), rank, world),
-                                            loader_options(config, epoch, data::Augment::kVal, gpu_preprocess));
+      data::LoaderOptions o = loader_options(config, epoch, data::Augment::kVal, gpu_preprocess);
+      o.prepare = source.pack_on_workers();
+      return std::make_unique<data::Loader>(data.val, data::val_shard(data.val->size(), rank, world), o);
     };
   };
   if (rank == 0 && prefetch) log_info("the next pass's decoding starts while the current pass's last batches train");

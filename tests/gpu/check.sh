@@ -98,6 +98,18 @@ if [ -n "$NCU" ]; then
     --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
     "$B/benchmarks/preprocess_bench" --reps 1
 fi
+W=$(( $(nproc) - 2 ))
+# ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
+R50=(--arch resnet50 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512)
+step train_bench_r50 "$B/benchmarks/train_bench" "${R50[@]}"
+# Without starting the next epoch's decoding early (four steps per epoch): what prefetching gains.
+step train_bench_r50_noprefetch "$B/benchmarks/train_bench" "${R50[@]}" --no-prefetch
+# Packing each batch for the kernel on the training thread instead of the loader's workers.
+step train_bench_r50_packmain "$B/benchmarks/train_bench" "${R50[@]}" --pack-on-main
+step train_peer_r50 $PY "$ROOT/benchmarks/train_peer.py" --arch resnet50 --batch-size 128 --amp bf16 --channels-last
+step train_bench_r18 "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
+step train_bench_r18_packmain "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 \
+  --channels-last --workers $W --images 512 --pack-on-main
 FMNIST_SOURCE=${FMNIST_SOURCE:-}
 if [ -z "$DATASET" ] && [ -n "$FMNIST_SOURCE" ]; then
   DATASET=$RESULTS/fashion2
@@ -129,23 +141,11 @@ if [ -n "$FMNIST_SOURCE" ] && [ -n "$MPIRUN" ] && ! past_deadline; then
     "$ROOT/benchmarks/fashion_mnist_full.sh" "$RESULTS/fmnist" --amp bf16 --channels-last --workers 3
   [ -f "$RESULTS/fmnist/run/metrics.jsonl" ] && cp "$RESULTS/fmnist/run/metrics.jsonl" "$RESULTS/fmnist_metrics.jsonl"
 fi
-W=$(( $(nproc) - 2 ))
-# ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
-step train_bench_r50 "$B/benchmarks/train_bench" --arch resnet50 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
-# Without starting the next epoch's decoding early (four steps per epoch): what prefetching gains.
-step train_bench_r50_noprefetch "$B/benchmarks/train_bench" --arch resnet50 --batch-size 128 --amp bf16 \
-  --channels-last --workers $W --images 512 --no-prefetch
-# Fewer decode threads leave cores to the thread that drives the GPU: does the real pipeline gain?
-FEWER=$(( $(nproc) * 3 / 4 ))
-step "train_bench_r50_w$FEWER" "$B/benchmarks/train_bench" --arch resnet50 --batch-size 128 --amp bf16 \
-  --channels-last --workers "$FEWER" --images 512
-step train_peer_r50 $PY "$ROOT/benchmarks/train_peer.py" --arch resnet50 --batch-size 128 --amp bf16 --channels-last
-step train_bench_r18 "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
 echo
 echo "================ roost GPU check ================"
 cat "$SUMMARY"
-for f in preprocess_bench preprocess_bench_1024 train_bench_r50 train_bench_r50_noprefetch "train_bench_r50_w$FEWER" \
-         train_peer_r50 train_bench_r18 fmnist_full; do
+for f in preprocess_bench preprocess_bench_1024 train_bench_r50 train_bench_r50_noprefetch train_bench_r50_packmain \
+         train_peer_r50 train_bench_r18 train_bench_r18_packmain fmnist_full; do
   [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -12 "$RESULTS/$f.log"; }
 done
 [ -f "$RESULTS/train_e2e_metrics.jsonl" ] && { echo "--- train_e2e metrics"; cat "$RESULTS/train_e2e_metrics.jsonl"; }

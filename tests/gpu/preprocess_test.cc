@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../preprocess_batch.h"
@@ -216,6 +218,51 @@ TEST(GpuPreprocess, BackToBackBatchesReuseBuffersSafely) {
           << "image " << i;
     }
   }
+}
+
+TEST(GpuPreprocess, PackedOnOtherThreadsEqualsRun) {
+  SKIP_WITHOUT_GPU();
+  // Six batches packed concurrently on three threads (as loader workers do), one dropped
+  // without an upload, the rest uploaded and run back to back without a sync, then six more
+  // packed while those copies may still be in flight: the pool must not hand out a block
+  // whose copy has not finished. Every output equals run()'s, byte for byte.
+  PreprocessOptions options;
+  GpuPreprocessor pre(options);
+  std::vector<Batch> batches;
+  for (int i = 0; i < 12; ++i) batches.push_back(make_batch(64, 100 + i));
+  const size_t per_batch = batches[0].images.size() * 3 * 64 * 64 * sizeof(float);
+  for (const Batch& b : batches) ASSERT_EQ(b.images.size() * 3 * 64 * 64 * sizeof(float), per_batch);
+  std::vector<std::shared_ptr<void>> packed(batches.size());
+  auto pack_range = [&](size_t begin, size_t end) {
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < 3; ++t)
+      threads.emplace_back([&, t] {
+        for (size_t i = begin + t; i < end; i += 3) packed[i] = pre.pack(batches[i].pointers(), batches[i].plans);
+      });
+    for (auto& t : threads) t.join();
+  };
+  std::vector<std::unique_ptr<DeviceMemory>> got, want;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    got.push_back(std::make_unique<DeviceMemory>(per_batch));
+    want.push_back(std::make_unique<DeviceMemory>(per_batch));
+    got.back()->fill(0xFF);
+  }
+  pack_range(0, 6);
+  packed[5].reset();  // dropped without an upload
+  for (size_t i = 0; i < 5; ++i) {
+    pre.run_packed(packed[i], got[i]->get(), nullptr);
+    packed[i].reset();  // back to the pool while its copy may still run
+  }
+  pack_range(6, 12);
+  for (size_t i = 6; i < 12; ++i) pre.run_packed(packed[i], got[i]->get(), nullptr);
+  for (size_t i = 0; i < batches.size(); ++i)
+    if (i != 5) pre.run(batches[i].pointers(), batches[i].plans, want[i]->get(), nullptr);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (i == 5) continue;
+    EXPECT_EQ(got[i]->download<uint8_t>(), want[i]->download<uint8_t>()) << "batch " << i;
+  }
+  EXPECT_THROW(pre.run_packed(nullptr, got[0]->get(), nullptr), roost::Error);
 }
 
 TEST(GpuPreprocess, RejectsMixedOutputSizes) {

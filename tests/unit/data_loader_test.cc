@@ -3,10 +3,12 @@
 // shuts down cleanly when the consumer stops early.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -225,6 +227,18 @@ void expect_same_batches(const std::vector<Batch>& a, const std::vector<Batch>& 
   }
 }
 
+// Whether taking the batches ends in a std::runtime_error (a worker's, rethrown).
+bool next_rethrows(Loader& loader) {
+  Batch batch;
+  try {
+    while (loader.next(batch)) {
+    }
+  } catch (const std::runtime_error&) {
+    return true;
+  }
+  return false;
+}
+
 TEST_F(DataLoader, DrainedOnceEverySampleIsDecoded) {
   auto dataset = open_image_folder(root_);
   auto indices = train_shard(dataset->size(), 0, 1, 9, 2);  // 21 samples, 6 batches
@@ -296,6 +310,70 @@ TEST_F(DataLoader, NextLoaderStartsTheNextPassEarlyWithTheSameBatches) {
   EXPECT_EQ(static_cast<int>(drain(*other).size()), 6);
 }
 
+TEST_F(DataLoader, PrepareRunsOnceOnEachFinishedBatchOffTheConsumerThread) {
+  auto dataset = open_image_folder(root_);
+  auto indices = train_shard(dataset->size(), 1, 2, 9, 2);  // 11 samples: 3 batches
+  Loader plain(dataset, indices, options(2, Augment::kTrain));
+  const std::vector<Batch> expected = drain(plain);
+  for (int workers : {0, 1, 4}) {
+    std::mutex mutex;
+    std::vector<std::thread::id> threads;
+    LoaderOptions o = options(workers, Augment::kTrain);
+    o.prepare = [&](Batch& b) {
+      // Complete when prepared: every sample's floats, index and label are in place.
+      EXPECT_EQ(b.data.size(), static_cast<size_t>(b.size) * 3 * 16 * 16);
+      EXPECT_EQ(b.indices.size(), static_cast<size_t>(b.size));
+      b.prepared = std::make_shared<int64_t>(b.indices.front());
+      std::lock_guard<std::mutex> lock(mutex);
+      threads.push_back(std::this_thread::get_id());
+    };
+    Loader loader(dataset, indices, o);
+    const std::vector<Batch> got = drain(loader);
+    expect_same_batches(got, expected);
+    ASSERT_EQ(got.size(), 3u);
+    for (const Batch& b : got) {
+      ASSERT_NE(b.prepared, nullptr) << workers << " workers";
+      EXPECT_EQ(*static_cast<const int64_t*>(b.prepared.get()), b.indices.front());
+    }
+    ASSERT_EQ(threads.size(), 3u) << workers << " workers";  // once per batch
+    for (const auto& id : threads)
+      EXPECT_EQ(id == std::this_thread::get_id(), workers == 0) << workers << " workers";
+  }
+}
+
+TEST_F(DataLoader, NotDrainedWhileABatchIsBeingPrepared) {
+  auto dataset = open_image_folder(root_);
+  std::vector<int64_t> indices{0, 3, 8, 13};  // one batch
+  std::atomic<bool> entered{false}, release{false};
+  LoaderOptions o = options(2, Augment::kTrain);
+  o.prepare = [&](Batch&) {
+    entered = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  Loader loader(dataset, indices, o);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!entered && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(entered);
+  EXPECT_FALSE(loader.drained());  // every sample is decoded, the batch is still being prepared
+  release = true;
+  EXPECT_TRUE(becomes_drained(loader));
+  EXPECT_EQ(drain(loader).size(), 1u);
+}
+
+TEST_F(DataLoader, PrepareErrorIsRethrownByNext) {
+  auto dataset = open_image_folder(root_);
+  auto indices = train_shard(dataset->size(), 1, 2, 9, 2);
+  for (int workers : {0, 2}) {
+    LoaderOptions o = options(workers, Augment::kTrain);
+    o.prepare = [](Batch& b) {
+      if (b.indices.size() < 4) throw std::runtime_error("cannot pack");  // the short last batch
+    };
+    Loader loader(dataset, indices, o);
+    EXPECT_TRUE(next_rethrows(loader)) << workers << " workers";
+  }
+}
+
 // A dataset whose sample 5 fails with an error that is not a decode error.
 class FailingDataset : public Dataset {
  public:
@@ -322,14 +400,7 @@ TEST(DataLoaderErrors, WorkerErrorIsRethrownByNext) {
     o.workers = workers;
     o.image_size = 8;
     Loader loader(dataset, indices, o);
-    Batch batch;
-    EXPECT_THROW(
-        {
-          while (loader.next(batch)) {
-          }
-        },
-        std::runtime_error)
-        << workers << " workers";
+    EXPECT_TRUE(next_rethrows(loader)) << workers << " workers";
   }
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -17,6 +18,8 @@
 namespace roost::data {
 
 enum class Augment { kTrain, kVal };
+
+struct Batch;
 
 struct LoaderOptions {
   int batch_size = 4;
@@ -30,6 +33,11 @@ struct LoaderOptions {
   uint64_t epoch = 0;
   Augment augment = Augment::kTrain;
   bool decode_only = false;       // GPU path: fill images + plans, leave `data` empty
+  // Run on every finished batch by the worker thread that finished it (by the consumer with
+  // no workers), before next() hands it out; calls for different batches may overlap. Used to
+  // pack a batch for the GPU off the training thread. An exception stops the loader and is
+  // rethrown by next().
+  std::function<void(Batch&)> prepare;
 };
 
 struct Batch {
@@ -40,6 +48,7 @@ struct Batch {
   std::vector<Image> images;      // decoded images (decode_only); a JPEG may be decoded only
                                   // in the region its plan reads (Dataset::load_for_plan)
   std::vector<ResizePlan> plans;  // their plans, relative to those images (decode_only)
+  std::shared_ptr<void> prepared;  // whatever LoaderOptions::prepare attached
   int skipped = 0;                // unreadable files met while building this batch
   double wait_seconds = 0;        // time the consumer waited for this batch
 };

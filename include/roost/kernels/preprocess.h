@@ -48,6 +48,16 @@ class GpuPreprocessor {
   void run(const std::vector<const data::Image*>& images,
            const std::vector<data::ResizePlan>& plans, void* device_out, void* stream);
 
+  // run() in two halves, so that the CPU half can run on another thread (a loader's worker)
+  // while the training thread drives the GPU. pack() plans the batch and copies what the
+  // kernel reads into pinned host memory (from a pool); it is thread-safe, and the images
+  // may be freed once it returns. run_packed() uploads a packed batch on the copy stream and
+  // launches the kernel on `stream`, as run() does; call it from one thread. A packed batch
+  // may be dropped unused; its memory goes back to the pool once its upload has finished.
+  std::shared_ptr<void> pack(const std::vector<const data::Image*>& images,
+                             const std::vector<data::ResizePlan>& plans) const;
+  void run_packed(const std::shared_ptr<void>& packed, void* device_out, void* stream);
+
   // As run(), but stops at uint8 HWC before normalization (out: N × out_h × out_w × 3 bytes
   // on the device), so tests compare with data::apply_plan_u8 exactly.
   void run_u8(const std::vector<const data::Image*>& images,

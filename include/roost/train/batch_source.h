@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -21,6 +22,10 @@ class BatchSource {
   ~BatchSource();
 
   bool gpu_preprocess() const { return gpu_ != nullptr; }
+  // For LoaderOptions::prepare on the GPU path: packs each decoded batch for the kernel on
+  // the loader's worker thread and frees its images, so that to_device() only uploads and
+  // launches. Empty on the CPU path. The source must outlive the loaders that use it.
+  std::function<void(data::Batch&)> pack_on_workers() const;
   // Inputs [n, 3, S, S] and labels [n] on the device. `batch` must outlive their use.
   std::pair<torch::Tensor, torch::Tensor> to_device(data::Batch& batch);
 
