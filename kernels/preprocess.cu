@@ -123,6 +123,11 @@ class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
 
   // A block of at least `bytes`, returned to the pool when the last copy of the pointer goes.
   std::shared_ptr<Block> acquire(size_t bytes) {
+    // The device stays current: on a loader's fresh worker thread, restoring device 0 would
+    // start a context on GPU 0 for every rank that trains on another GPU.
+    int current = -1;
+    CUDA_CHECK(cudaGetDevice(&current));
+    if (current != device_) CUDA_CHECK(cudaSetDevice(device_));
     std::unique_ptr<Block> block;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -136,8 +141,7 @@ class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
             break;
           }
     }
-    DeviceScope scope(device_);  // the event and the memory belong to this device's context
-    if (!block) block = std::make_unique<Block>();
+    if (!block) block = std::make_unique<Block>();  // its event belongs to device_'s context
     if (block->size < bytes) {
       if (block->data) CUDA_CHECK(cudaFreeHost(block->data));
       block->data = nullptr;
@@ -182,7 +186,8 @@ class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
 enum class Output { kU8, kFloat32, kBFloat16, kFloat16 };
 
 // A batch planned and packed into pinned host memory, ready for upload.
-struct PackedBatch {
+struct PackedBatch : data::PreparedBatch {
+  const void* owner = nullptr;  // the BatchRunner that packed it
   BatchPlan plan;
   Output kind = Output::kFloat32;
   std::shared_ptr<PinnedPool::Block> host;
@@ -239,6 +244,7 @@ class BatchRunner {
     if (options_.max_tile_rows > 0) layout.max_tile_rows = options_.max_tile_rows;
     layout.largest_first = options_.largest_tiles_first;
     auto packed = std::make_shared<PackedBatch>();
+    packed->owner = this;
     packed->plan = detail::plan_batch(images, plans, layout);
     packed->kind = kind;
     packed->host = pool_->acquire(packed->plan.layout.total);
@@ -291,11 +297,19 @@ class BatchRunner {
   }
 
   void run_packed(const PackedBatch& packed, void* out, void* stream) {
+    ROOST_CHECK(packed.owner == this, "run_packed: the batch was packed by another preprocessor");
     ROOST_CHECK(out != nullptr, "device output pointer is null");
     DeviceScope scope(options_.device);
     const auto s = static_cast<cudaStream_t>(stream);
-    Slot& slot = upload(packed, s);
-    launch(packed, slot, out, s);
+    try {
+      Slot& slot = upload(packed, s);
+      launch(packed, slot, out, s);
+    } catch (...) {
+      // A copy may have been queued without the events that guard its memory: let it finish
+      // before the pinned block or the device buffer can be reused.
+      cudaStreamSynchronize(copy_->get());
+      throw;
+    }
   }
 
   void run(const std::vector<const data::Image*>& images,
@@ -354,14 +368,16 @@ void GpuPreprocessor::run(const std::vector<const data::Image*>& images,
   impl_->runner.run(images, plans, output_of(impl_->options.output), device_out, stream);
 }
 
-std::shared_ptr<void> GpuPreprocessor::pack(const std::vector<const data::Image*>& images,
-                                            const std::vector<data::ResizePlan>& plans) const {
+std::shared_ptr<data::PreparedBatch> GpuPreprocessor::pack(const std::vector<const data::Image*>& images,
+                                                           const std::vector<data::ResizePlan>& plans) const {
   return impl_->runner.pack(images, plans, output_of(impl_->options.output));
 }
 
-void GpuPreprocessor::run_packed(const std::shared_ptr<void>& packed, void* device_out, void* stream) {
-  ROOST_CHECK(packed != nullptr, "run_packed: no packed batch");
-  impl_->runner.run_packed(*static_cast<const PackedBatch*>(packed.get()), device_out, stream);
+void GpuPreprocessor::run_packed(const std::shared_ptr<data::PreparedBatch>& packed, void* device_out,
+                                 void* stream) {
+  const auto* batch = dynamic_cast<const PackedBatch*>(packed.get());
+  ROOST_CHECK(batch != nullptr, "run_packed: not a batch packed by GpuPreprocessor::pack");
+  impl_->runner.run_packed(*batch, device_out, stream);
 }
 
 void GpuPreprocessor::run_u8(const std::vector<const data::Image*>& images,

@@ -23,13 +23,13 @@ void GpuPreprocessor::run(const std::vector<const data::Image*>& /*images*/,
   ROOST_THROW("roost was built without CUDA");
 }
 
-std::shared_ptr<void> GpuPreprocessor::pack(const std::vector<const data::Image*>& /*images*/,
-                                            const std::vector<data::ResizePlan>& /*plans*/) const {
+std::shared_ptr<data::PreparedBatch> GpuPreprocessor::pack(const std::vector<const data::Image*>& /*images*/,
+                                                           const std::vector<data::ResizePlan>& /*plans*/) const {
   ROOST_THROW("roost was built without CUDA");
 }
 
-void GpuPreprocessor::run_packed(const std::shared_ptr<void>& /*packed*/, void* /*device_out*/,
-                                 void* /*stream*/) {
+void GpuPreprocessor::run_packed(const std::shared_ptr<data::PreparedBatch>& /*packed*/,
+                                 void* /*device_out*/, void* /*stream*/) {
   ROOST_THROW("roost was built without CUDA");
 }
 

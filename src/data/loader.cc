@@ -261,8 +261,15 @@ bool Loader::next(Batch& batch) {
     Slot& slot = s.slot_for(number);
     lock.unlock();
     const int64_t begin = number * s.options.batch_size;
-    for (int k = 0; k < slot.count; ++k) s.process(begin + k, slot);
-    s.finish(number, slot);  // a prepare error propagates from here
+    try {
+      for (int k = 0; k < slot.count; ++k) s.process(begin + k, slot);
+      s.finish(number, slot);
+    } catch (...) {  // as a worker's error: this and every later call rethrow it
+      lock.lock();
+      if (!s.error) s.error = std::current_exception();
+      s.stop = true;
+      throw;
+    }
     lock.lock();
     slot.remaining = 0;
     slot.ready = true;

@@ -232,14 +232,20 @@ TEST(GpuPreprocess, PackedOnOtherThreadsEqualsRun) {
   for (int i = 0; i < 12; ++i) batches.push_back(make_batch(64, 100 + i));
   const size_t per_batch = batches[0].images.size() * 3 * 64 * 64 * sizeof(float);
   for (const Batch& b : batches) ASSERT_EQ(b.images.size() * 3 * 64 * 64 * sizeof(float), per_batch);
-  std::vector<std::shared_ptr<void>> packed(batches.size());
+  std::vector<std::shared_ptr<data::PreparedBatch>> packed(batches.size());
   auto pack_range = [&](size_t begin, size_t end) {
     std::vector<std::thread> threads;
+    std::vector<std::string> errors(3);
     for (size_t t = 0; t < 3; ++t)
       threads.emplace_back([&, t] {
-        for (size_t i = begin + t; i < end; i += 3) packed[i] = pre.pack(batches[i].pointers(), batches[i].plans);
+        try {
+          for (size_t i = begin + t; i < end; i += 3) packed[i] = pre.pack(batches[i].pointers(), batches[i].plans);
+        } catch (const std::exception& e) {
+          errors[t] = e.what();
+        }
       });
     for (auto& t : threads) t.join();
+    for (const auto& e : errors) EXPECT_EQ(e, "");
   };
   std::vector<std::unique_ptr<DeviceMemory>> got, want;
   for (size_t i = 0; i < batches.size(); ++i) {
@@ -263,6 +269,9 @@ TEST(GpuPreprocess, PackedOnOtherThreadsEqualsRun) {
     EXPECT_EQ(got[i]->download<uint8_t>(), want[i]->download<uint8_t>()) << "batch " << i;
   }
   EXPECT_THROW(pre.run_packed(nullptr, got[0]->get(), nullptr), roost::Error);
+  GpuPreprocessor other(options);  // a batch packed by one preprocessor is not another's
+  EXPECT_THROW(other.run_packed(pre.pack(batches[0].pointers(), batches[0].plans), got[0]->get(), nullptr),
+               roost::Error);
 }
 
 TEST(GpuPreprocess, RejectsMixedOutputSizes) {

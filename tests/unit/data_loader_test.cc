@@ -310,6 +310,11 @@ TEST_F(DataLoader, NextLoaderStartsTheNextPassEarlyWithTheSameBatches) {
   EXPECT_EQ(static_cast<int>(drain(*other).size()), 6);
 }
 
+struct FirstIndex : PreparedBatch {
+  explicit FirstIndex(int64_t i) : index(i) {}
+  int64_t index;
+};
+
 TEST_F(DataLoader, PrepareRunsOnceOnEachFinishedBatchOffTheConsumerThread) {
   auto dataset = open_image_folder(root_);
   auto indices = train_shard(dataset->size(), 1, 2, 9, 2);  // 11 samples: 3 batches
@@ -323,7 +328,7 @@ TEST_F(DataLoader, PrepareRunsOnceOnEachFinishedBatchOffTheConsumerThread) {
       // Complete when prepared: every sample's floats, index and label are in place.
       EXPECT_EQ(b.data.size(), static_cast<size_t>(b.size) * 3 * 16 * 16);
       EXPECT_EQ(b.indices.size(), static_cast<size_t>(b.size));
-      b.prepared = std::make_shared<int64_t>(b.indices.front());
+      b.prepared = std::make_shared<FirstIndex>(b.indices.front());
       std::lock_guard<std::mutex> lock(mutex);
       threads.push_back(std::this_thread::get_id());
     };
@@ -333,7 +338,9 @@ TEST_F(DataLoader, PrepareRunsOnceOnEachFinishedBatchOffTheConsumerThread) {
     ASSERT_EQ(got.size(), 3u);
     for (const Batch& b : got) {
       ASSERT_NE(b.prepared, nullptr) << workers << " workers";
-      EXPECT_EQ(*static_cast<const int64_t*>(b.prepared.get()), b.indices.front());
+      const auto* first = dynamic_cast<const FirstIndex*>(b.prepared.get());
+      ASSERT_NE(first, nullptr);
+      EXPECT_EQ(first->index, b.indices.front());
     }
     ASSERT_EQ(threads.size(), 3u) << workers << " workers";  // once per batch
     for (const auto& id : threads)
@@ -371,6 +378,7 @@ TEST_F(DataLoader, PrepareErrorIsRethrownByNext) {
     };
     Loader loader(dataset, indices, o);
     EXPECT_TRUE(next_rethrows(loader)) << workers << " workers";
+    EXPECT_TRUE(next_rethrows(loader)) << workers << " workers: a second call rethrows too";
   }
 }
 

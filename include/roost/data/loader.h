@@ -21,6 +21,12 @@ enum class Augment { kTrain, kVal };
 
 struct Batch;
 
+// What LoaderOptions::prepare attaches to a batch (for example, the batch packed for the GPU
+// kernel); users derive from it and recover their type with dynamic_cast.
+struct PreparedBatch {
+  virtual ~PreparedBatch() = default;
+};
+
 struct LoaderOptions {
   int batch_size = 4;
   int workers = 2;
@@ -48,7 +54,7 @@ struct Batch {
   std::vector<Image> images;      // decoded images (decode_only); a JPEG may be decoded only
                                   // in the region its plan reads (Dataset::load_for_plan)
   std::vector<ResizePlan> plans;  // their plans, relative to those images (decode_only)
-  std::shared_ptr<void> prepared;  // whatever LoaderOptions::prepare attached
+  std::shared_ptr<PreparedBatch> prepared;  // whatever LoaderOptions::prepare attached
   int skipped = 0;                // unreadable files met while building this batch
   double wait_seconds = 0;        // time the consumer waited for this batch
 };

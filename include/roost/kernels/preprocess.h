@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "roost/data/image.h"
+#include "roost/data/loader.h"
 #include "roost/data/transforms.h"
 
 namespace roost::kernels {
@@ -54,9 +55,12 @@ class GpuPreprocessor {
   // may be freed once it returns. run_packed() uploads a packed batch on the copy stream and
   // launches the kernel on `stream`, as run() does; call it from one thread. A packed batch
   // may be dropped unused; its memory goes back to the pool once its upload has finished.
-  std::shared_ptr<void> pack(const std::vector<const data::Image*>& images,
-                             const std::vector<data::ResizePlan>& plans) const;
-  void run_packed(const std::shared_ptr<void>& packed, void* device_out, void* stream);
+  // pack() makes the preprocessor's device current on the calling thread and leaves it so
+  // (restoring device 0 on a fresh thread would start a context there). run_packed() takes
+  // only batches this preprocessor packed.
+  std::shared_ptr<data::PreparedBatch> pack(const std::vector<const data::Image*>& images,
+                                            const std::vector<data::ResizePlan>& plans) const;
+  void run_packed(const std::shared_ptr<data::PreparedBatch>& packed, void* device_out, void* stream);
 
   // As run(), but stops at uint8 HWC before normalization (out: N × out_h × out_w × 3 bytes
   // on the device), so tests compare with data::apply_plan_u8 exactly.
