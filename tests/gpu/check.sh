@@ -102,14 +102,15 @@ W=$(( $(nproc) - 2 ))
 # ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
 R50=(--arch resnet50 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512)
 step train_bench_r50 "$B/benchmarks/train_bench" "${R50[@]}"
+# The variants time the real pipeline only (--mode real); compare with the run above.
 # Without starting the next epoch's decoding early (four steps per epoch): what prefetching gains.
-step train_bench_r50_noprefetch "$B/benchmarks/train_bench" "${R50[@]}" --no-prefetch
+step train_bench_r50_noprefetch "$B/benchmarks/train_bench" "${R50[@]}" --mode real --no-prefetch
 # Packing each batch for the kernel on the training thread instead of the loader's workers.
-step train_bench_r50_packmain "$B/benchmarks/train_bench" "${R50[@]}" --pack-on-main
+step train_bench_r50_packmain "$B/benchmarks/train_bench" "${R50[@]}" --mode real --pack-on-main
 step train_peer_r50 $PY "$ROOT/benchmarks/train_peer.py" --arch resnet50 --batch-size 128 --amp bf16 --channels-last
 step train_bench_r18 "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
 step train_bench_r18_packmain "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 \
-  --channels-last --workers $W --images 512 --pack-on-main
+  --channels-last --workers $W --images 512 --mode real --pack-on-main
 FMNIST_SOURCE=${FMNIST_SOURCE:-}
 if [ -z "$DATASET" ] && [ -n "$FMNIST_SOURCE" ]; then
   DATASET=$RESULTS/fashion2
