@@ -7,9 +7,6 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Per-channel sums over N, H, W, as float64 on the CPU (what travels between ranks).
-torch::Tensor channel_sums(const torch::Tensor& t) { return t.sum({0, 2, 3}).to(torch::kCPU, torch::kFloat64); }
-
 struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFunction> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor weight, torch::Tensor bias,
                                torch::Tensor running_mean, torch::Tensor running_var, double momentum, double eps,
