@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench_images.h"
+#include "roost/core/host_memory.h"
 #include "roost/data/dataset.h"
 #include "roost/data/loader.h"
 #include "roost/data/next_loader.h"
@@ -146,6 +147,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  roost::keep_freed_host_memory();  // as roost itself does
   const Args a = parse(argc, argv);
   std::string root = a.data_dir;
   if (root.empty()) {
