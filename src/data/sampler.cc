@@ -54,7 +54,7 @@ std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t s
 
   // Pad to a multiple of world_size by repeating the list from its start (several times when
   // world_size > n), as DistributedSampler does, so every rank runs the same number of steps.
-  const int64_t per_rank = (n + world_size - 1) / world_size;
+  const int64_t per_rank = train_shard_size(n, world_size);
   const int64_t total = per_rank * world_size;
   std::vector<int64_t> shard;
   shard.reserve(static_cast<size_t>(per_rank));

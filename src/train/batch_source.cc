@@ -6,6 +6,12 @@
 namespace roost::train {
 
 namespace {
+std::vector<const data::Image*> image_pointers(const data::Batch& batch) {
+  std::vector<const data::Image*> images;
+  for (const auto& image : batch.images) images.push_back(&image);
+  return images;
+}
+
 kernels::OutputType output_type(torch::ScalarType t) {
   if (t == torch::kBFloat16) return kernels::OutputType::kBFloat16;
   if (t == torch::kFloat16) return kernels::OutputType::kFloat16;
@@ -33,9 +39,7 @@ std::function<void(data::Batch&)> BatchSource::pack_on_workers() const {
   const kernels::GpuPreprocessor* gpu = gpu_.get();
   return [gpu](data::Batch& batch) {
     if (batch.size == 0) return;
-    std::vector<const data::Image*> images;
-    for (const auto& image : batch.images) images.push_back(&image);
-    batch.prepared = gpu->pack(images, batch.plans);
+    batch.prepared = gpu->pack(image_pointers(batch), batch.plans);
     std::vector<data::Image>().swap(batch.images);  // the packed copy is all the kernel reads
   };
 }
@@ -60,9 +64,7 @@ std::pair<torch::Tensor, torch::Tensor> BatchSource::to_device(data::Batch& batc
       gpu_->run_packed(batch.prepared, inputs.data_ptr(), nullptr);
       batch.prepared.reset();  // its pinned memory returns to the pool once uploaded
     } else if (n > 0) {
-      std::vector<const data::Image*> images;
-      for (const auto& image : batch.images) images.push_back(&image);
-      gpu_->run(images, batch.plans, inputs.data_ptr(), nullptr);
+      gpu_->run(image_pointers(batch), batch.plans, inputs.data_ptr(), nullptr);
     }
     return {inputs, labels};
   }

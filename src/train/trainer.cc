@@ -395,7 +395,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     synchronizer.reset_timers();
 
     set_train_mode(net, config.freeze_backbone);
-    const int64_t shard_size = (data.train->size() + world - 1) / world;  // train_shard pads to this
+    const int64_t shard_size = data::train_shard_size(data.train->size(), world);
     const int steps = static_cast<int>((shard_size + config.batch_size - 1) / config.batch_size);
     const std::unique_ptr<data::Loader> train_loader = ahead.take(2 * epoch, train_pass(epoch, first_step));
     data::Batch batch;

@@ -78,6 +78,15 @@ void twin_params(std::vector<torch::Tensor>& a, std::vector<torch::Tensor>& b) {
   }
 }
 
+// The same random gradient for each pair of twins.
+void twin_grads(std::vector<torch::Tensor>& a, std::vector<torch::Tensor>& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    torch::Tensor g = torch::randn(a[i].sizes());
+    a[i].mutable_grad() = g.clone();
+    b[i].mutable_grad() = g.clone();
+  }
+}
+
 TEST(Sgd, SteppingParametersInGroupsEqualsOneStep) {
   torch::manual_seed(9);
   std::vector<torch::Tensor> whole, grouped;
@@ -88,11 +97,7 @@ TEST(Sgd, SteppingParametersInGroupsEqualsOneStep) {
   o.weight_decay = 1e-3;
   Sgd a(whole, o), b(grouped, o);
   for (int step = 0; step < 4; ++step) {
-    for (size_t i = 0; i < whole.size(); ++i) {
-      torch::Tensor g = torch::randn(whole[i].sizes());
-      whole[i].mutable_grad() = g.clone();
-      grouped[i].mutable_grad() = g.clone();
-    }
+    twin_grads(whole, grouped);
     a.step();
     b.step({grouped[3], grouped[1]});  // in arrival order, not parameter order
     b.step({grouped[0]});
@@ -121,11 +126,7 @@ TEST(Sgd, SteppingInSlicesEqualsOneStep) {
     Sgd a(whole, o), b(sliced, o);
     if (const std::string why = b.slice_obstacle(); !why.empty()) GTEST_SKIP() << why;
     if (resumed) {  // one whole step first: the buffers exist when they are shared
-      for (size_t i = 0; i < whole.size(); ++i) {
-        torch::Tensor g = torch::randn(whole[i].sizes());
-        whole[i].mutable_grad() = g;
-        sliced[i].mutable_grad() = g.clone();
-      }
+      twin_grads(whole, sliced);
       a.step();
       b.step();
     }
