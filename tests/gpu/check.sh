@@ -111,6 +111,10 @@ step train_peer_r50 $PY "$ROOT/benchmarks/train_peer.py" --arch resnet50 --batch
 step train_bench_r18 "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
 step train_bench_r18_packmain "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 \
   --channels-last --workers $W --images 512 --mode real --pack-on-main
+# The runs above time 30 steps (about a second for ResNet-50): the same with 150 steps, for a
+# steadier real/synthetic ratio, with and without prefetching.
+step train_bench_r50_long "$B/benchmarks/train_bench" "${R50[@]}" --steps 150
+step train_bench_r50_long_noprefetch "$B/benchmarks/train_bench" "${R50[@]}" --steps 150 --mode real --no-prefetch
 FMNIST_SOURCE=${FMNIST_SOURCE:-}
 if [ -z "$DATASET" ] && [ -n "$FMNIST_SOURCE" ]; then
   DATASET=$RESULTS/fashion2
@@ -146,7 +150,8 @@ echo
 echo "================ roost GPU check ================"
 cat "$SUMMARY"
 for f in preprocess_bench preprocess_bench_1024 train_bench_r50 train_bench_r50_noprefetch train_bench_r50_packmain \
-         train_peer_r50 train_bench_r18 train_bench_r18_packmain fmnist_full; do
+         train_peer_r50 train_bench_r18 train_bench_r18_packmain train_bench_r50_long \
+         train_bench_r50_long_noprefetch fmnist_full; do
   [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -12 "$RESULTS/$f.log"; }
 done
 [ -f "$RESULTS/train_e2e_metrics.jsonl" ] && { echo "--- train_e2e metrics"; cat "$RESULTS/train_e2e_metrics.jsonl"; }
