@@ -11,7 +11,8 @@
 //   kernel   the fused kernel alone over data already on the device (CUDA events, median of
 //            many launches): images/s and GB/s of the bytes that must move (the source
 //            pixels the plans need, read once, plus the output written once), as % of copy;
-//            fp32 once more with the tiles launched in image order rather than largest first;
+//            fp32 once more with the costliest tiles launched first (PreprocessOptions::
+//            largest_tiles_first) instead of in image order;
 //   e2e      GpuPreprocessor::run from host images: pack into pinned memory, upload, kernel;
 //            synchronous (one batch at a time) and pipelined (batches back to back).
 //   sweep    (--sweep) the kernel alone, fp32 NCHW, for a grid of tile shapes (shared memory
@@ -23,7 +24,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <queue>
 #include <random>
 #include <string>
 #include <vector>
@@ -132,24 +132,6 @@ double copy_bandwidth_gbs(int reps) {
 }
 #endif
 
-// A model of one launch, no GPU needed: `slots` resident blocks each take the next tile in
-// launch order when they finish one, a tile taking tile_work units. Returns how far the last
-// block ends past an even split of all the work, in percent: the cost of the last wave.
-double launch_tail_percent(const roost::kernels::detail::BatchPlan& plan, int slots) {
-  std::priority_queue<double, std::vector<double>, std::greater<double>> free_at;
-  for (int i = 0; i < slots; ++i) free_at.push(0);
-  double end = 0, total = 0;
-  for (const auto& t : plan.tiles) {
-    const double w = roost::kernels::detail::tile_work(t, plan.images[static_cast<size_t>(t.image)], plan.layout);
-    const double done = free_at.top() + w;
-    free_at.pop();
-    free_at.push(done);
-    end = std::max(end, done);
-    total += w;
-  }
-  return 100.0 * (end / (total / slots) - 1);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,14 +213,14 @@ int main(int argc, char** argv) {
                                                                : "kernel only, bf16 NCHW";
       rows.push_back({name, opt.batch / (ms * 1e-3), gbs, 100.0 * gbs / copy_gbs, ms});
     }
-    {  // the same fp32 kernel with the tiles launched in image order instead of largest first
+    {  // the same fp32 kernel with the costliest tiles launched first instead of in image order
       kernels::PreprocessOptions po;
       po.device = opt.device;
-      po.largest_tiles_first = false;
+      po.largest_tiles_first = true;
       const kernels::KernelTiming t = kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
       const double ms = median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
       const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
-      rows.push_back({"kernel only, fp32 NCHW, tiles in image order", opt.batch / (ms * 1e-3), gbs,
+      rows.push_back({"kernel only, fp32 NCHW, tiles largest first", opt.batch / (ms * 1e-3), gbs,
                       100.0 * gbs / copy_gbs, ms});
     }
     if (opt.sweep) {
@@ -289,24 +271,6 @@ int main(int argc, char** argv) {
   gpu_note = "roost was built without CUDA: the GPU figures need a CUDA build and a device";
 #endif
 
-  // The tile order's effect as a model of the launch sees it (H100: 132 SMs, 4-6 blocks each).
-  struct ModelRow {
-    int slots;
-    double image_order, largest_first;
-  };
-  std::vector<ModelRow> model;
-  int model_tiles = 0;
-  {
-    namespace kd = kernels::detail;
-    kd::LayoutOptions largest, in_order;
-    largest.shared_limit = in_order.shared_limit = 227 * 1024;
-    in_order.largest_first = false;
-    const kd::BatchPlan a = kd::plan_batch(pointers, plans, largest), b = kd::plan_batch(pointers, plans, in_order);
-    model_tiles = a.layout.num_tiles;
-    for (int slots : {132 * 4, 132 * 5, 132 * 6})
-      model.push_back({slots, launch_tail_percent(b, slots), launch_tail_percent(a, slots)});
-  }
-
   if (opt.json) {
     std::printf("{\"batch\": %d, \"source_bytes\": %zu, \"gpu\": %s, \"note\": \"%s\", \"rows\": [",
                 opt.batch, source_bytes, gpu ? "true" : "false", gpu_note.c_str());
@@ -315,11 +279,7 @@ int main(int argc, char** argv) {
                   "\"percent_of_copy\": %.1f, \"ms\": %.4f}",
                   i ? ", " : "", rows[i].name.c_str(), rows[i].images_per_s, rows[i].gb_per_s,
                   rows[i].percent_of_copy, rows[i].ms);
-    std::printf("], \"launch_model\": {\"tiles\": %d, \"rows\": [", model_tiles);
-    for (size_t i = 0; i < model.size(); ++i)
-      std::printf("%s{\"slots\": %d, \"image_order_tail_pct\": %.2f, \"largest_first_tail_pct\": %.2f}",
-                  i ? ", " : "", model[i].slots, model[i].image_order, model[i].largest_first);
-    std::printf("]}}\n");
+    std::printf("]}\n");
     return 0;
   }
   std::printf("preprocess_bench: batch of %d images ~500x375 -> RandomResizedCrop(224) + flip + "
@@ -336,10 +296,6 @@ int main(int argc, char** argv) {
     std::printf("%-46s %s %s %s %s\n", r.name.c_str(), cell(r.images_per_s, 12, 0).c_str(),
                 cell(r.gb_per_s, 10, 1).c_str(), cell(r.percent_of_copy, 8, 1).c_str(),
                 cell(r.ms, 10, 3).c_str());
-  std::printf("\nlaunch model, %d tiles (last block's end past an even split of the work):\n", model_tiles);
-  for (const ModelRow& m : model)
-    std::printf("  %4d block slots: tiles in image order +%.1f%%, largest first +%.1f%%\n", m.slots,
-                m.image_order, m.largest_first);
   if (!gpu_note.empty()) std::printf("\n%s\n", gpu_note.c_str());
   return 0;
 }

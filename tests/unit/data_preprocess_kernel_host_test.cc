@@ -121,11 +121,11 @@ TEST_P(PreprocessKernelOnHost, NormalizedNchwMatchesCpuReference) {
   EXPECT_GT(modes[k::kDirect], 0);
 }
 
-// Every other test here runs the tiles in that order (the default) and checks the bytes.
+// The other tests here run the tiles in image order (the default) and check the bytes.
 TEST_P(PreprocessKernelOnHost, TilesGoLargestFirst) {
   const Batch b = roost::testing::make_preprocess_batch(224, 5);
   k::LayoutOptions ordered = layout(true), in_image_order = layout(true);
-  in_image_order.largest_first = false;
+  ordered.largest_first = true;
   const k::BatchPlan sorted = k::plan_batch(b.pointers(), b.plans, ordered);
   const k::BatchPlan plain = k::plan_batch(b.pointers(), b.plans, in_image_order);
   ASSERT_EQ(sorted.tiles.size(), plain.tiles.size());
@@ -147,6 +147,9 @@ TEST_P(PreprocessKernelOnHost, TilesGoLargestFirst) {
   std::sort(a.begin(), a.end());
   std::sort(c.begin(), c.end());
   EXPECT_EQ(a, c);
+  // And they write the same bytes.
+  int modes[3] = {0, 0, 0};
+  EXPECT_EQ((run_on_host<float, true>(b, ordered, modes)), (run_on_host<float, true>(b, in_image_order, modes)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Tilings, PreprocessKernelOnHost,

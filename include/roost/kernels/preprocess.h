@@ -29,7 +29,7 @@ struct PreprocessOptions {
   // knobs for benchmarks/preprocess_bench --sweep, not needed for correctness.
   int tile_target_bytes = 0;  // preferred shared memory per tile
   int max_tile_rows = 0;      // most output rows per tile
-  bool largest_tiles_first = true;  // launch order of the tiles (preprocess_layout.h)
+  bool largest_tiles_first = false;  // costliest tiles first instead of image order (preprocess_layout.h)
 };
 
 class GpuPreprocessor {
