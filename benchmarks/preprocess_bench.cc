@@ -94,6 +94,36 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// The kernel's output for every image against the CPU reference, bitwise: float32 as it is,
+// bfloat16 as the reference rounded to nearest even. Returns the number of images that differ.
+size_t differing_images(const std::vector<uint8_t>& got, bool bf16,
+                        const std::vector<roost::data::Image>& images,
+                        const std::vector<roost::data::ResizePlan>& plans) {
+  const size_t per_image = 3 * 224 * 224;
+  std::vector<float> ref(per_image);
+  size_t bad = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    roost::data::apply_plan_normalized(images[i], plans[i], roost::data::Normalization{}, ref.data());
+    bool same = true;
+    for (size_t e = 0; e < per_image && same; ++e) {
+      uint32_t want;
+      std::memcpy(&want, &ref[e], 4);
+      if (bf16) {
+        want = (want + 0x7FFFu + ((want >> 16) & 1u)) >> 16;
+        uint16_t have;
+        std::memcpy(&have, got.data() + (i * per_image + e) * 2, 2);
+        same = have == want;
+      } else {
+        uint32_t have;
+        std::memcpy(&have, got.data() + (i * per_image + e) * 4, 4);
+        same = have == want;
+      }
+    }
+    bad += same ? 0 : 1;
+  }
+  return bad;
+}
+
 #ifdef ROOST_WITH_CUDA
 #define BENCH_CUDA(call)                                                              \
   do {                                                                                \
@@ -131,6 +161,25 @@ double copy_bandwidth_gbs(int reps) {
   return 2.0 * bytes / (median(ms) * 1e-3) / 1e9;
 }
 #endif
+
+void print_table(int batch, const std::vector<Row>& rows, const std::vector<std::string>& checks) {
+  std::printf("preprocess_bench: batch of %d images ~500x375 -> RandomResizedCrop(224) + flip + "
+              "normalize\n\n",
+              batch);
+  std::printf("%-46s %12s %10s %8s %10s\n", "what", "images/s", "GB/s", "% copy", "ms/batch");
+  auto cell = [](double v, int width, int precision) {
+    char buf[32];
+    if (v == 0) std::snprintf(buf, sizeof buf, "%*s", width, "-");
+    else std::snprintf(buf, sizeof buf, "%*.*f", width, precision, v);
+    return std::string(buf);
+  };
+  for (const Row& r : rows)
+    std::printf("%-46s %s %s %s %s\n", r.name.c_str(), cell(r.images_per_s, 12, 0).c_str(),
+                cell(r.gb_per_s, 10, 1).c_str(), cell(r.percent_of_copy, 8, 1).c_str(),
+                cell(r.ms, 10, 3).c_str());
+  if (!checks.empty()) std::printf("\n");
+  for (const std::string& c : checks) std::printf("CPU reference check, %s\n", c.c_str());
+}
 
 }  // namespace
 
@@ -191,6 +240,8 @@ int main(int argc, char** argv) {
     rows.push_back({"gpu path's plan + pack on the host (1 thread)", opt.batch / s, 0, 0, s * 1e3});
   }
 
+  std::vector<std::string> checks;  // one line per checked kernel output
+  bool outputs_differ = false;
   bool gpu = kernels::GpuPreprocessor::available();
   std::string gpu_note = gpu ? "" : "no CUDA device: the GPU figures need one";
 #ifdef ROOST_WITH_CUDA
@@ -201,10 +252,21 @@ int main(int argc, char** argv) {
     const size_t out_elements = static_cast<size_t>(opt.batch) * 3 * 224 * 224;
     void* out = nullptr;
     BENCH_CUDA(cudaMalloc(&out, out_elements * 4));
+    // Each timed configuration's output is then checked: poisoned first (all bits set: NaN),
+    // so an element the kernel never wrote differs too.
+    auto check_output = [&](const std::string& what, bool bf16) {
+      std::vector<uint8_t> got(out_elements * (bf16 ? 2 : 4));
+      BENCH_CUDA(cudaMemcpy(got.data(), out, got.size(), cudaMemcpyDeviceToHost));
+      const size_t bad = differing_images(got, bf16, images, plans);
+      checks.push_back(what + ": " + std::to_string(opt.batch - bad) + " of " +
+                       std::to_string(opt.batch) + " images equal the CPU reference bitwise");
+      outputs_differ = outputs_differ || bad > 0;
+    };
     for (auto type : {kernels::OutputType::kFloat32, kernels::OutputType::kBFloat16}) {
       kernels::PreprocessOptions po;
       po.device = opt.device;
       po.output = type;
+      BENCH_CUDA(cudaMemset(out, 0xFF, out_elements * 4));
       const kernels::KernelTiming t =
           kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
       const double ms = median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
@@ -212,16 +274,19 @@ int main(int argc, char** argv) {
       const char* name = type == kernels::OutputType::kFloat32 ? "kernel only, fp32 NCHW"
                                                                : "kernel only, bf16 NCHW";
       rows.push_back({name, opt.batch / (ms * 1e-3), gbs, 100.0 * gbs / copy_gbs, ms});
+      check_output(name, type == kernels::OutputType::kBFloat16);
     }
     {  // the same fp32 kernel with the costliest tiles launched first instead of in image order
       kernels::PreprocessOptions po;
       po.device = opt.device;
       po.largest_tiles_first = true;
+      BENCH_CUDA(cudaMemset(out, 0xFF, out_elements * 4));
       const kernels::KernelTiming t = kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
       const double ms = median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
       const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
       rows.push_back({"kernel only, fp32 NCHW, tiles largest first", opt.batch / (ms * 1e-3), gbs,
                       100.0 * gbs / copy_gbs, ms});
+      check_output(rows.back().name, false);
     }
     if (opt.sweep) {
       FILE* to = opt.json ? stderr : stdout;  // keep --json output one JSON document
@@ -279,23 +344,16 @@ int main(int argc, char** argv) {
                   "\"percent_of_copy\": %.1f, \"ms\": %.4f}",
                   i ? ", " : "", rows[i].name.c_str(), rows[i].images_per_s, rows[i].gb_per_s,
                   rows[i].percent_of_copy, rows[i].ms);
-    std::printf("]}\n");
-    return 0;
+    std::printf("], \"checks\": [");
+    for (size_t i = 0; i < checks.size(); ++i) std::printf("%s\"%s\"", i ? ", " : "", checks[i].c_str());
+    std::printf("], \"outputs_equal_reference\": %s}\n", outputs_differ ? "false" : "true");
+  } else {
+    print_table(opt.batch, rows, checks);
+    if (!gpu_note.empty()) std::printf("\n%s\n", gpu_note.c_str());
   }
-  std::printf("preprocess_bench: batch of %d images ~500x375 -> RandomResizedCrop(224) + flip + "
-              "normalize\n\n",
-              opt.batch);
-  std::printf("%-46s %12s %10s %8s %10s\n", "what", "images/s", "GB/s", "% copy", "ms/batch");
-  auto cell = [](double v, int width, int precision) {
-    char buf[32];
-    if (v == 0) std::snprintf(buf, sizeof buf, "%*s", width, "-");
-    else std::snprintf(buf, sizeof buf, "%*.*f", width, precision, v);
-    return std::string(buf);
-  };
-  for (const Row& r : rows)
-    std::printf("%-46s %s %s %s %s\n", r.name.c_str(), cell(r.images_per_s, 12, 0).c_str(),
-                cell(r.gb_per_s, 10, 1).c_str(), cell(r.percent_of_copy, 8, 1).c_str(),
-                cell(r.ms, 10, 3).c_str());
-  if (!gpu_note.empty()) std::printf("\n%s\n", gpu_note.c_str());
+  if (outputs_differ) {
+    std::fprintf(stderr, "preprocess_bench: the kernel's output differs from the CPU reference\n");
+    return 1;
+  }
   return 0;
 }

@@ -4,9 +4,10 @@
 #
 #   tests/gpu/check.sh [DEPS] [DATASET]
 #
-# Environment: ROOST_CHECK_VARIANTS="ROWS:MIN_BLOCKS ...": build preprocess_bench only and time
-# the kernel built with those compile-time knobs (benchmarks/preprocess_variants.sh). FMNIST_SOURCE, a folder of Fashion-MNIST's *-ubyte.gz files: a two-class set
-# made from it serves as DATASET when none is given, and the full 60k/10k training
+# Environment: ROOST_CHECK_VARIANTS="KNOB=VALUE[,KNOB=VALUE] ...": build only the GPU tests and
+# preprocess_bench, run the tests, then time the kernel built with those compile-time knobs
+# (benchmarks/preprocess_variants.sh). FMNIST_SOURCE, a folder of Fashion-MNIST's *-ubyte.gz
+# files: a two-class set made from it serves as DATASET when none is given, and the full 60k/10k training
 # (benchmarks/fashion_mnist_full.sh, np=2 on this GPU) runs too (FMNIST_EPOCHS, default 24).
 # ROOST_CHECK_DEADLINE: seconds after which remaining steps are skipped (0 = none); the
 # full Fashion-MNIST run is stopped at that point.
@@ -74,20 +75,20 @@ CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREF
 step configure cmake -S "$ROOT" -B "$BUILD" "${CMAKE_ARGS[@]}"
 grep "roost: CUDA" "$RESULTS/configure.log" | tee -a "$SUMMARY"
 TARGETS=(roost_gpu_tests preprocess_bench train_bench roost)
-[ -n "${ROOST_CHECK_VARIANTS:-}" ] && TARGETS=(preprocess_bench)
+[ -n "${ROOST_CHECK_VARIANTS:-}" ] && TARGETS=(roost_gpu_tests preprocess_bench)
 step build cmake --build "$BUILD" -j "$(nproc)" --target "${TARGETS[@]}" -- -k 0
 B=$BUILD
+step gpu_tests "$B/tests/roost_gpu_tests" --gtest_output=json:"$RESULTS/gpu_tests.json"
+grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$RESULTS/gpu_tests.log" | tee -a "$SUMMARY"
 if [ -n "${ROOST_CHECK_VARIANTS:-}" ]; then
   # Kernel tuning only: the preprocessing kernel built with other compile-time knobs.
-  # shellcheck disable=SC2086  # a list of ROWS:MIN_BLOCKS words
+  # shellcheck disable=SC2086  # a list of KNOB=VALUE,... words
   step preprocess_variants "$ROOT/benchmarks/preprocess_variants.sh" "$B" $ROOST_CHECK_VARIANTS
   cat "$RESULTS/preprocess_variants.log"
   cat "$SUMMARY"
   ! grep -q "^FAIL" "$SUMMARY"
   exit
 fi
-step gpu_tests "$B/tests/roost_gpu_tests" --gtest_output=json:"$RESULTS/gpu_tests.json"
-grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$RESULTS/gpu_tests.log" | tee -a "$SUMMARY"
 step preprocess_bench "$B/benchmarks/preprocess_bench" --sweep
 step preprocess_bench_1024 "$B/benchmarks/preprocess_bench" --batch 1024
 # Hardware counters for one launch of the kernel, when Nsight Compute is installed.
