@@ -4,9 +4,9 @@
 # invocation on one GPU:
 #   ROWS        rows per horizontal-pass item (built in: 2)
 #   MIN_BLOCKS  blocks per SM the registers must allow (built in: 6; 1 = no bound)
-#   HUNROLL     unrolling of the horizontal tap loop (built in: 1, the compiler's choice)
-#   EARLY_COPY  1: issue the source copy before staging the tables (built in: 0)
-#   SPLIT       2: copy the source rows in two parts, resampling the first meanwhile (built in: 1)
+# (Knobs tried on an H100 and removed, none faster: the source copy issued before the table
+# loads, the copy in two parts with the first resampled meanwhile, the horizontal taps
+# unrolled by 8: benchmarks/results/gpu-h100.md, fourth run.)
 #
 #   benchmarks/preprocess_variants.sh BUILD_DIR [KNOB=VALUE[,KNOB=VALUE...] ...]
 #
@@ -20,7 +20,7 @@ set -euo pipefail
 BUILD=$(cd "${1:?usage: preprocess_variants.sh BUILD_DIR [KNOB=VALUE[,KNOB=VALUE...] ...]}" && pwd)
 shift
 VARIANTS=("$@")
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(EARLY_COPY=1 SPLIT=2 EARLY_COPY=1,SPLIT=2)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(ROWS=1 ROWS=4 MIN_BLOCKS=5)
 cd "$BUILD"
 COMMANDS=$(ninja -t commands benchmarks/preprocess_bench)
 COMPILE=$(grep -m1 'preprocess\.cu' <<< "$COMMANDS")

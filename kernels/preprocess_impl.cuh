@@ -151,13 +151,6 @@ ROOST_HD size_t row_offset(const KernelArgs& a, int image, int plane, int y) {
 #define ROOST_PREPROCESS_ROWS 2
 #endif
 constexpr int kRows = ROOST_PREPROCESS_ROWS;
-// How far the horizontal tap loop is unrolled on the device (1: as the compiler sees fit).
-// Unrolled, the coefficient loads of several taps are in flight at once instead of one
-// L1 round trip per tap.
-#ifndef ROOST_PREPROCESS_HUNROLL
-#define ROOST_PREPROCESS_HUNROLL 1
-#endif
-constexpr int kHUnroll = ROOST_PREPROCESS_HUNROLL;
 
 template <bool kPlanar>
 ROOST_HD void store_intermediate(const KernelArgs& a, uint8_t* inter, int rows, int r, int x,
@@ -176,24 +169,19 @@ ROOST_HD void store_intermediate(const KernelArgs& a, uint8_t* inter, int rows, 
   }
 }
 
-// Groups of kRows rows [g0, g1) (g1 < 0: to the tile's end) are resampled: the kernel may do
-// a tile's rows in parts, each once its staged rows have arrived.
-ROOST_HD int row_groups(int rows) { return (rows + kRows - 1) / kRows; }
-
 template <bool kPlanar>
 ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t,
                               const uint8_t* src, uint8_t* inter, uint32_t tid,
-                              uint32_t threads, int g0 = 0, int g1 = -1) {
+                              uint32_t threads) {
   const int rows = t.r1 - t.r0;
-  if (g1 < 0) g1 = row_groups(rows);
   const int32_t* hstart = a.tables + img.h_table;
   const int32_t* hcount = hstart + a.out_w;
   const int32_t* hcoef = hcount + a.out_w;
   const FastDiv by_width(static_cast<uint32_t>(a.out_w));
-  const uint32_t items = static_cast<uint32_t>(g1 - g0) * a.out_w;
+  const uint32_t items = static_cast<uint32_t>((rows + kRows - 1) / kRows) * a.out_w;
   for (uint32_t i = tid; i < items; i += threads) {
-    const int group = g0 + static_cast<int>(by_width.div(i));
-    const int x = static_cast<int>(i - static_cast<uint32_t>(group - g0) * a.out_w);
+    const int group = static_cast<int>(by_width.div(i));
+    const int x = static_cast<int>(i - static_cast<uint32_t>(group) * a.out_w);
     const int r = group * kRows;
     const uint8_t* column = src + load_ro(hstart + x) * 3;
     const uint8_t* p[kRows];
@@ -203,9 +191,6 @@ ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const T
     int32_t acc[kRows][3];
     for (int j = 0; j < kRows; ++j) acc[j][0] = acc[j][1] = acc[j][2] = kHalf;
     const int32_t* coef = hcoef + x;
-#if defined(__CUDA_ARCH__) && ROOST_PREPROCESS_HUNROLL > 1
-#pragma unroll(kHUnroll)
-#endif
     for (int k = 0; k < n; ++k, coef += a.out_w) {
       const int32_t c = load_ro(coef);
       for (int j = 0; j < kRows; ++j) {
@@ -359,45 +344,6 @@ ROOST_HD int intermediate_bytes(int rows, int planes, int inter_pitch) {
 #ifndef ROOST_PREPROCESS_MIN_BLOCKS
 #define ROOST_PREPROCESS_MIN_BLOCKS 6
 #endif
-// Two more knobs for benchmarks/preprocess_variants.sh. EARLY_COPY: a staged tile issues its
-// asynchronous source copy before it loads the normalisation table and stages the vertical
-// coefficients, so those loads overlap the copy. SPLIT 2: the copy goes in two groups of rows
-// and the horizontal pass starts on the first while the second is still arriving.
-#ifndef ROOST_PREPROCESS_EARLY_COPY
-#define ROOST_PREPROCESS_EARLY_COPY 0
-#endif
-#ifndef ROOST_PREPROCESS_SPLIT
-#define ROOST_PREPROCESS_SPLIT 1
-#endif
-constexpr bool kEarlyCopy = ROOST_PREPROCESS_EARLY_COPY != 0;
-constexpr bool kSplitCopy = ROOST_PREPROCESS_SPLIT == 2;
-
-// Issues 16-byte asynchronous copies of words [w0, w1) and closes them as one group: every
-// word is in flight at once and no register holds it on the way (sm_80+).
-__device__ __forceinline__ void copy_async(uint4* to, const uint4* from, int w0, int w1) {
-  for (int i = w0 + static_cast<int>(threadIdx.x); i < w1; i += blockDim.x) {
-#if __CUDA_ARCH__ >= 800
-    const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(to + i));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(from + i));
-#else
-    to[i] = __ldg(from + i);
-#endif
-  }
-#if __CUDA_ARCH__ >= 800
-  asm volatile("cp.async.commit_group;\n" ::);
-#endif
-}
-
-// Waits until at most `pending` of this thread's copy groups are still in flight, then for
-// the whole block, so every thread sees every completed word.
-template <int pending>
-__device__ __forceinline__ void wait_copies() {
-#if __CUDA_ARCH__ >= 800
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(pending));
-#endif
-  __syncthreads();
-}
-
 template <typename OutT, bool kPlanar>
 __global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)
     preprocess_kernel(const KernelArgs a) {
@@ -405,27 +351,7 @@ __global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)
   extern __shared__ __align__(16) uint8_t shared[];
   const Tile t = a.tiles[blockIdx.x];
   const ImageDesc img = a.images[t.image];
-  const int rows = t.r1 - t.r0;
   float* lut = reinterpret_cast<float*>(shared);
-  int32_t* coefficients = reinterpret_cast<int32_t*>(shared + (kNormalize ? kLutBytes : 0));
-  uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) +
-                   coefficient_bytes(t.y1 - t.y0, img.taps_v);
-  uint8_t* src = inter + intermediate_bytes(rows, kPlanar ? 3 : 1, a.inter_pitch);
-  // The tile's packed rows are one contiguous, 16-byte aligned run of device memory.
-  const uint8_t* rows_in_device = a.pixels + img.pixels + static_cast<size_t>(t.r0) * img.pitch;
-  const uint4* from = reinterpret_cast<const uint4*>(rows_in_device);
-  uint4* to = reinterpret_cast<uint4*>(src);
-  // With SPLIT, the first part is whole row groups, about half the rows (pitch is a multiple
-  // of 16, so each part is whole words).
-  const int first_groups = kSplitCopy ? row_groups(rows) / 2 : row_groups(rows);
-  const int split_words = first_groups * kRows * img.pitch / 16;
-  const int words = rows * img.pitch / 16;
-  const bool staged = t.mode == kStaged;
-  auto issue_copies = [&] {
-    copy_async(to, from, 0, kSplitCopy ? split_words : words);
-    if (kSplitCopy) copy_async(to, from, split_words, words);
-  };
-  if (kEarlyCopy && staged) issue_copies();
   if (kNormalize)
     for (int i = threadIdx.x; i < kLutEntries; i += blockDim.x) lut[i] = a.lut[i];
   if (t.mode == kDirect) {  // uniform across the block: no barrier below is skipped by some
@@ -433,15 +359,32 @@ __global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)
     direct_tile<OutT, kPlanar>(a, img, t, lut, threadIdx.x, blockDim.x);
     return;
   }
+  const int rows = t.r1 - t.r0;
+  int32_t* coefficients = reinterpret_cast<int32_t*>(shared + (kNormalize ? kLutBytes : 0));
   stage_vertical_coefficients(a, img, t, coefficients, threadIdx.x, blockDim.x);
-  if (!kEarlyCopy && staged) issue_copies();
-  if (staged && kSplitCopy) {
-    wait_copies<1>();
-    horizontal_tile<kPlanar>(a, img, t, src, inter, threadIdx.x, blockDim.x, 0, first_groups);
-    wait_copies<0>();
-    horizontal_tile<kPlanar>(a, img, t, src, inter, threadIdx.x, blockDim.x, first_groups);
-  } else if (staged) {
-    wait_copies<0>();
+  uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) +
+                   coefficient_bytes(t.y1 - t.y0, img.taps_v);
+  // The tile's packed rows are one contiguous, 16-byte aligned run of device memory.
+  const uint8_t* rows_in_device = a.pixels + img.pixels + static_cast<size_t>(t.r0) * img.pitch;
+  if (t.mode == kStaged) {
+    uint8_t* src = inter + intermediate_bytes(rows, kPlanar ? 3 : 1, a.inter_pitch);
+    const uint4* from = reinterpret_cast<const uint4*>(rows_in_device);
+    uint4* to = reinterpret_cast<uint4*>(src);
+    const int words = rows * img.pitch / 16;
+    // Asynchronous copies (sm_80+): every word is in flight at once and no register holds
+    // it on the way, so the copy waits for device memory about once per tile.
+    for (int i = threadIdx.x; i < words; i += blockDim.x) {
+#if __CUDA_ARCH__ >= 800
+      const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(to + i));
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(from + i));
+#else
+      to[i] = __ldg(from + i);
+#endif
+    }
+#if __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_all;\n" ::);
+#endif
+    __syncthreads();
     horizontal_tile<kPlanar>(a, img, t, src, inter, threadIdx.x, blockDim.x);
   } else {
     horizontal_tile<kPlanar>(a, img, t, rows_in_device, inter, threadIdx.x, blockDim.x);
