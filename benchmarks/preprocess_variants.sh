@@ -6,7 +6,7 @@
 #   MIN_BLOCKS  blocks per SM the registers must allow (built in: 6; 1 = no bound)
 # (Knobs tried on an H100 and removed, none faster: the source copy issued before the table
 # loads, the copy in two parts with the first resampled meanwhile, the horizontal taps
-# unrolled by 8: benchmarks/results/gpu-h100.md, fourth run.)
+# unrolled by 8: benchmarks/results/gpu-h100.md, fifth run.)
 #
 #   benchmarks/preprocess_variants.sh BUILD_DIR [KNOB=VALUE[,KNOB=VALUE...] ...]
 #
