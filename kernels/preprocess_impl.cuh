@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "preprocess_layout.h"
@@ -151,6 +152,68 @@ ROOST_HD size_t row_offset(const KernelArgs& a, int image, int plane, int y) {
 #define ROOST_PREPROCESS_ROWS 2
 #endif
 constexpr int kRows = ROOST_PREPROCESS_ROWS;
+// 1: the horizontal pass reads its source as aligned 32-bit words, four taps (twelve bytes)
+// per three loads, and takes the bytes apart in registers; 0: one byte load per byte. Shared
+// memory serves one load instruction per cycle per SM against four issued instructions, so
+// byte loads made it the busiest unit (Nsight Compute: L1/shared the highest throughput).
+#ifndef ROOST_PREPROCESS_HWORDS
+#define ROOST_PREPROCESS_HWORDS 1
+#endif
+constexpr bool kHWords = ROOST_PREPROCESS_HWORDS != 0;
+
+// The 4-byte word at p, which is 4-byte aligned.
+ROOST_HD uint32_t load_word(const uint8_t* p) {
+#ifdef __CUDA_ARCH__
+  return *reinterpret_cast<const uint32_t*>(p);
+#else
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+#endif
+}
+
+// Bytes shift/8 .. shift/8 + 3 of the little-endian pair (lo, hi), shift in {0, 8, 16, 24}.
+ROOST_HD uint32_t funnel_right(uint32_t lo, uint32_t hi, uint32_t shift) {
+#ifdef __CUDA_ARCH__
+  return __funnelshift_r(lo, hi, shift);
+#else
+  return static_cast<uint32_t>(((static_cast<uint64_t>(hi) << 32) | lo) >> shift);
+#endif
+}
+
+// One item's taps over kRows rows, reading words: each row's window (3 * n bytes from
+// column byte c0) is read as the aligned words from c0 rounded down, four taps per step;
+// taps past n have zero coefficients (the tables hold round_up(taps, 4) of them), and the
+// reads past the window stay within 13 bytes of its end, which the layout pads.
+ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, int n,
+                                    const int32_t* coef, int stride, int32_t (&acc)[kRows][3]) {
+  const int mis = c0 & 3;
+  const uint32_t shift = 8u * static_cast<uint32_t>(mis);
+  const uint8_t* q[kRows];
+  uint32_t lo[kRows];
+  for (int j = 0; j < kRows; ++j) {
+    q[j] = row[j] + (c0 - mis);
+    lo[j] = load_word(q[j]);
+  }
+  for (int k = 0; k < n; k += 4, coef += 4 * stride) {
+    const int32_t c0k = load_ro(coef), c1 = load_ro(coef + stride);
+    const int32_t c2 = load_ro(coef + 2 * stride), c3 = load_ro(coef + 3 * stride);
+    for (int j = 0; j < kRows; ++j) {
+      const uint32_t w1 = load_word(q[j] + 4), w2 = load_word(q[j] + 8), w3 = load_word(q[j] + 12);
+      const uint32_t a0 = funnel_right(lo[j], w1, shift), a1 = funnel_right(w1, w2, shift),
+                     a2 = funnel_right(w2, w3, shift);
+      // Taps k .. k+3 are bytes 0-2, 3-5, 6-8 and 9-11 of a0 a1 a2 (R G B each).
+      acc[j][0] += static_cast<int32_t>(byte_of(a0, 0)) * c0k + static_cast<int32_t>(byte_of(a0, 3)) * c1 +
+                   static_cast<int32_t>(byte_of(a1, 2)) * c2 + static_cast<int32_t>(byte_of(a2, 1)) * c3;
+      acc[j][1] += static_cast<int32_t>(byte_of(a0, 1)) * c0k + static_cast<int32_t>(byte_of(a1, 0)) * c1 +
+                   static_cast<int32_t>(byte_of(a1, 3)) * c2 + static_cast<int32_t>(byte_of(a2, 2)) * c3;
+      acc[j][2] += static_cast<int32_t>(byte_of(a0, 2)) * c0k + static_cast<int32_t>(byte_of(a1, 1)) * c1 +
+                   static_cast<int32_t>(byte_of(a2, 0)) * c2 + static_cast<int32_t>(byte_of(a2, 3)) * c3;
+      lo[j] = w3;
+      q[j] += 12;
+    }
+  }
+}
 
 template <bool kPlanar>
 ROOST_HD void store_intermediate(const KernelArgs& a, uint8_t* inter, int rows, int r, int x,
@@ -183,20 +246,24 @@ ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const T
     const int group = static_cast<int>(by_width.div(i));
     const int x = static_cast<int>(i - static_cast<uint32_t>(group) * a.out_w);
     const int r = group * kRows;
-    const uint8_t* column = src + load_ro(hstart + x) * 3;
+    const int c0 = load_ro(hstart + x) * 3;
     const uint8_t* p[kRows];
-    for (int j = 0; j < kRows; ++j)
-      p[j] = column + (r + j < rows ? r + j : rows - 1) * img.pitch;
+    for (int j = 0; j < kRows; ++j) p[j] = src + (r + j < rows ? r + j : rows - 1) * img.pitch;
     const int n = load_ro(hcount + x);
     int32_t acc[kRows][3];
     for (int j = 0; j < kRows; ++j) acc[j][0] = acc[j][1] = acc[j][2] = kHalf;
     const int32_t* coef = hcoef + x;
-    for (int k = 0; k < n; ++k, coef += a.out_w) {
-      const int32_t c = load_ro(coef);
-      for (int j = 0; j < kRows; ++j) {
-        acc[j][0] += static_cast<int32_t>(p[j][3 * k]) * c;
-        acc[j][1] += static_cast<int32_t>(p[j][3 * k + 1]) * c;
-        acc[j][2] += static_cast<int32_t>(p[j][3 * k + 2]) * c;
+    if (kHWords) {
+      horizontal_taps_words(p, c0, n, coef, a.out_w, acc);
+    } else {
+      for (int j = 0; j < kRows; ++j) p[j] += c0;
+      for (int k = 0; k < n; ++k, coef += a.out_w) {
+        const int32_t c = load_ro(coef);
+        for (int j = 0; j < kRows; ++j) {
+          acc[j][0] += static_cast<int32_t>(p[j][3 * k]) * c;
+          acc[j][1] += static_cast<int32_t>(p[j][3 * k + 1]) * c;
+          acc[j][2] += static_cast<int32_t>(p[j][3 * k + 2]) * c;
+        }
       }
     }
     for (int j = 0; j < kRows; ++j)

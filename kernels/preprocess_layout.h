@@ -25,6 +25,11 @@ namespace roost::kernels::detail {
 
 constexpr int kLutEntries = 3 * 256;                         // normalisation table, per channel
 constexpr int kLutBytes = kLutEntries * static_cast<int>(sizeof(float));
+// The horizontal pass reads taps four at a time as whole aligned words, up to 13 bytes past
+// a row's window: the tables hold coefficients for a multiple of four taps, and staged
+// source rows in shared memory and the packed pixels each end with this much padding.
+constexpr size_t kTapGroup = 4;
+constexpr size_t kReadPastRows = 16;
 
 // One image of the batch as the kernel sees it. Table entries are indexed by output
 // column (x) or output row (y) of the window; coefficients are stored transposed
@@ -98,10 +103,13 @@ inline size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 // transposed coefficients for window indices offset .. offset + out - 1, mirrored if asked.
 inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out, bool mirror,
                              int rect_first, std::vector<int32_t>& tables) {
-  ROOST_CHECK(tables.size() + static_cast<size_t>(out) * (2 + axis.taps) < (size_t{1} << 31),
+  // Coefficient rows up to a multiple of four, zero past each count: the horizontal pass
+  // reads four taps at a time.
+  const size_t taps = round_up(static_cast<size_t>(axis.taps), kTapGroup);
+  ROOST_CHECK(tables.size() + static_cast<size_t>(out) * (2 + taps) < (size_t{1} << 31),
               "resampling tables of the batch exceed 2^31 entries");
   const int index = static_cast<int>(tables.size());
-  tables.resize(tables.size() + static_cast<size_t>(out) * (2 + axis.taps), 0);
+  tables.resize(tables.size() + static_cast<size_t>(out) * (2 + taps), 0);
   int32_t* start = tables.data() + index;
   int32_t* count = start + out;
   int32_t* coef = count + out;
@@ -144,7 +152,7 @@ inline void append_tiles(int image, const int32_t* vstart, const int32_t* vcount
            round_up(static_cast<size_t>(rows) * row_bytes, 16);
   };
   auto staged_bytes = [&](int rows, int tile_rows) {
-    return inter_bytes(rows, tile_rows) + static_cast<size_t>(rows) * pitch;
+    return inter_bytes(rows, tile_rows) + static_cast<size_t>(rows) * pitch + kReadPastRows;
   };
   for (int y0 = 0; y0 < out_h;) {
     Tile t;
@@ -273,7 +281,7 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
   L.tables = round_up(L.tiles + plan.tiles.size() * sizeof(Tile), 16);
   L.lut = round_up(L.tables + plan.tables.size() * sizeof(int32_t), 16);
   L.pixels = round_up(L.lut + kLutBytes, 16);
-  L.total = L.pixels + pixel_bytes;
+  L.total = L.pixels + pixel_bytes + kReadPastRows;
   return plan;
 }
 
@@ -302,6 +310,7 @@ inline void pack_batch(const BatchPlan& plan, const std::vector<const data::Imag
       std::memset(out + static_cast<size_t>(y) * pitch + row, 0, pitch - row);
     }
   }
+  std::memset(dst + L.total - kReadPastRows, 0, kReadPastRows);
 }
 
 }  // namespace roost::kernels::detail
