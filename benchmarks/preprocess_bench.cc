@@ -17,7 +17,9 @@
 //            synchronous (one batch at a time) and pipelined (batches back to back).
 //   sweep    (--sweep) the kernel alone, fp32 NCHW, for a grid of tile shapes (shared memory
 //            per tile × most rows per tile): which layout defaults serve this device best.
-// Usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep]
+//   --kernel-only  skips the CPU, pack and end-to-end rows: the kernel rows and their checks
+//                  (benchmarks/preprocess_variants.sh).
+// Usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep] [--kernel-only]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -48,6 +50,7 @@ struct Options {
   int reps = 50;
   int device = 0;
   bool sweep = false;  // also time fp32 NCHW over a grid of tile shapes
+  bool kernel_only = false;
 };
 
 struct Row {
@@ -83,9 +86,11 @@ Options parse(int argc, char** argv) {
     else if (a == "--reps") o.reps = next();
     else if (a == "--device") o.device = next();
     else if (a == "--sweep") o.sweep = true;
+    else if (a == "--kernel-only") o.kernel_only = true;
     else {
       std::fprintf(stderr,
-                   "usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep]\n");
+                   "usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep] "
+                   "[--kernel-only]\n");
       std::exit(2);
     }
   }
@@ -208,7 +213,7 @@ int main(int argc, char** argv) {
 
   std::vector<Row> rows;
   // CPU reference, one thread: a bounded number of images keeps this quick.
-  {
+  if (!opt.kernel_only) {
     const int n = std::min(opt.batch, 64);
     std::vector<float> out(3 * 224 * 224);
     std::vector<double> per_image;
@@ -223,7 +228,7 @@ int main(int argc, char** argv) {
   }
   // The CPU half of the GPU path (GpuPreprocessor::pack, which the loader's workers run):
   // planning the batch and copying the pixels the kernel reads into one host buffer.
-  {
+  if (!opt.kernel_only) {
     namespace kd = kernels::detail;
     kd::LayoutOptions layout;
     layout.shared_limit = 227 * 1024;
@@ -307,28 +312,30 @@ int main(int argc, char** argv) {
                       kib, max_rows, ms, gbs, 100.0 * gbs / copy_gbs, t.tiles, t.shared_bytes);
         }
     }
-    // End to end from host images (float32): synchronous, then pipelined.
-    kernels::PreprocessOptions po;
-    po.device = opt.device;
-    kernels::GpuPreprocessor pre(po);
-    cudaStream_t stream;
-    BENCH_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    std::vector<double> sync_s;
-    for (int i = 0; i < std::min(opt.reps, 20) + 2; ++i) {
+    if (!opt.kernel_only) {
+      // End to end from host images (float32): synchronous, then pipelined.
+      kernels::PreprocessOptions po;
+      po.device = opt.device;
+      kernels::GpuPreprocessor pre(po);
+      cudaStream_t stream;
+      BENCH_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+      std::vector<double> sync_s;
+      for (int i = 0; i < std::min(opt.reps, 20) + 2; ++i) {
+        const auto t0 = Clock::now();
+        pre.run(pointers, plans, out, stream);
+        BENCH_CUDA(cudaStreamSynchronize(stream));
+        if (i >= 2) sync_s.push_back(seconds_since(t0));
+      }
+      const double s = median(sync_s);
+      rows.push_back({"end to end, synchronous (pack+upload+kernel)", opt.batch / s, 0, 0, s * 1e3});
+      const int pipelined = std::min(opt.reps, 20);
       const auto t0 = Clock::now();
-      pre.run(pointers, plans, out, stream);
+      for (int i = 0; i < pipelined; ++i) pre.run(pointers, plans, out, stream);
       BENCH_CUDA(cudaStreamSynchronize(stream));
-      if (i >= 2) sync_s.push_back(seconds_since(t0));
+      const double per_batch = seconds_since(t0) / pipelined;
+      rows.push_back({"end to end, pipelined batches", opt.batch / per_batch, 0, 0, per_batch * 1e3});
+      cudaStreamDestroy(stream);
     }
-    const double s = median(sync_s);
-    rows.push_back({"end to end, synchronous (pack+upload+kernel)", opt.batch / s, 0, 0, s * 1e3});
-    const int pipelined = std::min(opt.reps, 20);
-    const auto t0 = Clock::now();
-    for (int i = 0; i < pipelined; ++i) pre.run(pointers, plans, out, stream);
-    BENCH_CUDA(cudaStreamSynchronize(stream));
-    const double per_batch = seconds_since(t0) / pipelined;
-    rows.push_back({"end to end, pipelined batches", opt.batch / per_batch, 0, 0, per_batch * 1e3});
-    cudaStreamDestroy(stream);
     cudaFree(out);
   }
 #else

@@ -3,6 +3,8 @@
 # its compile-time knobs (kernels/preprocess_impl.cuh), against the built-in ones, in one
 # invocation on one GPU:
 #   ROWS        rows per horizontal-pass item (built in: 2)
+#   HWORDS      horizontal-pass source reads: 0 bytes, 1 words in four-tap steps, 2 the same
+#               with a three-tap last step (built in: 2)
 #   MIN_BLOCKS  blocks per SM the registers must allow (built in: 6; 1 = no bound)
 # (Knobs tried on an H100 and removed, none faster: the source copy issued before the table
 # loads, the copy in two parts with the first resampled meanwhile, the horizontal taps
@@ -32,7 +34,7 @@ FAILED=0
 run_bench() {  # label, binary
   for batch in 256 1024; do
     local out rc=0
-    out=$("$2" --batch "$batch" --reps 30) || rc=$?
+    out=$("$2" --batch "$batch" --reps 30 --kernel-only) || rc=$?
     { grep -E "kernel only|no CUDA|CPU reference" <<< "$out" || true; } | sed "s|^|$1 batch $batch: |"
     [ "$rc" -eq 0 ] || { echo "$1 batch $batch: FAILED (exit $rc)"; FAILED=1; }
   done

@@ -152,12 +152,13 @@ ROOST_HD size_t row_offset(const KernelArgs& a, int image, int plane, int y) {
 #define ROOST_PREPROCESS_ROWS 2
 #endif
 constexpr int kRows = ROOST_PREPROCESS_ROWS;
-// 1: the horizontal pass reads its source as aligned 32-bit words, four taps (twelve bytes)
-// per three loads, and takes the bytes apart in registers; 0: one byte load per byte. Shared
+// 1 and 2: the horizontal pass reads its source as aligned 32-bit words, four taps (twelve
+// bytes) per three loads, and takes the bytes apart in registers (the two differ in the last
+// taps, see horizontal_taps_words); 0: one byte load per byte. Shared
 // memory serves one load instruction per cycle per SM against four issued instructions, so
 // byte loads made it the busiest unit (Nsight Compute: L1/shared the highest throughput).
 #ifndef ROOST_PREPROCESS_HWORDS
-#define ROOST_PREPROCESS_HWORDS 1
+#define ROOST_PREPROCESS_HWORDS 2
 #endif
 constexpr bool kHWords = ROOST_PREPROCESS_HWORDS != 0;
 
@@ -181,10 +182,30 @@ ROOST_HD uint32_t funnel_right(uint32_t lo, uint32_t hi, uint32_t shift) {
 #endif
 }
 
+// m (1-4) taps of one row from words: the stream of bytes that starts `shift` bits into the
+// word `lo` (at q) and runs on through the words after it holds taps k .. k+m-1, R G B each.
+// Reads the words at q + 4 .. q + 4 * ceil((3m + 3) / 4) - 4 and returns the last one (the
+// next step's first word when m is 4).
+template <int m>
+ROOST_HD uint32_t taps_from_words(const uint8_t* q, uint32_t lo, uint32_t shift,
+                                  const int32_t (&c)[4], int32_t (&acc)[3]) {
+  const uint32_t w1 = load_word(q + 4);
+  const uint32_t w2 = m >= 2 ? load_word(q + 8) : 0u;
+  const uint32_t w3 = m == 4 ? load_word(q + 12) : 0u;
+  const uint32_t a[3] = {funnel_right(lo, w1, shift), m >= 2 ? funnel_right(w1, w2, shift) : 0u,
+                         m >= 3 ? funnel_right(w2, w3, shift) : 0u};
+  for (int t = 0; t < m; ++t)
+    for (int ch = 0; ch < 3; ++ch)
+      acc[ch] += static_cast<int32_t>(byte_of(a[(3 * t + ch) / 4], (3 * t + ch) % 4)) * c[t];
+  return w3;
+}
+
 // One item's taps over kRows rows, reading words: each row's window (3 * n bytes from
-// column byte c0) is read as the aligned words from c0 rounded down, four taps per step;
-// taps past n have zero coefficients (the tables hold round_up(taps, 4) of them), and the
-// reads past the window stay within 13 bytes of its end, which the layout pads.
+// column byte c0) is read as the aligned words from c0 rounded down, four taps per step.
+// HWORDS 1: taps past n in the last step have zero coefficients (the tables hold
+// round_up(taps, 4) of them); HWORDS 2: the last one to three taps take a three-tap step,
+// so that n = 2 or 3 (upscaling and mild downscaling) costs less than a four-tap one. The
+// reads past a window stay within 13 bytes of its end, which the layout pads.
 ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, int n,
                                     const int32_t* coef, int stride, int32_t (&acc)[kRows][3]) {
   const int mis = c0 & 3;
@@ -195,23 +216,19 @@ ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, 
     q[j] = row[j] + (c0 - mis);
     lo[j] = load_word(q[j]);
   }
-  for (int k = 0; k < n; k += 4, coef += 4 * stride) {
-    const int32_t c0k = load_ro(coef), c1 = load_ro(coef + stride);
-    const int32_t c2 = load_ro(coef + 2 * stride), c3 = load_ro(coef + 3 * stride);
+  const int full = ROOST_PREPROCESS_HWORDS == 2 ? n / 4 * 4 : n;
+  int k = 0;
+  for (; k < full; k += 4, coef += 4 * stride) {
+    const int32_t c[4] = {load_ro(coef), load_ro(coef + stride), load_ro(coef + 2 * stride),
+                          load_ro(coef + 3 * stride)};
     for (int j = 0; j < kRows; ++j) {
-      const uint32_t w1 = load_word(q[j] + 4), w2 = load_word(q[j] + 8), w3 = load_word(q[j] + 12);
-      const uint32_t a0 = funnel_right(lo[j], w1, shift), a1 = funnel_right(w1, w2, shift),
-                     a2 = funnel_right(w2, w3, shift);
-      // Taps k .. k+3 are bytes 0-2, 3-5, 6-8 and 9-11 of a0 a1 a2 (R G B each).
-      acc[j][0] += static_cast<int32_t>(byte_of(a0, 0)) * c0k + static_cast<int32_t>(byte_of(a0, 3)) * c1 +
-                   static_cast<int32_t>(byte_of(a1, 2)) * c2 + static_cast<int32_t>(byte_of(a2, 1)) * c3;
-      acc[j][1] += static_cast<int32_t>(byte_of(a0, 1)) * c0k + static_cast<int32_t>(byte_of(a1, 0)) * c1 +
-                   static_cast<int32_t>(byte_of(a1, 3)) * c2 + static_cast<int32_t>(byte_of(a2, 2)) * c3;
-      acc[j][2] += static_cast<int32_t>(byte_of(a0, 2)) * c0k + static_cast<int32_t>(byte_of(a1, 1)) * c1 +
-                   static_cast<int32_t>(byte_of(a2, 0)) * c2 + static_cast<int32_t>(byte_of(a2, 3)) * c3;
-      lo[j] = w3;
+      lo[j] = taps_from_words<4>(q[j], lo[j], shift, c, acc[j]);
       q[j] += 12;
     }
+  }
+  if (k < n) {
+    const int32_t c[4] = {load_ro(coef), load_ro(coef + stride), load_ro(coef + 2 * stride), 0};
+    for (int j = 0; j < kRows; ++j) taps_from_words<3>(q[j], lo[j], shift, c, acc[j]);
   }
 }
 

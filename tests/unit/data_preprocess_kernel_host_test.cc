@@ -121,7 +121,9 @@ TEST_P(PreprocessKernelOnHost, NormalizedNchwMatchesCpuReference) {
   // under the default or a smaller tile target, the whole 2000×1500 image reads rows too wide
   // to stage.
   EXPECT_GT(modes[k::kDirect], 0);
-  if (GetParam().target_bytes <= 32 * 1024) EXPECT_GT(modes[k::kGlobalSource], 0);
+  if (GetParam().target_bytes <= 32 * 1024) {
+    EXPECT_GT(modes[k::kGlobalSource], 0);
+  }
   EXPECT_GT(modes[k::kStaged], 0);
 }
 
