@@ -3,9 +3,8 @@
 # its compile-time knobs (kernels/preprocess_impl.cuh), against the built-in ones, in one
 # invocation on one GPU:
 #   ROWS        rows per horizontal-pass item (built in: 2)
-#   HWORDS      horizontal-pass source reads: 0 bytes, 1 words in four-tap steps, 2 the same
-#               with a three-tap last step (built in: 2)
-#   MIN_BLOCKS  blocks per SM the registers must allow (built in: 6; 1 = no bound)
+#   HWORDS      horizontal-pass source reads: 1 aligned words, 0 bytes (built in: 1)
+#   MIN_BLOCKS  blocks per SM the registers must allow (built in: 5; 1 = no bound)
 # (Knobs tried on an H100 and removed, none faster: the source copy issued before the table
 # loads, the copy in two parts with the first resampled meanwhile, the horizontal taps
 # unrolled by 8: benchmarks/results/gpu-h100.md, fifth run.)

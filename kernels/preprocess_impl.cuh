@@ -147,18 +147,21 @@ ROOST_HD size_t row_offset(const KernelArgs& a, int image, int plane, int y) {
 // An item is one output column of kRows consecutive rows: the column's start, tap count and
 // each coefficient are loaded once for all of them. Rows past the tile's end repeat its
 // last row and are not stored. Two rows need fewer registers than four, which the bound on
-// registers below (six blocks per SM) rewards: of rows 2 and 4 under that bound, 2 was faster.
+// registers below rewards: of rows 2 and 4 under a six-block bound, 2 was faster.
 #ifndef ROOST_PREPROCESS_ROWS
 #define ROOST_PREPROCESS_ROWS 2
 #endif
 constexpr int kRows = ROOST_PREPROCESS_ROWS;
-// 1 and 2: the horizontal pass reads its source as aligned 32-bit words, four taps (twelve
-// bytes) per three loads, and takes the bytes apart in registers (the two differ in the last
-// taps, see horizontal_taps_words); 0: one byte load per byte. Shared
-// memory serves one load instruction per cycle per SM against four issued instructions, so
-// byte loads made it the busiest unit (Nsight Compute: L1/shared the highest throughput).
+// 1: the horizontal pass reads its source as aligned 32-bit words, four taps (twelve bytes)
+// per three loads, and takes the bytes apart in registers; 0: one byte load per byte, kept
+// for comparison. Shared memory serves one load instruction per cycle per SM against four
+// issued instructions, so byte loads made it the busiest unit (Nsight Compute: L1/shared the
+// highest throughput). On an H100 words took 0.142 / 0.505 ms at a batch of 256 / 1024
+// against 0.146 / 0.520 for bytes (six blocks per SM), and 0.137 / 0.491 ms at five blocks;
+// padding the last step to four taps with zero coefficients instead of a three-tap step
+// took 0.155 / 0.547 (benchmarks/results/gpu-h100.md, sixth run).
 #ifndef ROOST_PREPROCESS_HWORDS
-#define ROOST_PREPROCESS_HWORDS 2
+#define ROOST_PREPROCESS_HWORDS 1
 #endif
 constexpr bool kHWords = ROOST_PREPROCESS_HWORDS != 0;
 
@@ -201,11 +204,11 @@ ROOST_HD uint32_t taps_from_words(const uint8_t* q, uint32_t lo, uint32_t shift,
 }
 
 // One item's taps over kRows rows, reading words: each row's window (3 * n bytes from
-// column byte c0) is read as the aligned words from c0 rounded down, four taps per step.
-// HWORDS 1: taps past n in the last step have zero coefficients (the tables hold
-// round_up(taps, 4) of them); HWORDS 2: the last one to three taps take a three-tap step,
-// so that n = 2 or 3 (upscaling and mild downscaling) costs less than a four-tap one. The
-// reads past a window stay within 13 bytes of its end, which the layout pads.
+// column byte c0) is read as the aligned words from c0 rounded down, four taps per step,
+// and the last one to three taps in a three-tap step, so that n = 2 or 3 (upscaling and
+// mild downscaling, the common counts) does not pay for four. The three-tap step reads
+// coefficients up to two past n: the tables hold round_up(taps, 4), zero past each count.
+// The reads past a window stay within 13 bytes of its end, which the layout pads.
 ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, int n,
                                     const int32_t* coef, int stride, int32_t (&acc)[kRows][3]) {
   const int mis = c0 & 3;
@@ -216,7 +219,7 @@ ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, 
     q[j] = row[j] + (c0 - mis);
     lo[j] = load_word(q[j]);
   }
-  const int full = ROOST_PREPROCESS_HWORDS == 2 ? n / 4 * 4 : n;
+  const int full = n / 4 * 4;
   int k = 0;
   for (; k < full; k += 4, coef += 4 * stride) {
     const int32_t c[4] = {load_ro(coef), load_ro(coef + stride), load_ro(coef + 2 * stride),
@@ -421,12 +424,12 @@ ROOST_HD int intermediate_bytes(int rows, int planes, int inter_pitch) {
 }
 
 #ifdef __CUDACC__
-// Blocks per SM the register allocation must allow: 6 (at most 40 registers, a few bytes
-// spilled) against no bound (Nsight Compute saw 48 registers and 5 blocks per SM) made the
-// kernel 3% faster at a batch of 256 and 7% at 1024 on an H100
-// (benchmarks/preprocess_variants.sh, with rows 2).
+// Blocks per SM the register allocation must allow (benchmarks/preprocess_variants.sh, H100,
+// rows 2). With byte loads, 6 (at most 40 registers, a few bytes spilled) was 3% faster at a
+// batch of 256 and 7% at 1024 than no bound (48 registers, 5 blocks). With word loads, 5
+// (at most 48 registers) is 3.5% and 2.8% faster than 6: 0.137 / 0.491 ms.
 #ifndef ROOST_PREPROCESS_MIN_BLOCKS
-#define ROOST_PREPROCESS_MIN_BLOCKS 6
+#define ROOST_PREPROCESS_MIN_BLOCKS 5
 #endif
 template <typename OutT, bool kPlanar>
 __global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)

@@ -64,7 +64,7 @@ struct LayoutOptions {
   bool planar = true;        // intermediate per channel plane (NCHW output) or interleaved
   bool normalize = true;     // a float table for ToTensor + Normalize travels too
   // Preferred shared memory per block (coefficients, intermediate, staged source): small
-  // enough for the six blocks of 256 threads that the kernel's registers allow on an SM.
+  // enough for six blocks of 256 threads on an SM (the kernel's registers allow five).
   int tile_target_bytes = 32 * 1024;
   int shared_limit = 48 * 1024;       // the most dynamic shared memory a block may get
   int max_tile_rows = 32;
