@@ -99,28 +99,36 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// The CPU reference's float32 output for every image of the batch, back to back.
+std::vector<float> reference_outputs(const std::vector<roost::data::Image>& images,
+                                     const std::vector<roost::data::ResizePlan>& plans) {
+  const size_t per_image = 3 * 224 * 224;
+  std::vector<float> ref(per_image * images.size());
+  for (size_t i = 0; i < images.size(); ++i)
+    roost::data::apply_plan_normalized(images[i], plans[i], roost::data::Normalization{},
+                                       ref.data() + i * per_image);
+  return ref;
+}
+
 // The kernel's output for every image against the CPU reference, bitwise: float32 as it is,
 // bfloat16 as the reference rounded to nearest even. Returns the number of images that differ.
-size_t differing_images(const std::vector<uint8_t>& got, bool bf16,
-                        const std::vector<roost::data::Image>& images,
-                        const std::vector<roost::data::ResizePlan>& plans) {
+size_t differing_images(const std::vector<uint8_t>& got, bool bf16, const std::vector<float>& ref,
+                        size_t images) {
   const size_t per_image = 3 * 224 * 224;
-  std::vector<float> ref(per_image);
   size_t bad = 0;
-  for (size_t i = 0; i < images.size(); ++i) {
-    roost::data::apply_plan_normalized(images[i], plans[i], roost::data::Normalization{}, ref.data());
+  for (size_t i = 0; i < images; ++i) {
     bool same = true;
-    for (size_t e = 0; e < per_image && same; ++e) {
+    for (size_t e = i * per_image; e < (i + 1) * per_image && same; ++e) {
       uint32_t want;
       std::memcpy(&want, &ref[e], 4);
       if (bf16) {
         want = (want + 0x7FFFu + ((want >> 16) & 1u)) >> 16;
         uint16_t have;
-        std::memcpy(&have, got.data() + (i * per_image + e) * 2, 2);
+        std::memcpy(&have, got.data() + e * 2, 2);
         same = have == want;
       } else {
         uint32_t have;
-        std::memcpy(&have, got.data() + (i * per_image + e) * 4, 4);
+        std::memcpy(&have, got.data() + e * 4, 4);
         same = have == want;
       }
     }
@@ -167,7 +175,8 @@ double copy_bandwidth_gbs(int reps) {
 }
 #endif
 
-void print_table(int batch, const std::vector<Row>& rows, const std::vector<std::string>& checks) {
+void print_table(int batch, const std::vector<Row>& rows, size_t checked,
+                 const std::vector<std::string>& differing) {
   std::printf("preprocess_bench: batch of %d images ~500x375 -> RandomResizedCrop(224) + flip + "
               "normalize\n\n",
               batch);
@@ -182,8 +191,11 @@ void print_table(int batch, const std::vector<Row>& rows, const std::vector<std:
     std::printf("%-46s %s %s %s %s\n", r.name.c_str(), cell(r.images_per_s, 12, 0).c_str(),
                 cell(r.gb_per_s, 10, 1).c_str(), cell(r.percent_of_copy, 8, 1).c_str(),
                 cell(r.ms, 10, 3).c_str());
-  if (!checks.empty()) std::printf("\n");
-  for (const std::string& c : checks) std::printf("CPU reference check, %s\n", c.c_str());
+  if (checked > 0 && differing.empty())
+    std::printf("\nCPU reference check: all %zu timed outputs (every row and sweep shape above) "
+                "equal the CPU reference bitwise, %d images each\n",
+                checked, batch);
+  for (const std::string& d : differing) std::printf("CPU reference check FAILED, %s\n", d.c_str());
 }
 
 }  // namespace
@@ -245,8 +257,9 @@ int main(int argc, char** argv) {
     rows.push_back({"gpu path's plan + pack on the host (1 thread)", opt.batch / s, 0, 0, s * 1e3});
   }
 
-  std::vector<std::string> checks;  // one line per checked kernel output
-  bool outputs_differ = false;
+  std::vector<std::string> checks;     // one line per checked kernel output
+  std::vector<std::string> differing;  // the lines of those that differ
+
   bool gpu = kernels::GpuPreprocessor::available();
   std::string gpu_note = gpu ? "" : "no CUDA device: the GPU figures need one";
 #ifdef ROOST_WITH_CUDA
@@ -259,19 +272,26 @@ int main(int argc, char** argv) {
     BENCH_CUDA(cudaMalloc(&out, out_elements * 4));
     // Each timed configuration's output is then checked: poisoned first (all bits set: NaN),
     // so an element the kernel never wrote differs too.
+    std::vector<float> reference;  // computed at the first check
+    // All bits set (NaN), finished before the next launch on any stream.
+    auto poison = [&] {
+      BENCH_CUDA(cudaMemset(out, 0xFF, out_elements * 4));
+      BENCH_CUDA(cudaDeviceSynchronize());
+    };
     auto check_output = [&](const std::string& what, bool bf16) {
       std::vector<uint8_t> got(out_elements * (bf16 ? 2 : 4));
       BENCH_CUDA(cudaMemcpy(got.data(), out, got.size(), cudaMemcpyDeviceToHost));
-      const size_t bad = differing_images(got, bf16, images, plans);
+      if (reference.empty()) reference = reference_outputs(images, plans);
+      const size_t bad = differing_images(got, bf16, reference, images.size());
       checks.push_back(what + ": " + std::to_string(opt.batch - bad) + " of " +
                        std::to_string(opt.batch) + " images equal the CPU reference bitwise");
-      outputs_differ = outputs_differ || bad > 0;
+      if (bad > 0) differing.push_back(checks.back());
     };
     for (auto type : {kernels::OutputType::kFloat32, kernels::OutputType::kBFloat16}) {
       kernels::PreprocessOptions po;
       po.device = opt.device;
       po.output = type;
-      BENCH_CUDA(cudaMemset(out, 0xFF, out_elements * 4));
+      poison();
       const kernels::KernelTiming t =
           kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
       const double ms = median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
@@ -285,7 +305,7 @@ int main(int argc, char** argv) {
       kernels::PreprocessOptions po;
       po.device = opt.device;
       po.largest_tiles_first = true;
-      BENCH_CUDA(cudaMemset(out, 0xFF, out_elements * 4));
+      poison();
       const kernels::KernelTiming t = kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
       const double ms = median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
       const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
@@ -302,8 +322,11 @@ int main(int argc, char** argv) {
           po.device = opt.device;
           po.tile_target_bytes = kib * 1024;
           po.max_tile_rows = max_rows;
+          poison();
           const kernels::KernelTiming t =
               kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
+          check_output("sweep " + std::to_string(kib) + " KiB " + std::to_string(max_rows) + " rows",
+                       false);
           const double ms =
               median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
           const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
@@ -320,6 +343,7 @@ int main(int argc, char** argv) {
       cudaStream_t stream;
       BENCH_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
       std::vector<double> sync_s;
+      poison();
       for (int i = 0; i < std::min(opt.reps, 20) + 2; ++i) {
         const auto t0 = Clock::now();
         pre.run(pointers, plans, out, stream);
@@ -335,6 +359,7 @@ int main(int argc, char** argv) {
       const double per_batch = seconds_since(t0) / pipelined;
       rows.push_back({"end to end, pipelined batches", opt.batch / per_batch, 0, 0, per_batch * 1e3});
       cudaStreamDestroy(stream);
+      check_output("end to end", false);
     }
     cudaFree(out);
   }
@@ -353,13 +378,19 @@ int main(int argc, char** argv) {
                   rows[i].percent_of_copy, rows[i].ms);
     std::printf("], \"checks\": [");
     for (size_t i = 0; i < checks.size(); ++i) std::printf("%s\"%s\"", i ? ", " : "", checks[i].c_str());
-    std::printf("], \"outputs_equal_reference\": %s}\n", outputs_differ ? "false" : "true");
+    // null where nothing was checked (no GPU): neither a pass nor a failure.
+    std::printf("], \"outputs_equal_reference\": %s}\n",
+                checks.empty() ? "null" : !differing.empty() ? "false" : "true");
   } else {
-    print_table(opt.batch, rows, checks);
+    print_table(opt.batch, rows, checks.size(), differing);
     if (!gpu_note.empty()) std::printf("\n%s\n", gpu_note.c_str());
   }
-  if (outputs_differ) {
+  if (!differing.empty()) {
     std::fprintf(stderr, "preprocess_bench: the kernel's output differs from the CPU reference\n");
+    return 1;
+  }
+  if (opt.kernel_only && checks.empty()) {  // nothing timed, nothing checked: not a pass
+    std::fprintf(stderr, "preprocess_bench: --kernel-only needs a CUDA device\n");
     return 1;
   }
   return 0;

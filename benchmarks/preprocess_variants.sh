@@ -21,7 +21,7 @@ set -euo pipefail
 BUILD=$(cd "${1:?usage: preprocess_variants.sh BUILD_DIR [KNOB=VALUE[,KNOB=VALUE...] ...]}" && pwd)
 shift
 VARIANTS=("$@")
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(ROWS=1 ROWS=4 MIN_BLOCKS=5)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(HWORDS=0 ROWS=1 MIN_BLOCKS=6)
 cd "$BUILD"
 COMMANDS=$(ninja -t commands benchmarks/preprocess_bench)
 COMPILE=$(grep -m1 'preprocess\.cu' <<< "$COMMANDS")

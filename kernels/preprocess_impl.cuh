@@ -208,7 +208,10 @@ ROOST_HD uint32_t taps_from_words(const uint8_t* q, uint32_t lo, uint32_t shift,
 // and the last one to three taps in a three-tap step, so that n = 2 or 3 (upscaling and
 // mild downscaling, the common counts) does not pay for four. The three-tap step reads
 // coefficients up to two past n: the tables hold round_up(taps, 4), zero past each count.
-// The reads past a window stay within 13 bytes of its end, which the layout pads.
+// Reads past a window: after a four-tap step, the next step's first word (at most 4 - mis
+// bytes past the window's end); the last step reads its words up to q + 12, at most 9 bytes
+// past (n % 4 = 1, mis = 0). The layout pads by kReadPastRows.
+static_assert(kTapGroup == 4 && kReadPastRows >= 9, "the layout's padding for the word reads");
 ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, int n,
                                     const int32_t* coef, int stride, int32_t (&acc)[kRows][3]) {
   const int mis = c0 & 3;

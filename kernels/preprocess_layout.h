@@ -25,9 +25,10 @@ namespace roost::kernels::detail {
 
 constexpr int kLutEntries = 3 * 256;                         // normalisation table, per channel
 constexpr int kLutBytes = kLutEntries * static_cast<int>(sizeof(float));
-// The horizontal pass reads taps four at a time as whole aligned words, up to 13 bytes past
-// a row's window: the tables hold coefficients for a multiple of four taps, and staged
-// source rows in shared memory and the packed pixels each end with this much padding.
+// The horizontal pass reads taps as whole aligned words, up to 9 bytes past a row's window
+// (preprocess_impl.cuh, horizontal_taps_words), and coefficients up to two taps past its
+// count: the tables hold coefficients for a multiple of four taps, and staged source rows
+// in shared memory and the packed pixels each end with kReadPastRows bytes of padding.
 constexpr size_t kTapGroup = 4;
 constexpr size_t kReadPastRows = 16;
 
@@ -37,8 +38,10 @@ constexpr size_t kReadPastRows = 16;
 struct ImageDesc {
   uint64_t pixels = 0;  // byte offset of the packed source rectangle in the batch's pixels
   int pitch = 0;        // bytes per packed row, a multiple of 16
-  int h_table = 0;      // int32 index: hstart[out_w], hcount[out_w], hcoef[taps_h * out_w]
-  int v_table = 0;      // int32 index: vstart[out_h], vcount[out_h], vcoef[taps_v * out_h]
+  // int32 indices; each table holds round_up(taps, kTapGroup) coefficient rows, zero past
+  // each count.
+  int h_table = 0;      // hstart[out_w], hcount[out_w], hcoef[round_up(taps_h, 4) * out_w]
+  int v_table = 0;      // vstart[out_h], vcount[out_h], vcoef[round_up(taps_v, 4) * out_h]
   int taps_h = 0, taps_v = 0;
   int unused = 0;
 };
@@ -183,8 +186,8 @@ inline void append_tiles(int image, const int32_t* vstart, const int32_t* vcount
   }
 }
 
-// Rough issue-slot cost of a tile, to order the launch: two-row horizontal items of about
-// 4 + 13 instructions per tap, eight-byte vertical items of about 30 + 18 per tap, and the
+// Rough issue-slot cost of a tile, to order the launch (off by default): two-row horizontal
+// items of about 4 + 13 instructions per tap (measured with byte loads; words cost less), eight-byte vertical items of about 30 + 18 per tap, and the
 // staging copy; a direct tile recomputes its horizontal taps for every output row.
 inline double tile_work(const Tile& t, const ImageDesc& img, const BatchLayout& L) {
   const double tile_rows = t.y1 - t.y0, rows = t.r1 - t.r0;
@@ -286,29 +289,30 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
 }
 
 // Writes plan's descriptors, tiles, tables, normalisation table and the images' source
-// rectangles into dst, which holds plan.layout.total bytes.
+// rectangles into dst, which holds plan.layout.total bytes. Every byte is written, the
+// alignment gaps and paddings as zeros, so the upload never carries uninitialised memory.
 inline void pack_batch(const BatchPlan& plan, const std::vector<const data::Image*>& images,
                        const data::Normalization& norm, uint8_t* dst) {
   const BatchLayout& L = plan.layout;
-  std::memcpy(dst + L.images, plan.images.data(), plan.images.size() * sizeof(ImageDesc));
-  std::memcpy(dst + L.tiles, plan.tiles.data(), plan.tiles.size() * sizeof(Tile));
-  std::memcpy(dst + L.tables, plan.tables.data(), plan.tables.size() * sizeof(int32_t));
+  auto put = [dst](size_t at, const void* from, size_t bytes, size_t next) {
+    std::memcpy(dst + at, from, bytes);
+    std::memset(dst + at + bytes, 0, next - at - bytes);
+  };
+  put(L.images, plan.images.data(), plan.images.size() * sizeof(ImageDesc), L.tiles);
+  put(L.tiles, plan.tiles.data(), plan.tiles.size() * sizeof(Tile), L.tables);
+  put(L.tables, plan.tables.data(), plan.tables.size() * sizeof(int32_t), L.lut);
   float lut[kLutEntries];
   for (int c = 0; c < 3; ++c)
     for (int v = 0; v < 256; ++v)
       lut[c * 256 + v] = data::normalize_u8(static_cast<uint8_t>(v), norm.mean[c], norm.std[c]);
-  std::memcpy(dst + L.lut, lut, sizeof(lut));
+  put(L.lut, lut, sizeof(lut), L.pixels);
   for (size_t i = 0; i < images.size(); ++i) {
     const data::CropBox& r = plan.rects[i];
     const size_t row = static_cast<size_t>(r.width) * 3;
-    const int pitch = plan.images[i].pitch;
-    uint8_t* out = dst + L.pixels + plan.images[i].pixels;
-    for (int y = 0; y < r.height; ++y) {
-      std::memcpy(out + static_cast<size_t>(y) * pitch, images[i]->row(r.top + y) + r.left * 3,
-                  row);
-      // Zero the padding so that the upload never carries uninitialised host memory.
-      std::memset(out + static_cast<size_t>(y) * pitch + row, 0, pitch - row);
-    }
+    const size_t pitch = static_cast<size_t>(plan.images[i].pitch);
+    const size_t first = L.pixels + plan.images[i].pixels;  // images follow one another
+    for (int y = 0; y < r.height; ++y)
+      put(first + y * pitch, images[i]->row(r.top + y) + r.left * 3, row, first + (y + 1) * pitch);
   }
   std::memset(dst + L.total - kReadPastRows, 0, kReadPastRows);
 }

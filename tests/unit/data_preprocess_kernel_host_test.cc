@@ -33,15 +33,15 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
   const std::vector<const Image*> pointers = b.pointers();
   const k::BatchPlan plan = k::plan_batch(pointers, b.plans, layout);
   const k::BatchLayout& L = plan.layout;
-  std::vector<uint64_t> packed((L.total + 7) / 8);  // 8-byte aligned, as device memory is
+  // 8-byte aligned, as device memory is, and exactly L.total bytes (a multiple of 16): a read
+  // past the packed pixels' padding is a heap overflow under AddressSanitizer.
+  std::vector<uint64_t> packed(L.total / 8);
   uint8_t* base = reinterpret_cast<uint8_t*>(packed.data());
   k::pack_batch(plan, pointers, data::Normalization{}, base);
   std::vector<OutT> out(pointers.size() * 3 * L.out_h * L.out_w);
   std::memset(out.data(), 0xA5, out.size() * sizeof(OutT));  // poison: every element is written
 
   const k::KernelArgs a = k::kernel_args(plan, base, out.data());
-  // Shared memory of one block, 16-byte aligned: [coefficients][intermediate][source rows].
-  std::vector<uint64_t> shared((L.shared_bytes + 16) / 8 + 2);
   for (int i = 0; i < L.num_tiles; ++i) {
     const k::Tile& t = a.tiles[i];
     const k::ImageDesc& img = a.images[t.image];
@@ -51,6 +51,15 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
       continue;
     }
     const int rows = t.r1 - t.r0;
+    // This tile's shared memory, 16-byte aligned and not a byte more than the layout grants
+    // it ([coefficients][intermediate][source rows and their padding]), so that a read past
+    // it is a heap overflow under AddressSanitizer (tests/sanitize.sh).
+    const size_t need = k::coefficient_bytes(t.y1 - t.y0, img.taps_v) +
+                        k::intermediate_bytes(rows, kPlanar ? 3 : 1, a.inter_pitch) +
+                        (t.mode == k::kStaged ? static_cast<size_t>(rows) * img.pitch + k::kReadPastRows : 0);
+    // The layout grants it: every tile fits the launch's dynamic shared memory.
+    EXPECT_LE(need + (layout.normalize ? k::kLutBytes : 0), static_cast<size_t>(L.shared_bytes));
+    std::vector<uint64_t> shared(need / 8);
     auto* coefficients = reinterpret_cast<int32_t*>(shared.data());
     k::stage_vertical_coefficients(a, img, t, coefficients, 0, 1);
     uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) +
