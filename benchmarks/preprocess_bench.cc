@@ -270,10 +270,9 @@ int main(int argc, char** argv) {
     const size_t out_elements = static_cast<size_t>(opt.batch) * 3 * 224 * 224;
     void* out = nullptr;
     BENCH_CUDA(cudaMalloc(&out, out_elements * 4));
-    // Each timed configuration's output is then checked: poisoned first (all bits set: NaN),
-    // so an element the kernel never wrote differs too.
+    // Each timed configuration's output is then checked: poisoned first (all bits set: NaN,
+    // finished before the next launch on any stream), so an element never written differs too.
     std::vector<float> reference;  // computed at the first check
-    // All bits set (NaN), finished before the next launch on any stream.
     auto poison = [&] {
       BENCH_CUDA(cudaMemset(out, 0xFF, out_elements * 4));
       BENCH_CUDA(cudaDeviceSynchronize());
@@ -287,31 +286,37 @@ int main(int argc, char** argv) {
                        std::to_string(opt.batch) + " images equal the CPU reference bitwise");
       if (bad > 0) differing.push_back(checks.back());
     };
+    // The kernel alone with options po: poisons, times, checks `name`'s output.
+    struct Timed {
+      double ms, gbs;
+      kernels::KernelTiming t;
+    };
+    auto time_kernel = [&](const kernels::PreprocessOptions& po, const std::string& name) {
+      poison();
+      Timed r;
+      r.t = kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
+      r.ms = median(std::vector<double>(r.t.milliseconds.begin(), r.t.milliseconds.end()));
+      r.gbs = (r.t.input_bytes + r.t.output_bytes) / (r.ms * 1e-3) / 1e9;
+      check_output(name, po.output == kernels::OutputType::kBFloat16);
+      return r;
+    };
+    auto add_row = [&](const std::string& name, const Timed& r) {
+      rows.push_back({name, opt.batch / (r.ms * 1e-3), r.gbs, 100.0 * r.gbs / copy_gbs, r.ms});
+    };
     for (auto type : {kernels::OutputType::kFloat32, kernels::OutputType::kBFloat16}) {
       kernels::PreprocessOptions po;
       po.device = opt.device;
       po.output = type;
-      poison();
-      const kernels::KernelTiming t =
-          kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
-      const double ms = median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
-      const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
       const char* name = type == kernels::OutputType::kFloat32 ? "kernel only, fp32 NCHW"
                                                                : "kernel only, bf16 NCHW";
-      rows.push_back({name, opt.batch / (ms * 1e-3), gbs, 100.0 * gbs / copy_gbs, ms});
-      check_output(name, type == kernels::OutputType::kBFloat16);
+      add_row(name, time_kernel(po, name));
     }
     {  // the same fp32 kernel with the costliest tiles launched first instead of in image order
       kernels::PreprocessOptions po;
       po.device = opt.device;
       po.largest_tiles_first = true;
-      poison();
-      const kernels::KernelTiming t = kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
-      const double ms = median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
-      const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
-      rows.push_back({"kernel only, fp32 NCHW, tiles largest first", opt.batch / (ms * 1e-3), gbs,
-                      100.0 * gbs / copy_gbs, ms});
-      check_output(rows.back().name, false);
+      const std::string name = "kernel only, fp32 NCHW, tiles largest first";
+      add_row(name, time_kernel(po, name));
     }
     if (opt.sweep) {
       FILE* to = opt.json ? stderr : stdout;  // keep --json output one JSON document
@@ -322,17 +327,11 @@ int main(int argc, char** argv) {
           po.device = opt.device;
           po.tile_target_bytes = kib * 1024;
           po.max_tile_rows = max_rows;
-          poison();
-          const kernels::KernelTiming t =
-              kernels::time_preprocess_kernel(po, pointers, plans, out, 5, opt.reps);
-          check_output("sweep " + std::to_string(kib) + " KiB " + std::to_string(max_rows) + " rows",
-                       false);
-          const double ms =
-              median(std::vector<double>(t.milliseconds.begin(), t.milliseconds.end()));
-          const double gbs = (t.input_bytes + t.output_bytes) / (ms * 1e-3) / 1e9;
+          const Timed r = time_kernel(
+              po, "sweep " + std::to_string(kib) + " KiB " + std::to_string(max_rows) + " rows");
           std::fprintf(to, "  sweep %3d KiB %3d rows: %8.4f ms %8.1f GB/s %5.1f%% of copy, %6d tiles, "
                       "%6d B shared\n",
-                      kib, max_rows, ms, gbs, 100.0 * gbs / copy_gbs, t.tiles, t.shared_bytes);
+                      kib, max_rows, r.ms, r.gbs, 100.0 * r.gbs / copy_gbs, r.t.tiles, r.t.shared_bytes);
         }
     }
     if (!opt.kernel_only) {

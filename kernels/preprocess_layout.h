@@ -187,8 +187,9 @@ inline void append_tiles(int image, const int32_t* vstart, const int32_t* vcount
 }
 
 // Rough issue-slot cost of a tile, to order the launch (off by default): two-row horizontal
-// items of about 4 + 13 instructions per tap (measured with byte loads; words cost less), eight-byte vertical items of about 30 + 18 per tap, and the
-// staging copy; a direct tile recomputes its horizontal taps for every output row.
+// items of about 4 + 13 instructions per tap (counted with byte loads; words cost less),
+// eight-byte vertical items of about 30 + 18 per tap, and the staging copy; a direct tile
+// recomputes its horizontal taps for every output row.
 inline double tile_work(const Tile& t, const ImageDesc& img, const BatchLayout& L) {
   const double tile_rows = t.y1 - t.y0, rows = t.r1 - t.r0;
   if (t.mode == kDirect) return tile_rows * L.out_w * img.taps_v * (4 + 7.0 * img.taps_h);
