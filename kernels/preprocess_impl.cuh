@@ -39,6 +39,30 @@ namespace roost::kernels::detail {
 constexpr int kThreads = 256;
 constexpr int32_t kHalf = 1 << (data::kResamplePrecisionBits - 1);
 
+// Exact n / d for n * d < 2^36 (items per block < 2^20, row lengths < 2^15): one wide
+// multiply instead of a ~20-instruction integer division in the thread-index arithmetic.
+// Making one costs a 64-bit division, a long software routine on the device, so the
+// dividers the whole batch shares travel in KernelArgs, made once on the host.
+struct FastDiv {
+  uint64_t magic = 0;
+  uint32_t d = 0;
+  FastDiv() = default;
+  ROOST_HD explicit FastDiv(uint32_t divisor)
+      : magic((uint64_t{1} << 36) / divisor + 1), d(divisor) {}
+  ROOST_HD uint32_t div(uint32_t n) const { return static_cast<uint32_t>((n * magic) >> 36); }
+};
+
+// 1: every block makes its dividers itself, per tile (the kernel before, kept for
+// comparison in benchmarks/preprocess_variants.sh); 0: the host's from KernelArgs.
+#ifndef ROOST_PREPROCESS_DEVICE_DIV
+#define ROOST_PREPROCESS_DEVICE_DIV 0
+#endif
+constexpr bool kDeviceDiv = ROOST_PREPROCESS_DEVICE_DIV != 0;
+
+// Elements per output plane row: out_w for planar (NCHW) output, out_w * 3 interleaved.
+ROOST_HD int plane_row_length(int out_w, bool planar) { return planar ? out_w : 3 * out_w; }
+ROOST_HD int octets_per_row(int length) { return (length + 7) / 8; }
+
 struct KernelArgs {
   const ImageDesc* images;
   const Tile* tiles;
@@ -49,6 +73,8 @@ struct KernelArgs {
   int out_h, out_w;
   int inter_pitch;         // bytes per intermediate row and plane, a multiple of 8
   int vector_stores;       // out_w % 4 == 0 and out 16-byte aligned: quads store at once
+  FastDiv by_width;        // out_w: items of the horizontal pass and direct tiles
+  FastDiv by_octets;       // eight-byte groups per plane row: items of the vertical pass
 };
 
 // The arguments for a batch that pack_batch laid out at `base` (device memory, or host memory
@@ -66,6 +92,8 @@ inline KernelArgs kernel_args(const BatchPlan& plan, const uint8_t* base, void* 
   a.out_w = L.out_w;
   a.inter_pitch = L.inter_pitch;
   a.vector_stores = L.out_w % 4 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
+  a.by_width = FastDiv(static_cast<uint32_t>(L.out_w));
+  a.by_octets = FastDiv(static_cast<uint32_t>(octets_per_row(plane_row_length(L.out_w, L.planes == 3))));
   return a;
 }
 
@@ -93,16 +121,6 @@ ROOST_HD uint32_t byte_of(uint32_t w, int j) {
   return (w >> (8 * j)) & 0xFFu;
 #endif
 }
-
-// Exact n / d for n * d < 2^36 (items per block < 2^20, row lengths < 2^15): one wide
-// multiply instead of a ~20-instruction integer division in the thread-index arithmetic.
-struct FastDiv {
-  uint64_t magic;
-  uint32_t d;
-  ROOST_HD explicit FastDiv(uint32_t divisor)
-      : magic((uint64_t{1} << 36) / divisor + 1), d(divisor) {}
-  ROOST_HD uint32_t div(uint32_t n) const { return static_cast<uint32_t>((n * magic) >> 36); }
-};
 
 // The output value of channel `channel` for resized byte v, in the output type.
 template <typename OutT>
@@ -263,7 +281,7 @@ ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const T
   const int32_t* hstart = a.tables + img.h_table;
   const int32_t* hcount = hstart + a.out_w;
   const int32_t* hcoef = hcount + a.out_w;
-  const FastDiv by_width(static_cast<uint32_t>(a.out_w));
+  const FastDiv by_width = kDeviceDiv ? FastDiv(static_cast<uint32_t>(a.out_w)) : a.by_width;
   const uint32_t items = static_cast<uint32_t>((rows + kRows - 1) / kRows) * a.out_w;
   for (uint32_t i = tid; i < items; i += threads) {
     const int group = static_cast<int>(by_width.div(i));
@@ -319,17 +337,21 @@ ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Til
                             const float* lut, uint32_t tid, uint32_t threads) {
   const int rows = t.r1 - t.r0;
   const int tile_rows = t.y1 - t.y0;
-  const int length = kPlanar ? a.out_w : 3 * a.out_w;  // elements per plane row
-  const int octets = (length + 7) / 8;
+  const int length = plane_row_length(a.out_w, kPlanar);
+  const int octets = octets_per_row(length);
   const int32_t* vstart = a.tables + img.v_table;
   const int32_t* vcount = vstart + a.out_h;
-  const FastDiv by_octets(static_cast<uint32_t>(octets));
-  const FastDiv by_rows(static_cast<uint32_t>(tile_rows));
+  const FastDiv by_octets = kDeviceDiv ? FastDiv(static_cast<uint32_t>(octets)) : a.by_octets;
   const uint32_t items = static_cast<uint32_t>((kPlanar ? 3 : 1) * tile_rows) * octets;
+  // Three planes at most: two comparisons find a row's plane, no divider per tile.
+  const uint32_t rows_u = static_cast<uint32_t>(tile_rows);
+  const FastDiv by_rows = kDeviceDiv ? FastDiv(rows_u) : FastDiv();
   for (uint32_t i = tid; i < items; i += threads) {
     const uint32_t plane_row = by_octets.div(i);
     const int o = static_cast<int>(i - plane_row * octets);
-    const int plane = kPlanar ? static_cast<int>(by_rows.div(plane_row)) : 0;
+    const int plane = !kPlanar     ? 0
+                      : kDeviceDiv ? static_cast<int>(by_rows.div(plane_row))
+                                   : (plane_row >= rows_u) + (plane_row >= 2 * rows_u);
     const int y = t.y0 + static_cast<int>(plane_row - static_cast<uint32_t>(plane) * tile_rows);
     const int n = load_ro(vcount + y);
     const uint8_t* col =
@@ -368,7 +390,7 @@ ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile&
   const int32_t* vstart = a.tables + img.v_table;
   const int32_t* vcount = vstart + a.out_h;
   const int32_t* vcoef = vcount + a.out_h;
-  const FastDiv by_width(static_cast<uint32_t>(a.out_w));
+  const FastDiv by_width = kDeviceDiv ? FastDiv(static_cast<uint32_t>(a.out_w)) : a.by_width;
   const uint32_t items = static_cast<uint32_t>(t.y1 - t.y0) * a.out_w;
   for (uint32_t i = tid; i < items; i += threads) {
     const int yy = static_cast<int>(by_width.div(i));
@@ -401,6 +423,17 @@ ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile&
   }
 }
 
+// The least b with 2^b >= n, for n >= 1.
+ROOST_HD uint32_t ceil_log2(uint32_t n) {
+#ifdef __CUDA_ARCH__
+  return 32u - static_cast<uint32_t>(__clz(static_cast<int>(n - 1)));
+#else
+  uint32_t b = 0;
+  while ((uint32_t{1} << b) < n) ++b;
+  return b;
+#endif
+}
+
 // Copies the vertical coefficients of the tile's output rows to `dst`, row-major
 // ([row][tap], taps_v per row, zero past each row's count) so that the vertical pass reads
 // them with 32-bit shared addresses that unrolling turns into immediates.
@@ -409,10 +442,22 @@ ROOST_HD void stage_vertical_coefficients(const KernelArgs& a, const ImageDesc& 
                                           uint32_t threads) {
   const int32_t* vcoef = a.tables + img.v_table + 2 * a.out_h;
   const uint32_t tile_rows = static_cast<uint32_t>(t.y1 - t.y0);
-  const uint32_t items = tile_rows * img.taps_v;
+  if (kDeviceDiv) {
+    const uint32_t items = tile_rows * img.taps_v;
+    for (uint32_t i = tid; i < items; i += threads) {
+      const uint32_t k = i / tile_rows, row = i - k * tile_rows;  // neighbours read neighbours
+      dst[row * img.taps_v + k] = load_ro(vcoef + static_cast<size_t>(k) * a.out_h + t.y0 + row);
+    }
+    return;
+  }
+  // Item i is row i % 2^bits of tap i / 2^bits, 2^bits >= tile_rows: a shift and a mask
+  // instead of a division; the items of rows past the tile do nothing.
+  const uint32_t bits = ceil_log2(tile_rows);
+  const uint32_t items = static_cast<uint32_t>(img.taps_v) << bits;
   for (uint32_t i = tid; i < items; i += threads) {
-    const uint32_t k = i / tile_rows, row = i - k * tile_rows;  // neighbours read neighbours
-    dst[row * img.taps_v + k] = load_ro(vcoef + static_cast<size_t>(k) * a.out_h + t.y0 + row);
+    const uint32_t k = i >> bits, row = i & ((1u << bits) - 1);  // neighbours read neighbours
+    if (row < tile_rows)
+      dst[row * img.taps_v + k] = load_ro(vcoef + static_cast<size_t>(k) * a.out_h + t.y0 + row);
   }
 }
 

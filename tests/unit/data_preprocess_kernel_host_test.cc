@@ -26,10 +26,12 @@ namespace k = kernels::detail;
 
 using Batch = roost::testing::PreprocessBatch;
 
-// Runs every tile of the planned batch through the kernel's phases, as one block would.
+// Runs every tile of the planned batch through the kernel's phases, as one block of
+// `threads` threads would: each phase runs for thread 0, 1, ... in turn, and the next phase
+// starts after all of them, as after the kernel's barriers.
 template <typename OutT, bool kPlanar>
 std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
-                              int* modes_seen) {
+                              int* modes_seen, uint32_t threads = 1) {
   const std::vector<const Image*> pointers = b.pointers();
   const k::BatchPlan plan = k::plan_batch(pointers, b.plans, layout);
   const k::BatchLayout& L = plan.layout;
@@ -47,7 +49,8 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
     const k::ImageDesc& img = a.images[t.image];
     ++modes_seen[t.mode];
     if (t.mode == k::kDirect) {
-      k::direct_tile<OutT, kPlanar>(a, img, t, a.lut, 0, 1);
+      for (uint32_t tid = 0; tid < threads; ++tid)
+        k::direct_tile<OutT, kPlanar>(a, img, t, a.lut, tid, threads);
       continue;
     }
     const int rows = t.r1 - t.r0;
@@ -61,18 +64,21 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
     EXPECT_LE(need + (layout.normalize ? k::kLutBytes : 0), static_cast<size_t>(L.shared_bytes));
     std::vector<uint64_t> shared(need / 8);
     auto* coefficients = reinterpret_cast<int32_t*>(shared.data());
-    k::stage_vertical_coefficients(a, img, t, coefficients, 0, 1);
+    for (uint32_t tid = 0; tid < threads; ++tid)
+      k::stage_vertical_coefficients(a, img, t, coefficients, tid, threads);
     uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) +
                      k::coefficient_bytes(t.y1 - t.y0, img.taps_v);
     const uint8_t* rows_in_memory = a.pixels + img.pixels + static_cast<size_t>(t.r0) * img.pitch;
+    const uint8_t* source = rows_in_memory;
     if (t.mode == k::kStaged) {
       uint8_t* src = inter + k::intermediate_bytes(rows, kPlanar ? 3 : 1, a.inter_pitch);
       std::memcpy(src, rows_in_memory, static_cast<size_t>(rows) * img.pitch);
-      k::horizontal_tile<kPlanar>(a, img, t, src, inter, 0, 1);
-    } else {
-      k::horizontal_tile<kPlanar>(a, img, t, rows_in_memory, inter, 0, 1);
+      source = src;
     }
-    k::vertical_tile<OutT, kPlanar>(a, img, t, inter, coefficients, a.lut, 0, 1);
+    for (uint32_t tid = 0; tid < threads; ++tid)
+      k::horizontal_tile<kPlanar>(a, img, t, source, inter, tid, threads);
+    for (uint32_t tid = 0; tid < threads; ++tid)
+      k::vertical_tile<OutT, kPlanar>(a, img, t, inter, coefficients, a.lut, tid, threads);
   }
   return out;
 }
@@ -165,6 +171,47 @@ TEST_P(PreprocessKernelOnHost, TilesGoLargestFirst) {
   // And they write the same bytes.
   int modes[3] = {0, 0, 0};
   EXPECT_EQ((run_on_host<float, true>(b, ordered, modes)), (run_on_host<float, true>(b, in_image_order, modes)));
+}
+
+// A block's threads split each phase's items by index arithmetic (dividers the host makes,
+// a shift and a mask for the coefficients): run as 256 threads, every tile writes the same
+// bytes as one thread does, which the tests above check against the CPU reference.
+TEST_P(PreprocessKernelOnHost, ABlocksThreadsWriteWhatOneThreadWrites) {
+  const uint32_t threads = static_cast<uint32_t>(k::kThreads);
+  for (int out_size : {224, 37}) {
+    const Batch b = roost::testing::make_preprocess_batch(out_size, 11 + out_size);
+    int modes[3] = {0, 0, 0};
+    EXPECT_EQ((run_on_host<float, true>(b, layout(true), modes, threads)),
+              (run_on_host<float, true>(b, layout(true), modes, 1)));
+    EXPECT_EQ((run_on_host<uint8_t, false>(b, layout(false), modes, threads)),
+              (run_on_host<uint8_t, false>(b, layout(false), modes, 1)));
+    EXPECT_GT(modes[k::kStaged], 0);
+  }
+}
+
+TEST(PreprocessKernelArithmetic, FastDivIsExactForTheKernelsRanges) {
+  // The kernel divides item indices below 2^20 by row lengths below 2^15.
+  for (uint32_t d : {1u, 2u, 3u, 5u, 7u, 28u, 37u, 84u, 224u, 255u, 672u, 1000u, 4095u, 32767u}) {
+    const k::FastDiv by(d);
+    size_t wrong = 0;
+    for (uint32_t n = 0; n < (1u << 20); ++n) wrong += by.div(n) != n / d;
+    EXPECT_EQ(wrong, 0u) << "divisor " << d;
+  }
+}
+
+TEST(PreprocessKernelArithmetic, CeilLog2) {
+  EXPECT_EQ(k::ceil_log2(1), 0u);
+  EXPECT_EQ(k::ceil_log2(2), 1u);
+  EXPECT_EQ(k::ceil_log2(3), 2u);
+  EXPECT_EQ(k::ceil_log2(32), 5u);
+  EXPECT_EQ(k::ceil_log2(33), 6u);
+  for (uint32_t n = 1; n < 5000; ++n) {
+    const uint32_t b = k::ceil_log2(n);
+    EXPECT_GE(uint64_t{1} << b, n);
+    if (b > 0) {
+      EXPECT_LT(uint64_t{1} << (b - 1), n);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Tilings, PreprocessKernelOnHost,
