@@ -346,6 +346,7 @@ ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Til
   // Three planes at most: two comparisons find a row's plane, no divider per tile.
   const uint32_t rows_u = static_cast<uint32_t>(tile_rows);
   const FastDiv by_rows = kDeviceDiv ? FastDiv(rows_u) : FastDiv();
+  OutT* const image_out = static_cast<OutT*>(a.out) + row_offset<kPlanar>(a, t.image, 0, 0);
   for (uint32_t i = tid; i < items; i += threads) {
     const uint32_t plane_row = by_octets.div(i);
     const int o = static_cast<int>(i - plane_row * octets);
@@ -371,7 +372,8 @@ ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Til
       }
     }
     const int e0 = 8 * o;
-    OutT* out = static_cast<OutT*>(a.out) + row_offset<kPlanar>(a, t.image, plane, y) + e0;
+    // 32-bit within the image: 3 * 16384^2 elements at most (plan_batch checks the size).
+    OutT* out = image_out + static_cast<uint32_t>((kPlanar ? plane * a.out_h + y : y) * length + e0);
     const uint32_t lo[4] = {clip8(acc[0]), clip8(acc[1]), clip8(acc[2]), clip8(acc[3])};
     const uint32_t hi[4] = {clip8(acc[4]), clip8(acc[5]), clip8(acc[6]), clip8(acc[7])};
     store_quad<OutT, kPlanar>(a, out, lo, e0, length, plane, lut);

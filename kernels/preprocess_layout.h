@@ -226,7 +226,8 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
   BatchLayout& L = plan.layout;
   L.out_h = plans[0].out_h;
   L.out_w = plans[0].out_w;
-  // Thread-index arithmetic in the kernel divides by row lengths below 2^16.
+  // Thread-index arithmetic in the kernel divides by row lengths below 2^16, and addresses
+  // an image's 3 * out_h * out_w output elements with 32-bit offsets.
   ROOST_USAGE_CHECK(L.out_h > 0 && L.out_w > 0 && L.out_h <= 16384 && L.out_w <= 16384,
                     "GPU preprocessing supports outputs up to 16384x16384, got ", L.out_h, "x",
                     L.out_w);
