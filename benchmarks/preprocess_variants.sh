@@ -5,8 +5,11 @@
 #   ROWS        rows per horizontal-pass item (built in: 2)
 #   HWORDS      horizontal-pass source reads: 1 aligned words, 0 bytes (built in: 1)
 #   MIN_BLOCKS  blocks per SM the registers must allow (built in: 5; 1 = no bound)
+#   HVEC        horizontal coefficients: 1 one 16-byte load per four taps, 0 four 4-byte
+#               loads (built in: 1)
 #   DEVICE_DIV  1: each block makes its index dividers per tile (a 64-bit division each),
 #               0: the host makes them once per batch (built in: 0)
+#   CLAMP       1: rounding keeps Pillow's clamp at 255, which cannot apply (built in: 0)
 # (Knobs tried on an H100 and removed, none faster: the source copy issued before the table
 # loads, the copy in two parts with the first resampled meanwhile, the horizontal taps
 # unrolled by 8: benchmarks/results/gpu-h100.md, fifth run.)
@@ -23,7 +26,7 @@ set -euo pipefail
 BUILD=$(cd "${1:?usage: preprocess_variants.sh BUILD_DIR [KNOB=VALUE[,KNOB=VALUE...] ...]}" && pwd)
 shift
 VARIANTS=("$@")
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(DEVICE_DIV=1 MIN_BLOCKS=6 HWORDS=0)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(DEVICE_DIV=1,HVEC=0,CLAMP=1 DEVICE_DIV=1 HVEC=0 CLAMP=1 MIN_BLOCKS=6)
 cd "$BUILD"
 COMMANDS=$(ninja -t commands benchmarks/preprocess_bench)
 COMPILE=$(grep -m1 'preprocess\.cu' <<< "$COMMANDS")

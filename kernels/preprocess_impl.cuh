@@ -106,11 +106,22 @@ ROOST_HD T load_ro(const T* p) {
 #endif
 }
 
+// 1: clip8 keeps Pillow's upper clamp, which cannot apply (below): the kernel before, for
+// comparison in benchmarks/preprocess_variants.sh.
+#ifndef ROOST_PREPROCESS_CLAMP
+#define ROOST_PREPROCESS_CLAMP 0
+#endif
+
 ROOST_HD uint32_t clip8(int32_t acc) {
-  // Pillow's clip8. Bilinear weights are never negative (append_axis_table checks), so
-  // acc >= 2^21 and only the upper clamp can apply: a shift and a min.
+  // Pillow's clip8 of acc = 2^21 + the sum of bytes times a window's coefficients. Those
+  // are never negative and sum to at most kMaxWindowWeight (append_axis_table checks both),
+  // so 2^21 <= acc < 256 * 2^22 and neither clamp can apply: one shift, no min, for each of
+  // the ~1.5 values per output element that the two passes round.
+  static_assert(255 * static_cast<int64_t>(kMaxWindowWeight) + kHalf <
+                    (int64_t{256} << data::kResamplePrecisionBits),
+                "a window's weight must keep its rounded value below 256");
   const uint32_t v = static_cast<uint32_t>(acc) >> data::kResamplePrecisionBits;
-  return v < 255u ? v : 255u;
+  return ROOST_PREPROCESS_CLAMP && v > 255u ? 255u : v;
 }
 
 // Byte j (0..3) of w, zero-extended: one PRMT on the device instead of a shift and a mask.
@@ -182,6 +193,37 @@ constexpr int kRows = ROOST_PREPROCESS_ROWS;
 #define ROOST_PREPROCESS_HWORDS 1
 #endif
 constexpr bool kHWords = ROOST_PREPROCESS_HWORDS != 0;
+// 1: the word path loads a group of four coefficients with one 16-byte load; 0: with four
+// 4-byte loads (the kernel before, for comparison). The horizontal table is grouped either
+// way (preprocess_layout.h, grouped_coef_index).
+#ifndef ROOST_PREPROCESS_HVEC
+#define ROOST_PREPROCESS_HVEC 1
+#endif
+
+// The pair {3 * start, count} of a grouped table's output (8-byte aligned).
+ROOST_HD void load_window(const int32_t* p, int& c0, int& n) {
+#ifdef __CUDA_ARCH__
+  const int2 w = __ldg(reinterpret_cast<const int2*>(p));
+  c0 = w.x;
+  n = w.y;
+#else
+  c0 = p[0];
+  n = p[1];
+#endif
+}
+
+// The four coefficients of a group at p (16-byte aligned).
+ROOST_HD void load_group(const int32_t* p, int32_t (&c)[4]) {
+#if defined(__CUDA_ARCH__) && ROOST_PREPROCESS_HVEC
+  const int4 g = __ldg(reinterpret_cast<const int4*>(p));
+  c[0] = g.x;
+  c[1] = g.y;
+  c[2] = g.z;
+  c[3] = g.w;
+#else
+  for (int t = 0; t < 4; ++t) c[t] = load_ro(p + t);
+#endif
+}
 
 // The 4-byte word at p, which is 4-byte aligned.
 ROOST_HD uint32_t load_word(const uint8_t* p) {
@@ -224,14 +266,16 @@ ROOST_HD uint32_t taps_from_words(const uint8_t* q, uint32_t lo, uint32_t shift,
 // One item's taps over kRows rows, reading words: each row's window (3 * n bytes from
 // column byte c0) is read as the aligned words from c0 rounded down, four taps per step,
 // and the last one to three taps in a three-tap step, so that n = 2 or 3 (upscaling and
-// mild downscaling, the common counts) does not pay for four. The three-tap step reads
-// coefficients up to two past n: the tables hold round_up(taps, 4), zero past each count.
+// mild downscaling, the common counts) does not pay for four. `coef` is the item's first
+// group of four coefficients, the next `group_stride` entries on; every step loads a whole
+// group: the tables hold round_up(taps, 4), zero past each count.
 // Reads past a window: after a four-tap step, the next step's first word (at most 4 - mis
 // bytes past the window's end); the last step reads its words up to q + 12, at most 9 bytes
 // past (n % 4 = 1, mis = 0). The layout pads by kReadPastRows.
 static_assert(kTapGroup == 4 && kReadPastRows >= 9, "the layout's padding for the word reads");
 ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, int n,
-                                    const int32_t* coef, int stride, int32_t (&acc)[kRows][3]) {
+                                    const int32_t* coef, int group_stride,
+                                    int32_t (&acc)[kRows][3]) {
   const int mis = c0 & 3;
   const uint32_t shift = 8u * static_cast<uint32_t>(mis);
   const uint8_t* q[kRows];
@@ -242,16 +286,17 @@ ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, 
   }
   const int full = n / 4 * 4;
   int k = 0;
-  for (; k < full; k += 4, coef += 4 * stride) {
-    const int32_t c[4] = {load_ro(coef), load_ro(coef + stride), load_ro(coef + 2 * stride),
-                          load_ro(coef + 3 * stride)};
+  for (; k < full; k += 4, coef += group_stride) {
+    int32_t c[4];
+    load_group(coef, c);
     for (int j = 0; j < kRows; ++j) {
       lo[j] = taps_from_words<4>(q[j], lo[j], shift, c, acc[j]);
       q[j] += 12;
     }
   }
   if (k < n) {
-    const int32_t c[4] = {load_ro(coef), load_ro(coef + stride), load_ro(coef + 2 * stride), 0};
+    int32_t c[4];
+    load_group(coef, c);
     for (int j = 0; j < kRows; ++j) taps_from_words<3>(q[j], lo[j], shift, c, acc[j]);
   }
 }
@@ -278,28 +323,26 @@ ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const T
                               const uint8_t* src, uint8_t* inter, uint32_t tid,
                               uint32_t threads) {
   const int rows = t.r1 - t.r0;
-  const int32_t* hstart = a.tables + img.h_table;
-  const int32_t* hcount = hstart + a.out_w;
-  const int32_t* hcoef = hcount + a.out_w;
+  const int32_t* hwindow = a.tables + img.h_table;
+  const int32_t* hcoef = hwindow + grouped_coef_offset(a.out_w);
   const FastDiv by_width = kDeviceDiv ? FastDiv(static_cast<uint32_t>(a.out_w)) : a.by_width;
   const uint32_t items = static_cast<uint32_t>((rows + kRows - 1) / kRows) * a.out_w;
   for (uint32_t i = tid; i < items; i += threads) {
     const int group = static_cast<int>(by_width.div(i));
     const int x = static_cast<int>(i - static_cast<uint32_t>(group) * a.out_w);
     const int r = group * kRows;
-    const int c0 = load_ro(hstart + x) * 3;
+    int c0, n;  // the window's first byte in a packed row, and its taps
+    load_window(hwindow + 2 * x, c0, n);
     const uint8_t* p[kRows];
     for (int j = 0; j < kRows; ++j) p[j] = src + (r + j < rows ? r + j : rows - 1) * img.pitch;
-    const int n = load_ro(hcount + x);
     int32_t acc[kRows][3];
     for (int j = 0; j < kRows; ++j) acc[j][0] = acc[j][1] = acc[j][2] = kHalf;
-    const int32_t* coef = hcoef + x;
     if (kHWords) {
-      horizontal_taps_words(p, c0, n, coef, a.out_w, acc);
+      horizontal_taps_words(p, c0, n, hcoef + 4 * x, 4 * a.out_w, acc);
     } else {
       for (int j = 0; j < kRows; ++j) p[j] += c0;
-      for (int k = 0; k < n; ++k, coef += a.out_w) {
-        const int32_t c = load_ro(coef);
+      for (int k = 0; k < n; ++k) {
+        const int32_t c = load_ro(hcoef + grouped_coef_index(k, x, a.out_w));
         for (int j = 0; j < kRows; ++j) {
           acc[j][0] += static_cast<int32_t>(p[j][3 * k]) * c;
           acc[j][1] += static_cast<int32_t>(p[j][3 * k + 1]) * c;
@@ -386,9 +429,8 @@ ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Til
 template <typename OutT, bool kPlanar>
 ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t,
                           const float* lut, uint32_t tid, uint32_t threads) {
-  const int32_t* hstart = a.tables + img.h_table;
-  const int32_t* hcount = hstart + a.out_w;
-  const int32_t* hcoef = hcount + a.out_w;
+  const int32_t* hwindow = a.tables + img.h_table;
+  const int32_t* hcoef = hwindow + grouped_coef_offset(a.out_w);
   const int32_t* vstart = a.tables + img.v_table;
   const int32_t* vcount = vstart + a.out_h;
   const int32_t* vcoef = vcount + a.out_h;
@@ -398,16 +440,17 @@ ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile&
     const int yy = static_cast<int>(by_width.div(i));
     const int x = static_cast<int>(i - static_cast<uint32_t>(yy) * a.out_w);
     const int y = t.y0 + yy;
-    const int hn = load_ro(hcount + x), vn = load_ro(vcount + y);
+    int c0, hn;
+    load_window(hwindow + 2 * x, c0, hn);
+    const int vn = load_ro(vcount + y);
     const uint8_t* src = a.pixels + img.pixels +
-                         static_cast<size_t>(load_ro(vstart + y)) * img.pitch +
-                         load_ro(hstart + x) * 3;
+                         static_cast<size_t>(load_ro(vstart + y)) * img.pitch + c0;
     int32_t acc[3] = {kHalf, kHalf, kHalf};
     for (int k = 0; k < vn; ++k) {
       const uint8_t* p = src + static_cast<size_t>(k) * img.pitch;
       int32_t s0 = kHalf, s1 = kHalf, s2 = kHalf;
       for (int j = 0; j < hn; ++j, p += 3) {
-        const int32_t c = load_ro(hcoef + static_cast<size_t>(j) * a.out_w + x);
+        const int32_t c = load_ro(hcoef + grouped_coef_index(j, x, a.out_w));
         s0 += static_cast<int32_t>(load_ro(p)) * c;
         s1 += static_cast<int32_t>(load_ro(p + 1)) * c;
         s2 += static_cast<int32_t>(load_ro(p + 2)) * c;

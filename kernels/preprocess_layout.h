@@ -31,16 +31,21 @@ constexpr int kLutBytes = kLutEntries * static_cast<int>(sizeof(float));
 // in shared memory and the packed pixels each end with kReadPastRows bytes of padding.
 constexpr size_t kTapGroup = 4;
 constexpr size_t kReadPastRows = 16;
+// The most a window's coefficients may sum to, so that the kernel's rounding never needs
+// Pillow's clamp (preprocess_impl.cuh, clip8): below (2^30 - 2^21) / 255, so 2^22 + 8224.
+// Pillow's rounded weights sum to at most 2^22 plus half a unit per tap.
+constexpr int64_t kMaxWindowWeight = ((int64_t{1} << 30) - (int64_t{1} << 21) - 1) / 255;
 
 // One image of the batch as the kernel sees it. Table entries are indexed by output
 // column (x) or output row (y) of the window; coefficients are stored transposed
-// (tap-major: coef[k * out + o]) so that neighbouring threads read neighbouring words.
+// (vertical: tap-major, coef[k * out + o]; horizontal: in groups of four taps, see
+// grouped_coef_index) so that neighbouring threads read neighbouring words.
 struct ImageDesc {
   uint64_t pixels = 0;  // byte offset of the packed source rectangle in the batch's pixels
   int pitch = 0;        // bytes per packed row, a multiple of 16
   // int32 indices; each table holds round_up(taps, kTapGroup) coefficient rows, zero past
   // each count.
-  int h_table = 0;      // hstart[out_w], hcount[out_w], hcoef[round_up(taps_h, 4) * out_w]
+  int h_table = 0;      // grouped: {3 * start, count}[out_w], hcoef (a multiple of 4)
   int v_table = 0;      // vstart[out_h], vcount[out_h], vcoef[round_up(taps_v, 4) * out_h]
   int taps_h = 0, taps_v = 0;
   int unused = 0;
@@ -102,32 +107,51 @@ struct BatchPlan {
 
 inline size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
-// Appends one axis's window table: start (relative to the packed rectangle), count and the
-// transposed coefficients for window indices offset .. offset + out - 1, mirrored if asked.
+// A grouped table (the horizontal axis's) serves one 8-byte load of an output's window and
+// one 16-byte load per four taps: it starts at a multiple of four entries with a pair
+// {3 * start, count} per output (the start as a byte offset into a packed RGB row), then,
+// 16-byte aligned after up to two zero entries, the coefficients in groups of four taps,
+// group-major: coefficient k of output o at [k / 4][o][k % 4], so that neighbouring
+// threads read neighbouring groups. (constexpr: the kernel calls these too.)
+constexpr int grouped_coef_offset(int out) { return (2 * out + 3) / 4 * 4; }
+constexpr int grouped_coef_index(int k, int o, int out) { return ((k / 4) * out + o) * 4 + k % 4; }
+
+// Appends one axis's window table for window indices offset .. offset + out - 1, mirrored
+// if asked: start[out] (relative to the packed rectangle), count[out] and the transposed
+// coefficients tap-major (coef[k * out + o]); or grouped as above.
 inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out, bool mirror,
-                             int rect_first, std::vector<int32_t>& tables) {
+                             int rect_first, bool grouped, std::vector<int32_t>& tables) {
   // Coefficient rows up to a multiple of four, zero past each count: the horizontal pass
   // reads four taps at a time.
   const size_t taps = round_up(static_cast<size_t>(axis.taps), kTapGroup);
-  ROOST_CHECK(tables.size() + static_cast<size_t>(out) * (2 + taps) < (size_t{1} << 31),
+  const size_t index = grouped ? round_up(tables.size(), kTapGroup) : tables.size();
+  const size_t coef_at = grouped ? static_cast<size_t>(grouped_coef_offset(out)) : 2 * static_cast<size_t>(out);
+  ROOST_CHECK(index + coef_at + static_cast<size_t>(out) * taps < (size_t{1} << 31),
               "resampling tables of the batch exceed 2^31 entries");
-  const int index = static_cast<int>(tables.size());
-  tables.resize(tables.size() + static_cast<size_t>(out) * (2 + taps), 0);
+  tables.resize(index + coef_at + static_cast<size_t>(out) * taps, 0);
   int32_t* start = tables.data() + index;
-  int32_t* count = start + out;
-  int32_t* coef = count + out;
+  int32_t* coef = start + coef_at;
   for (int o = 0; o < out; ++o) {
     const int w = offset + (mirror ? out - 1 - o : o);
-    start[o] = axis.start[w] - rect_first;
-    count[o] = axis.count[w];
+    if (grouped) {
+      start[2 * o] = 3 * (axis.start[w] - rect_first);
+      start[2 * o + 1] = axis.count[w];
+    } else {
+      start[o] = axis.start[w] - rect_first;
+      start[out + o] = axis.count[w];
+    }
+    int64_t weight = 0;
     for (int k = 0; k < axis.count[w]; ++k) {
       const int32_t c = axis.coef[static_cast<size_t>(w) * axis.taps + k];
-      // The kernel's clamp relies on it (a triangle filter has no negative lobes).
+      // The kernel's rounding relies on both (a triangle filter has no negative lobes).
       ROOST_CHECK(c >= 0, "negative resampling weight ", c);
-      coef[static_cast<size_t>(k) * out + o] = c;
+      weight += c;
+      ROOST_CHECK(weight <= kMaxWindowWeight, "resampling weights of output ", o, " sum past ",
+                  kMaxWindowWeight);
+      coef[grouped ? static_cast<size_t>(grouped_coef_index(k, o, out)) : static_cast<size_t>(k) * out + o] = c;
     }
   }
-  return index;
+  return static_cast<int>(index);
 }
 
 // Source indices [first, end) that window indices offset .. offset + out - 1 read.
@@ -263,8 +287,8 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
     desc.pixels = pixel_bytes;
     desc.taps_h = horiz.taps;
     desc.taps_v = vert.taps;
-    desc.h_table = append_axis_table(horiz, p.offset_x, p.out_w, p.flip, x_first, plan.tables);
-    desc.v_table = append_axis_table(vert, p.offset_y, p.out_h, false, y_first, plan.tables);
+    desc.h_table = append_axis_table(horiz, p.offset_x, p.out_w, p.flip, x_first, true, plan.tables);
+    desc.v_table = append_axis_table(vert, p.offset_y, p.out_h, false, y_first, false, plan.tables);
     pixel_bytes += static_cast<size_t>(desc.pitch) * (y_end - y_first);
     L.input_bytes += static_cast<size_t>(x_end - x_first) * 3 * (y_end - y_first);
     plan.rects.push_back(data::CropBox{p.box.top + y_first, p.box.left + x_first,

@@ -48,6 +48,8 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
     const k::Tile& t = a.tiles[i];
     const k::ImageDesc& img = a.images[t.image];
     ++modes_seen[t.mode];
+    // The device loads the horizontal coefficients as 16-byte groups.
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(a.tables + img.h_table + k::grouped_coef_offset(L.out_w)) % 16, 0u);
     if (t.mode == k::kDirect) {
       for (uint32_t tid = 0; tid < threads; ++tid)
         k::direct_tile<OutT, kPlanar>(a, img, t, a.lut, tid, threads);
@@ -196,6 +198,26 @@ TEST(PreprocessKernelArithmetic, FastDivIsExactForTheKernelsRanges) {
     size_t wrong = 0;
     for (uint32_t n = 0; n < (1u << 20); ++n) wrong += by.div(n) != n / d;
     EXPECT_EQ(wrong, 0u) << "divisor " << d;
+  }
+}
+
+// clip8 has no clamp: a table whose window weights could round a value past 255 is refused.
+TEST(PreprocessKernelArithmetic, WindowWeightsThatCouldNeedTheClampAreRefused) {
+  for (const int64_t excess : {int64_t{0}, int64_t{1}}) {
+    data::ResampleAxis axis;
+    axis.taps = 2;
+    axis.start = {0};
+    axis.count = {2};
+    const int32_t first = 1 << data::kResamplePrecisionBits;
+    axis.coef = {first, static_cast<int32_t>(k::kMaxWindowWeight - first + excess)};
+    std::vector<int32_t> tables;
+    if (excess == 0) {
+      EXPECT_NO_THROW(k::append_axis_table(axis, 0, 1, false, 0, true, tables));
+      // The largest allowed weight on bytes of 255 still rounds to 255.
+      EXPECT_EQ(k::clip8(static_cast<int32_t>(255 * k::kMaxWindowWeight + k::kHalf)), 255u);
+    } else {
+      EXPECT_THROW(k::append_axis_table(axis, 0, 1, false, 0, true, tables), std::exception);
+    }
   }
 }
 
