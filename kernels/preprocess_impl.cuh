@@ -194,13 +194,13 @@ constexpr int kRows = ROOST_PREPROCESS_ROWS;
 #endif
 constexpr bool kHWords = ROOST_PREPROCESS_HWORDS != 0;
 // 1: the word path loads a group of four coefficients with one 16-byte load; 0: with four
-// 4-byte loads (the kernel before, for comparison). The horizontal table is grouped either
-// way (preprocess_layout.h, grouped_coef_index).
+// 4-byte loads (the kernel before, for comparison). The tables are grouped either way
+// (preprocess_layout.h, grouped_coef_index).
 #ifndef ROOST_PREPROCESS_HVEC
 #define ROOST_PREPROCESS_HVEC 1
 #endif
 
-// The pair {3 * start, count} of a grouped table's output (8-byte aligned).
+// The pair {start, count} of a table's output (8-byte aligned).
 ROOST_HD void load_window(const int32_t* p, int& c0, int& n) {
 #ifdef __CUDA_ARCH__
   const int2 w = __ldg(reinterpret_cast<const int2*>(p));
@@ -382,8 +382,7 @@ ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Til
   const int tile_rows = t.y1 - t.y0;
   const int length = plane_row_length(a.out_w, kPlanar);
   const int octets = octets_per_row(length);
-  const int32_t* vstart = a.tables + img.v_table;
-  const int32_t* vcount = vstart + a.out_h;
+  const int32_t* vwindow = a.tables + img.v_table;
   const FastDiv by_octets = kDeviceDiv ? FastDiv(static_cast<uint32_t>(octets)) : a.by_octets;
   const uint32_t items = static_cast<uint32_t>((kPlanar ? 3 : 1) * tile_rows) * octets;
   // Three planes at most: two comparisons find a row's plane, no divider per tile.
@@ -397,9 +396,9 @@ ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Til
                       : kDeviceDiv ? static_cast<int>(by_rows.div(plane_row))
                                    : (plane_row >= rows_u) + (plane_row >= 2 * rows_u);
     const int y = t.y0 + static_cast<int>(plane_row - static_cast<uint32_t>(plane) * tile_rows);
-    const int n = load_ro(vcount + y);
-    const uint8_t* col =
-        inter + (plane * rows + (load_ro(vstart + y) - t.r0)) * a.inter_pitch + 8 * o;
+    int first, n;  // the window's first packed row, and its taps
+    load_window(vwindow + 2 * y, first, n);
+    const uint8_t* col = inter + (plane * rows + (first - t.r0)) * a.inter_pitch + 8 * o;
     int32_t acc[8];
     for (int j = 0; j < 8; ++j) acc[j] = kHalf;
     const int32_t* coef = coefficients + (y - t.y0) * img.taps_v;
@@ -431,9 +430,8 @@ ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile&
                           const float* lut, uint32_t tid, uint32_t threads) {
   const int32_t* hwindow = a.tables + img.h_table;
   const int32_t* hcoef = hwindow + grouped_coef_offset(a.out_w);
-  const int32_t* vstart = a.tables + img.v_table;
-  const int32_t* vcount = vstart + a.out_h;
-  const int32_t* vcoef = vcount + a.out_h;
+  const int32_t* vwindow = a.tables + img.v_table;
+  const int32_t* vcoef = vwindow + grouped_coef_offset(a.out_h);
   const FastDiv by_width = kDeviceDiv ? FastDiv(static_cast<uint32_t>(a.out_w)) : a.by_width;
   const uint32_t items = static_cast<uint32_t>(t.y1 - t.y0) * a.out_w;
   for (uint32_t i = tid; i < items; i += threads) {
@@ -442,9 +440,9 @@ ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile&
     const int y = t.y0 + yy;
     int c0, hn;
     load_window(hwindow + 2 * x, c0, hn);
-    const int vn = load_ro(vcount + y);
-    const uint8_t* src = a.pixels + img.pixels +
-                         static_cast<size_t>(load_ro(vstart + y)) * img.pitch + c0;
+    int first, vn;
+    load_window(vwindow + 2 * y, first, vn);
+    const uint8_t* src = a.pixels + img.pixels + static_cast<size_t>(first) * img.pitch + c0;
     int32_t acc[3] = {kHalf, kHalf, kHalf};
     for (int k = 0; k < vn; ++k) {
       const uint8_t* p = src + static_cast<size_t>(k) * img.pitch;
@@ -455,7 +453,7 @@ ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile&
         s1 += static_cast<int32_t>(load_ro(p + 1)) * c;
         s2 += static_cast<int32_t>(load_ro(p + 2)) * c;
       }
-      const int32_t cv = load_ro(vcoef + static_cast<size_t>(k) * a.out_h + y);
+      const int32_t cv = load_ro(vcoef + grouped_coef_index(k, y, a.out_h));
       acc[0] += static_cast<int32_t>(clip8(s0)) * cv;
       acc[1] += static_cast<int32_t>(clip8(s1)) * cv;
       acc[2] += static_cast<int32_t>(clip8(s2)) * cv;
@@ -481,28 +479,33 @@ ROOST_HD uint32_t ceil_log2(uint32_t n) {
 
 // Copies the vertical coefficients of the tile's output rows to `dst`, row-major
 // ([row][tap], taps_v per row, zero past each row's count) so that the vertical pass reads
-// them with 32-bit shared addresses that unrolling turns into immediates.
+// them with 32-bit shared addresses that unrolling turns into immediates. Item i is tap
+// t = i % 4 of a group of four and row (i / 4) % 2^bits, 2^bits >= tile_rows, of group
+// i / 2^(bits + 2): neighbouring threads read neighbouring words of the grouped table, and
+// a shift and a mask stand in for a division; the items past the tile or the taps do nothing.
 ROOST_HD void stage_vertical_coefficients(const KernelArgs& a, const ImageDesc& img,
                                           const Tile& t, int32_t* dst, uint32_t tid,
                                           uint32_t threads) {
-  const int32_t* vcoef = a.tables + img.v_table + 2 * a.out_h;
+  const int32_t* vcoef = a.tables + img.v_table + grouped_coef_offset(a.out_h);
   const uint32_t tile_rows = static_cast<uint32_t>(t.y1 - t.y0);
-  if (kDeviceDiv) {
-    const uint32_t items = tile_rows * img.taps_v;
-    for (uint32_t i = tid; i < items; i += threads) {
-      const uint32_t k = i / tile_rows, row = i - k * tile_rows;  // neighbours read neighbours
-      dst[row * img.taps_v + k] = load_ro(vcoef + static_cast<size_t>(k) * a.out_h + t.y0 + row);
-    }
-    return;
-  }
-  // Item i is row i % 2^bits of tap i / 2^bits, 2^bits >= tile_rows: a shift and a mask
-  // instead of a division; the items of rows past the tile do nothing.
-  const uint32_t bits = ceil_log2(tile_rows);
-  const uint32_t items = static_cast<uint32_t>(img.taps_v) << bits;
+  const uint32_t taps = static_cast<uint32_t>(img.taps_v), groups = (taps + 3) / 4;
+  const uint32_t bits = kDeviceDiv ? 0 : ceil_log2(tile_rows);
+  const uint32_t rows_in_items = kDeviceDiv ? tile_rows : 1u << bits;
+  const uint32_t items = groups * rows_in_items * 4;
   for (uint32_t i = tid; i < items; i += threads) {
-    const uint32_t k = i >> bits, row = i & ((1u << bits) - 1);  // neighbours read neighbours
-    if (row < tile_rows)
-      dst[row * img.taps_v + k] = load_ro(vcoef + static_cast<size_t>(k) * a.out_h + t.y0 + row);
+    uint32_t group, row;
+    if (kDeviceDiv) {  // the way before: a division per item
+      group = (i / 4) / tile_rows;
+      row = i / 4 - group * tile_rows;
+    } else {
+      group = i >> (bits + 2);
+      row = (i >> 2) & (rows_in_items - 1);
+    }
+    const uint32_t k = 4 * group + (i & 3);
+    if (row < tile_rows && k < taps) {
+      const int y = t.y0 + static_cast<int>(row);
+      dst[row * taps + k] = load_ro(vcoef + grouped_coef_index(static_cast<int>(k), y, a.out_h));
+    }
   }
 }
 

@@ -37,16 +37,14 @@ constexpr size_t kReadPastRows = 16;
 constexpr int64_t kMaxWindowWeight = ((int64_t{1} << 30) - (int64_t{1} << 21) - 1) / 255;
 
 // One image of the batch as the kernel sees it. Table entries are indexed by output
-// column (x) or output row (y) of the window; coefficients are stored transposed
-// (vertical: tap-major, coef[k * out + o]; horizontal: in groups of four taps, see
-// grouped_coef_index) so that neighbouring threads read neighbouring words.
+// column (x) or output row (y) of the window (see append_axis_table for the tables).
 struct ImageDesc {
   uint64_t pixels = 0;  // byte offset of the packed source rectangle in the batch's pixels
   int pitch = 0;        // bytes per packed row, a multiple of 16
   // int32 indices; each table holds round_up(taps, kTapGroup) coefficient rows, zero past
   // each count.
-  int h_table = 0;      // grouped: {3 * start, count}[out_w], hcoef (a multiple of 4)
-  int v_table = 0;      // vstart[out_h], vcount[out_h], vcoef[round_up(taps_v, 4) * out_h]
+  int h_table = 0;      // the horizontal table (starts as byte offsets), a multiple of 4
+  int v_table = 0;      // the vertical table (starts as rows), a multiple of 4
   int taps_h = 0, taps_v = 0;
   int unused = 0;
 };
@@ -107,25 +105,24 @@ struct BatchPlan {
 
 inline size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
-// A grouped table (the horizontal axis's) serves one 8-byte load of an output's window and
-// one 16-byte load per four taps: it starts at a multiple of four entries with a pair
-// {3 * start, count} per output (the start as a byte offset into a packed RGB row), then,
-// 16-byte aligned after up to two zero entries, the coefficients in groups of four taps,
-// group-major: coefficient k of output o at [k / 4][o][k % 4], so that neighbouring
-// threads read neighbouring groups. (constexpr: the kernel calls these too.)
+// An axis's table serves one 8-byte load of an output's window and one 16-byte load per
+// four taps: it starts at a multiple of four entries with a pair {start * start_scale,
+// count} per output (start_scale 3 makes the horizontal start a byte offset into a packed
+// RGB row), then, 16-byte aligned after up to two zero entries, the coefficients in groups
+// of four taps, group-major: coefficient k of output o at [k / 4][o][k % 4], so that
+// neighbouring threads read neighbouring groups. (constexpr: the kernel calls these too.)
 constexpr int grouped_coef_offset(int out) { return (2 * out + 3) / 4 * 4; }
 constexpr int grouped_coef_index(int k, int o, int out) { return ((k / 4) * out + o) * 4 + k % 4; }
 
-// Appends one axis's window table for window indices offset .. offset + out - 1, mirrored
-// if asked: start[out] (relative to the packed rectangle), count[out] and the transposed
-// coefficients tap-major (coef[k * out + o]); or grouped as above.
+// Appends one axis's table for window indices offset .. offset + out - 1, mirrored if asked,
+// starts relative to the packed rectangle's first index rect_first.
 inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out, bool mirror,
-                             int rect_first, bool grouped, std::vector<int32_t>& tables) {
+                             int rect_first, int start_scale, std::vector<int32_t>& tables) {
   // Coefficient rows up to a multiple of four, zero past each count: the horizontal pass
   // reads four taps at a time.
   const size_t taps = round_up(static_cast<size_t>(axis.taps), kTapGroup);
-  const size_t index = grouped ? round_up(tables.size(), kTapGroup) : tables.size();
-  const size_t coef_at = grouped ? static_cast<size_t>(grouped_coef_offset(out)) : 2 * static_cast<size_t>(out);
+  const size_t index = round_up(tables.size(), kTapGroup);
+  const size_t coef_at = static_cast<size_t>(grouped_coef_offset(out));
   ROOST_CHECK(index + coef_at + static_cast<size_t>(out) * taps < (size_t{1} << 31),
               "resampling tables of the batch exceed 2^31 entries");
   tables.resize(index + coef_at + static_cast<size_t>(out) * taps, 0);
@@ -133,13 +130,8 @@ inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out
   int32_t* coef = start + coef_at;
   for (int o = 0; o < out; ++o) {
     const int w = offset + (mirror ? out - 1 - o : o);
-    if (grouped) {
-      start[2 * o] = 3 * (axis.start[w] - rect_first);
-      start[2 * o + 1] = axis.count[w];
-    } else {
-      start[o] = axis.start[w] - rect_first;
-      start[out + o] = axis.count[w];
-    }
+    start[2 * o] = start_scale * (axis.start[w] - rect_first);
+    start[2 * o + 1] = axis.count[w];
     int64_t weight = 0;
     for (int k = 0; k < axis.count[w]; ++k) {
       const int32_t c = axis.coef[static_cast<size_t>(w) * axis.taps + k];
@@ -148,7 +140,7 @@ inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out
       weight += c;
       ROOST_CHECK(weight <= kMaxWindowWeight, "resampling weights of output ", o, " sum past ",
                   kMaxWindowWeight);
-      coef[grouped ? static_cast<size_t>(grouped_coef_index(k, o, out)) : static_cast<size_t>(k) * out + o] = c;
+      coef[grouped_coef_index(k, o, out)] = c;
     }
   }
   return static_cast<int>(index);
@@ -168,7 +160,7 @@ inline void axis_span(const data::ResampleAxis& axis, int offset, int out, int& 
 // memory stays within grow_limit. Its first row picks the mode: staged if that row's source
 // and intermediate fit the target, else reading the source from device memory if the
 // intermediate alone fits shared memory (such a row may exceed the target), else direct.
-inline void append_tiles(int image, const int32_t* vstart, const int32_t* vcount, int out_h,
+inline void append_tiles(int image, const int32_t* vwindow, int out_h,
                          size_t row_bytes, int pitch, int taps_v, const LayoutOptions& options,
                          size_t grow_limit, size_t shared_for_rows, std::vector<Tile>& tiles,
                          size_t& largest) {
@@ -186,8 +178,8 @@ inline void append_tiles(int image, const int32_t* vstart, const int32_t* vcount
     t.image = image;
     t.y0 = y0;
     t.y1 = y0 + 1;
-    t.r0 = vstart[y0];
-    t.r1 = vstart[y0] + vcount[y0];
+    t.r0 = vwindow[2 * y0];
+    t.r1 = vwindow[2 * y0] + vwindow[2 * y0 + 1];
     if (staged_bytes(t.r1 - t.r0, 1) <= grow_limit) t.mode = kStaged;
     else if (inter_bytes(t.r1 - t.r0, 1) <= shared_for_rows) t.mode = kGlobalSource;
     else t.mode = kDirect;
@@ -196,8 +188,8 @@ inline void append_tiles(int image, const int32_t* vstart, const int32_t* vcount
         return t.mode == kStaged ? staged_bytes(rows, tile_rows) : inter_bytes(rows, tile_rows);
       };
       while (t.y1 < out_h && t.y1 - y0 < options.max_tile_rows) {
-        const int r0 = std::min(t.r0, vstart[t.y1]);
-        const int r1 = std::max(t.r1, vstart[t.y1] + vcount[t.y1]);
+        const int r0 = std::min(t.r0, vwindow[2 * t.y1]);
+        const int r1 = std::max(t.r1, vwindow[2 * t.y1] + vwindow[2 * t.y1 + 1]);
         if (bytes(r1 - r0, t.y1 + 1 - y0) > grow_limit) break;
         t.r0 = r0;
         t.r1 = r1;
@@ -287,16 +279,15 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
     desc.pixels = pixel_bytes;
     desc.taps_h = horiz.taps;
     desc.taps_v = vert.taps;
-    desc.h_table = append_axis_table(horiz, p.offset_x, p.out_w, p.flip, x_first, true, plan.tables);
-    desc.v_table = append_axis_table(vert, p.offset_y, p.out_h, false, y_first, false, plan.tables);
+    desc.h_table = append_axis_table(horiz, p.offset_x, p.out_w, p.flip, x_first, 3, plan.tables);
+    desc.v_table = append_axis_table(vert, p.offset_y, p.out_h, false, y_first, 1, plan.tables);
     pixel_bytes += static_cast<size_t>(desc.pitch) * (y_end - y_first);
     L.input_bytes += static_cast<size_t>(x_end - x_first) * 3 * (y_end - y_first);
     plan.rects.push_back(data::CropBox{p.box.top + y_first, p.box.left + x_first,
                                        y_end - y_first, x_end - x_first});
     plan.images.push_back(desc);
 
-    const int32_t* vstart = plan.tables.data() + desc.v_table;
-    append_tiles(static_cast<int>(i), vstart, vstart + L.out_h, L.out_h, row_bytes, desc.pitch,
+    append_tiles(static_cast<int>(i), plan.tables.data() + desc.v_table, L.out_h, row_bytes, desc.pitch,
                  desc.taps_v, options, grow_limit, shared_for_rows, plan.tiles, largest_tile);
   }
   L.num_tiles = static_cast<int>(plan.tiles.size());
