@@ -115,8 +115,8 @@ ROOST_HD T load_ro(const T* p) {
 ROOST_HD uint32_t clip8(int32_t acc) {
   // Pillow's clip8 of acc = 2^21 + the sum of bytes times a window's coefficients. Those
   // are never negative and sum to at most kMaxWindowWeight (append_axis_table checks both),
-  // so 2^21 <= acc < 256 * 2^22 and neither clamp can apply: one shift, no min, for each of
-  // the ~1.5 values per output element that the two passes round.
+  // so 2^21 <= acc < 256 * 2^22 and neither clamp can apply: one shift and no min for
+  // every value the two passes round.
   static_assert(255 * static_cast<int64_t>(kMaxWindowWeight) + kHalf <
                     (int64_t{256} << data::kResamplePrecisionBits),
                 "a window's weight must keep its rounded value below 256");
