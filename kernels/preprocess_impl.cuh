@@ -39,8 +39,8 @@ namespace roost::kernels::detail {
 constexpr int kThreads = 256;
 constexpr int32_t kHalf = 1 << (data::kResamplePrecisionBits - 1);
 
-// Exact n / d for n * d < 2^36 (items per block < 2^20, row lengths < 2^15): one wide
-// multiply instead of a ~20-instruction integer division in the thread-index arithmetic.
+// Exact n / d for n * d < 2^36 (plan_batch's limits keep the kernel's divisions there): one
+// wide multiply instead of a ~20-instruction integer division in the thread-index arithmetic.
 // Making one costs a 64-bit division, a long software routine on the device, so the
 // dividers the whole batch shares travel in KernelArgs, made once on the host.
 struct FastDiv {
@@ -52,8 +52,8 @@ struct FastDiv {
   ROOST_HD uint32_t div(uint32_t n) const { return static_cast<uint32_t>((n * magic) >> 36); }
 };
 
-// 1: every block makes its dividers itself, per tile (the kernel before, kept for
-// comparison in benchmarks/preprocess_variants.sh); 0: the host's from KernelArgs.
+// 1: every block makes its dividers itself, per tile, as it did before (kept for comparison
+// in benchmarks/preprocess_variants.sh); 0: the host's from KernelArgs.
 #ifndef ROOST_PREPROCESS_DEVICE_DIV
 #define ROOST_PREPROCESS_DEVICE_DIV 0
 #endif
@@ -106,22 +106,29 @@ ROOST_HD T load_ro(const T* p) {
 #endif
 }
 
-// 1: clip8 keeps Pillow's upper clamp, which cannot apply (below): the kernel before, for
-// comparison in benchmarks/preprocess_variants.sh.
+// 1: clip8 keeps Pillow's upper clamp, which cannot apply (below), as before (for
+// comparison in benchmarks/preprocess_variants.sh).
 #ifndef ROOST_PREPROCESS_CLAMP
 #define ROOST_PREPROCESS_CLAMP 0
 #endif
 
 ROOST_HD uint32_t clip8(int32_t acc) {
   // Pillow's clip8 of acc = 2^21 + the sum of bytes times a window's coefficients. Those
-  // are never negative and sum to at most kMaxWindowWeight (append_axis_table checks both),
-  // so 2^21 <= acc < 256 * 2^22 and neither clamp can apply: one shift and no min for
-  // every value the two passes round.
+  // are never negative (append_axis_table checks), and the staged and global-source tiles
+  // only see windows that sum to at most kMaxWindowWeight (plan_batch makes the tiles of an
+  // image with heavier ones direct), so there 2^21 <= acc < 256 * 2^22 and neither clamp
+  // can apply: one shift and no min for every value the two passes round.
   static_assert(255 * static_cast<int64_t>(kMaxWindowWeight) + kHalf <
                     (int64_t{256} << data::kResamplePrecisionBits),
                 "a window's weight must keep its rounded value below 256");
   const uint32_t v = static_cast<uint32_t>(acc) >> data::kResamplePrecisionBits;
   return ROOST_PREPROCESS_CLAMP && v > 255u ? 255u : v;
+}
+
+// Pillow's clip8 with its clamp (acc >= 2^21 still): direct tiles, which serve any window.
+ROOST_HD uint32_t clip8_clamped(int32_t acc) {
+  const uint32_t v = static_cast<uint32_t>(acc) >> data::kResamplePrecisionBits;
+  return v < 255u ? v : 255u;
 }
 
 // Byte j (0..3) of w, zero-extended: one PRMT on the device instead of a shift and a mask.
@@ -194,8 +201,9 @@ constexpr int kRows = ROOST_PREPROCESS_ROWS;
 #endif
 constexpr bool kHWords = ROOST_PREPROCESS_HWORDS != 0;
 // 1: the word path loads a group of four coefficients with one 16-byte load; 0: with four
-// 4-byte loads (the kernel before, for comparison). The tables are grouped either way
-// (preprocess_layout.h, grouped_coef_index).
+// 4-byte loads, as before (for comparison; the tables are grouped either way, so each of
+// those loads now spans four times the bytes across a warp that it did from the tap-major
+// table before).
 #ifndef ROOST_PREPROCESS_HVEC
 #define ROOST_PREPROCESS_HVEC 1
 #endif
@@ -454,14 +462,14 @@ ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile&
         s2 += static_cast<int32_t>(load_ro(p + 2)) * c;
       }
       const int32_t cv = load_ro(vcoef + grouped_coef_index(k, y, a.out_h));
-      acc[0] += static_cast<int32_t>(clip8(s0)) * cv;
-      acc[1] += static_cast<int32_t>(clip8(s1)) * cv;
-      acc[2] += static_cast<int32_t>(clip8(s2)) * cv;
+      acc[0] += static_cast<int32_t>(clip8_clamped(s0)) * cv;
+      acc[1] += static_cast<int32_t>(clip8_clamped(s1)) * cv;
+      acc[2] += static_cast<int32_t>(clip8_clamped(s2)) * cv;
     }
     for (int c = 0; c < 3; ++c) {
       const size_t offset = row_offset<kPlanar>(a, t.image, kPlanar ? c : 0, y) +
                             (kPlanar ? x : 3 * x + c);
-      static_cast<OutT*>(a.out)[offset] = to_output<OutT>(clip8(acc[c]), c, lut);
+      static_cast<OutT*>(a.out)[offset] = to_output<OutT>(clip8_clamped(acc[c]), c, lut);
     }
   }
 }

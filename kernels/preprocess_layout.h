@@ -26,14 +26,16 @@ namespace roost::kernels::detail {
 constexpr int kLutEntries = 3 * 256;                         // normalisation table, per channel
 constexpr int kLutBytes = kLutEntries * static_cast<int>(sizeof(float));
 // The horizontal pass reads taps as whole aligned words, up to 9 bytes past a row's window
-// (preprocess_impl.cuh, horizontal_taps_words), and coefficients up to two taps past its
-// count: the tables hold coefficients for a multiple of four taps, and staged source rows
-// in shared memory and the packed pixels each end with kReadPastRows bytes of padding.
+// (preprocess_impl.cuh, horizontal_taps_words), and whole groups of four coefficients, up to
+// three past its count: the tables hold coefficients for a multiple of four taps, and staged
+// source rows in shared memory and the packed pixels each end with kReadPastRows bytes of
+// padding.
 constexpr size_t kTapGroup = 4;
 constexpr size_t kReadPastRows = 16;
-// The most a window's coefficients may sum to, so that the kernel's rounding never needs
-// Pillow's clamp (preprocess_impl.cuh, clip8): below (2^30 - 2^21) / 255, so 2^22 + 8224.
-// Pillow's rounded weights sum to at most 2^22 plus half a unit per tap.
+// The most a window's coefficients may sum to for the kernel's rounding to need no clamp
+// (preprocess_impl.cuh, clip8): below (2^30 - 2^21) / 255, so 2^22 + 8224. Pillow's rounded
+// weights sum to at most 2^22 plus half a unit per tap, so only a shrink by thousands
+// (over 16448 taps) can weigh more; such an image's tiles go direct, which clamps.
 constexpr int64_t kMaxWindowWeight = ((int64_t{1} << 30) - (int64_t{1} << 21) - 1) / 255;
 
 // One image of the batch as the kernel sees it. Table entries are indexed by output
@@ -116,8 +118,10 @@ constexpr int grouped_coef_index(int k, int o, int out) { return ((k / 4) * out 
 
 // Appends one axis's table for window indices offset .. offset + out - 1, mirrored if asked,
 // starts relative to the packed rectangle's first index rect_first.
+// `heaviest` becomes the largest sum of one window's coefficients.
 inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out, bool mirror,
-                             int rect_first, int start_scale, std::vector<int32_t>& tables) {
+                             int rect_first, int start_scale, std::vector<int32_t>& tables,
+                             int64_t& heaviest) {
   // Coefficient rows up to a multiple of four, zero past each count: the horizontal pass
   // reads four taps at a time.
   const size_t taps = round_up(static_cast<size_t>(axis.taps), kTapGroup);
@@ -135,13 +139,12 @@ inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out
     int64_t weight = 0;
     for (int k = 0; k < axis.count[w]; ++k) {
       const int32_t c = axis.coef[static_cast<size_t>(w) * axis.taps + k];
-      // The kernel's rounding relies on both (a triangle filter has no negative lobes).
+      // The kernel's rounding relies on it (a triangle filter has no negative lobes).
       ROOST_CHECK(c >= 0, "negative resampling weight ", c);
       weight += c;
-      ROOST_CHECK(weight <= kMaxWindowWeight, "resampling weights of output ", o, " sum past ",
-                  kMaxWindowWeight);
       coef[grouped_coef_index(k, o, out)] = c;
     }
+    heaviest = std::max(heaviest, weight);
   }
   return static_cast<int>(index);
 }
@@ -160,10 +163,11 @@ inline void axis_span(const data::ResampleAxis& axis, int offset, int out, int& 
 // memory stays within grow_limit. Its first row picks the mode: staged if that row's source
 // and intermediate fit the target, else reading the source from device memory if the
 // intermediate alone fits shared memory (such a row may exceed the target), else direct.
+// All direct when `direct` is set (windows too heavy for the other modes' rounding).
 inline void append_tiles(int image, const int32_t* vwindow, int out_h,
                          size_t row_bytes, int pitch, int taps_v, const LayoutOptions& options,
-                         size_t grow_limit, size_t shared_for_rows, std::vector<Tile>& tiles,
-                         size_t& largest) {
+                         size_t grow_limit, size_t shared_for_rows, bool direct,
+                         std::vector<Tile>& tiles, size_t& largest) {
   // Shared bytes of a tile of `tile_rows` output rows reading `rows` packed rows: its
   // vertical coefficients and intermediate, plus the source rows when they are staged.
   auto inter_bytes = [&](int rows, int tile_rows) {
@@ -180,7 +184,8 @@ inline void append_tiles(int image, const int32_t* vwindow, int out_h,
     t.y1 = y0 + 1;
     t.r0 = vwindow[2 * y0];
     t.r1 = vwindow[2 * y0] + vwindow[2 * y0 + 1];
-    if (staged_bytes(t.r1 - t.r0, 1) <= grow_limit) t.mode = kStaged;
+    if (direct) t.mode = kDirect;
+    else if (staged_bytes(t.r1 - t.r0, 1) <= grow_limit) t.mode = kStaged;
     else if (inter_bytes(t.r1 - t.r0, 1) <= shared_for_rows) t.mode = kGlobalSource;
     else t.mode = kDirect;
     if (t.mode != kDirect) {
@@ -242,11 +247,17 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
   BatchLayout& L = plan.layout;
   L.out_h = plans[0].out_h;
   L.out_w = plans[0].out_w;
-  // Thread-index arithmetic in the kernel divides by row lengths below 2^16, and addresses
-  // an image's 3 * out_h * out_w output elements with 32-bit offsets.
+  // The kernel addresses an image's 3 * out_h * out_w output elements with 32-bit offsets,
+  // and its thread-index dividers (FastDiv) are exact for n * d < 2^36: the vertical pass
+  // divides item indices below 3 * max_tile_rows * octets by the octets of a row (at most
+  // 6144), under 2^34 for 256 rows; the horizontal pass's items are bounded by shared
+  // memory, a direct tile's by out_w.
   ROOST_USAGE_CHECK(L.out_h > 0 && L.out_w > 0 && L.out_h <= 16384 && L.out_w <= 16384,
                     "GPU preprocessing supports outputs up to 16384x16384, got ", L.out_h, "x",
                     L.out_w);
+  ROOST_USAGE_CHECK(options.max_tile_rows >= 1 && options.max_tile_rows <= 256,
+                    "GPU preprocessing takes 1 to 256 output rows per tile, got ",
+                    options.max_tile_rows);
   L.planes = options.planar ? 3 : 1;
   // A multiple of 8: the vertical pass reads eight intermediate bytes at a time.
   L.inter_pitch = static_cast<int>(round_up(options.planar ? L.out_w : 3 * L.out_w, 8));
@@ -279,8 +290,9 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
     desc.pixels = pixel_bytes;
     desc.taps_h = horiz.taps;
     desc.taps_v = vert.taps;
-    desc.h_table = append_axis_table(horiz, p.offset_x, p.out_w, p.flip, x_first, 3, plan.tables);
-    desc.v_table = append_axis_table(vert, p.offset_y, p.out_h, false, y_first, 1, plan.tables);
+    int64_t heaviest = 0;
+    desc.h_table = append_axis_table(horiz, p.offset_x, p.out_w, p.flip, x_first, 3, plan.tables, heaviest);
+    desc.v_table = append_axis_table(vert, p.offset_y, p.out_h, false, y_first, 1, plan.tables, heaviest);
     pixel_bytes += static_cast<size_t>(desc.pitch) * (y_end - y_first);
     L.input_bytes += static_cast<size_t>(x_end - x_first) * 3 * (y_end - y_first);
     plan.rects.push_back(data::CropBox{p.box.top + y_first, p.box.left + x_first,
@@ -288,7 +300,8 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
     plan.images.push_back(desc);
 
     append_tiles(static_cast<int>(i), plan.tables.data() + desc.v_table, L.out_h, row_bytes, desc.pitch,
-                 desc.taps_v, options, grow_limit, shared_for_rows, plan.tiles, largest_tile);
+                 desc.taps_v, options, grow_limit, shared_for_rows, heaviest > kMaxWindowWeight,
+                 plan.tiles, largest_tile);
   }
   L.num_tiles = static_cast<int>(plan.tiles.size());
   if (options.largest_first) order_largest_first(plan);

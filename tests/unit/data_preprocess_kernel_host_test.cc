@@ -14,6 +14,7 @@
 #include "../preprocess_batch.h"
 #include "preprocess_impl.cuh"
 #include "preprocess_layout.h"
+#include "roost/core/error.h"
 #include "roost/data/resize.h"
 #include "roost/data/transforms.h"
 
@@ -48,9 +49,11 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
     const k::Tile& t = a.tiles[i];
     const k::ImageDesc& img = a.images[t.image];
     ++modes_seen[t.mode];
-    // The device loads windows as 8-byte pairs and coefficients as 16-byte groups.
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(a.tables + img.h_table) % 16, 0u);
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(a.tables + img.v_table) % 16, 0u);
+    // The device loads windows as 8-byte pairs and coefficients as 16-byte groups: each
+    // table starts 16-byte aligned in the (16-byte aligned) buffer.
+    EXPECT_EQ(L.tables % 16, 0u);
+    EXPECT_EQ(img.h_table % 4, 0);
+    EXPECT_EQ(img.v_table % 4, 0);
     if (t.mode == k::kDirect) {
       for (uint32_t tid = 0; tid < threads; ++tid)
         k::direct_tile<OutT, kPlanar>(a, img, t, a.lut, tid, threads);
@@ -202,24 +205,54 @@ TEST(PreprocessKernelArithmetic, FastDivIsExactForTheKernelsRanges) {
   }
 }
 
-// clip8 has no clamp: a table whose window weights could round a value past 255 is refused.
-TEST(PreprocessKernelArithmetic, WindowWeightsThatCouldNeedTheClampAreRefused) {
-  for (const int64_t excess : {int64_t{0}, int64_t{1}}) {
-    data::ResampleAxis axis;
-    axis.taps = 2;
-    axis.start = {0};
-    axis.count = {2};
-    const int32_t first = 1 << data::kResamplePrecisionBits;
-    axis.coef = {first, static_cast<int32_t>(k::kMaxWindowWeight - first + excess)};
-    std::vector<int32_t> tables;
-    if (excess == 0) {
-      EXPECT_NO_THROW(k::append_axis_table(axis, 0, 1, false, 0, true, tables));
-      // The largest allowed weight on bytes of 255 still rounds to 255.
-      EXPECT_EQ(k::clip8(static_cast<int32_t>(255 * k::kMaxWindowWeight + k::kHalf)), 255u);
-    } else {
-      EXPECT_THROW(k::append_axis_table(axis, 0, 1, false, 0, true, tables), std::exception);
-    }
+// clip8 has no clamp, which needs every window to weigh at most kMaxWindowWeight. A shrink
+// by about a million (resample_axis's rounded weights of an edge window then sum past it)
+// sends the image's tiles direct, which clamp, and the bytes still equal the reference's:
+// on all-255 pixels an unclamped rounding would give 256.
+TEST(PreprocessKernelArithmetic, WindowsTooHeavyForClip8GoDirectAndMatchTheReference) {
+  const int width = 1350000;
+  const data::ResampleAxis axis = data::resample_axis(width, 2);
+  int64_t heaviest = 0;
+  for (int o = 0; o < 2; ++o) {
+    int64_t sum = 0;
+    for (int k = 0; k < axis.count[o]; ++k) sum += axis.coef[static_cast<size_t>(o) * axis.taps + k];
+    heaviest = std::max(heaviest, sum);
   }
+  ASSERT_GT(heaviest, k::kMaxWindowWeight) << "the test needs a window heavier than the bound";
+  EXPECT_EQ(k::clip8(static_cast<int32_t>(255 * k::kMaxWindowWeight + k::kHalf)), 255u);
+
+  Batch b;
+  Image img;
+  img.height = 2;
+  img.width = width;
+  img.pixels.assign(static_cast<size_t>(width) * 2 * 3, 255);
+  b.images.push_back(img);
+  data::ResizePlan plan;
+  plan.box = data::CropBox{0, 0, 2, width};
+  plan.resized_h = plan.resized_w = plan.out_h = plan.out_w = 2;
+  b.plans.push_back(plan);
+  k::LayoutOptions layout;
+  layout.planar = false;
+  layout.normalize = false;
+  const k::BatchPlan planned = k::plan_batch(b.pointers(), b.plans, layout);
+  for (const k::Tile& t : planned.tiles) EXPECT_EQ(t.mode, k::kDirect);
+  int modes[3] = {0, 0, 0};
+  const std::vector<uint8_t> got = run_on_host<uint8_t, false>(b, layout, modes);
+  const Image ref = data::apply_plan_u8(b.images[0], b.plans[0]);
+  EXPECT_EQ(got, ref.pixels);
+  EXPECT_EQ(got, std::vector<uint8_t>(12, 255));
+}
+
+// The kernel's dividers are exact only while tiles stay within plan_batch's row limit.
+TEST(PreprocessKernelArithmetic, TileRowsOutsideTheDividersRangeAreAUsageError) {
+  const Batch b = roost::testing::make_preprocess_batch(37, 3);
+  k::LayoutOptions layout;
+  for (int rows : {0, 257}) {
+    layout.max_tile_rows = rows;
+    EXPECT_THROW(k::plan_batch(b.pointers(), b.plans, layout), UsageError) << rows;
+  }
+  layout.max_tile_rows = 256;
+  EXPECT_NO_THROW(k::plan_batch(b.pointers(), b.plans, layout));
 }
 
 TEST(PreprocessKernelArithmetic, CeilLog2) {
