@@ -21,8 +21,10 @@
 # for each of its knobs, links its own preprocess_bench and runs it (batch 256, then 1024;
 # the bench checks the kernel's output against the CPU reference and fails on a difference);
 # the baseline binary runs first and last, so drift of the card shows. Prints the ptxas
-# register report of each variant's float32 NCHW kernel too.
+# register report of each variant's float32 NCHW kernel too, and at the end a table of each
+# variant's fp32 kernel time against the built-in knobs' (preprocess_variants_summary.awk).
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:?usage: preprocess_variants.sh BUILD_DIR [KNOB=VALUE[,KNOB=VALUE...] ...]}" && pwd)
 shift
 VARIANTS=("$@")
@@ -39,7 +41,8 @@ run_bench() {  # label, binary
   for batch in 256 1024; do
     local out rc=0
     out=$("$2" --batch "$batch" --reps 30 --kernel-only) || rc=$?
-    { grep -E "kernel only|no CUDA|CPU reference" <<< "$out" || true; } | sed "s|^|$1 batch $batch: |"
+    { grep -E "kernel only|no CUDA|CPU reference" <<< "$out" || true; } | sed "s|^|$1 batch $batch: |" |
+      tee -a variants/results.txt
     [ "$rc" -eq 0 ] || { echo "$1 batch $batch: FAILED (exit $rc)"; FAILED=1; }
   done
 }
@@ -58,6 +61,7 @@ build_variant() {  # knobs (KNOB=VALUE,...): compiles, archives and links one va
 }
 
 mkdir -p variants
+: > variants/results.txt
 for v in "${VARIANTS[@]}"; do
   [[ $v =~ ^[A-Z_]+=[0-9]+(,[A-Z_]+=[0-9]+)*$ ]] || { echo "preprocess_variants: bad variant '$v'" >&2; exit 2; }
   build_variant "$v" &
@@ -71,4 +75,6 @@ for v in "${VARIANTS[@]}"; do
   run_bench "$v" "variants/preprocess_bench-$tag"
 done
 run_bench "built-in knobs again" benchmarks/preprocess_bench
+echo
+awk -f "$HERE/preprocess_variants_summary.awk" variants/results.txt || true
 exit "$FAILED"
