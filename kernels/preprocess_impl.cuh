@@ -543,8 +543,12 @@ __global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)
   const Tile t = a.tiles[blockIdx.x];
   const ImageDesc img = a.images[t.image];
   float* lut = reinterpret_cast<float*>(shared);
+  // The table in 16-byte pieces (both copies are 16-byte aligned): one load and one store
+  // for each of the first 192 threads.
+  static_assert(kLutEntries % 4 == 0, "the normalisation table copies as float4");
   if (kNormalize)
-    for (int i = threadIdx.x; i < kLutEntries; i += blockDim.x) lut[i] = a.lut[i];
+    for (int i = threadIdx.x; i < kLutEntries / 4; i += blockDim.x)
+      reinterpret_cast<float4*>(lut)[i] = __ldg(reinterpret_cast<const float4*>(a.lut) + i);
   if (t.mode == kDirect) {  // uniform across the block: no barrier below is skipped by some
     if (kNormalize) __syncthreads();
     direct_tile<OutT, kPlanar>(a, img, t, lut, threadIdx.x, blockDim.x);

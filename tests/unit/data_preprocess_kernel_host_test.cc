@@ -52,6 +52,7 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
     // The device loads windows as 8-byte pairs and coefficients as 16-byte groups: each
     // table starts 16-byte aligned in the (16-byte aligned) buffer.
     EXPECT_EQ(L.tables % 16, 0u);
+    EXPECT_EQ(L.lut % 16, 0u);  // each block copies the normalisation table as float4
     EXPECT_EQ(img.h_table % 4, 0);
     EXPECT_EQ(img.v_table % 4, 0);
     if (t.mode == k::kDirect) {
