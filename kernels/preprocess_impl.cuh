@@ -127,7 +127,7 @@ ROOST_HD uint32_t clip8(int32_t acc) {
 
 // Pillow's clip8 with its clamp (acc >= 2^21 still): direct tiles, which serve any window.
 ROOST_HD uint32_t clip8_clamped(int32_t acc) {
-  const uint32_t v = static_cast<uint32_t>(acc) >> data::kResamplePrecisionBits;
+  const uint32_t v = clip8(acc);
   return v < 255u ? v : 255u;
 }
 
