@@ -11,11 +11,16 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <string>
 
 #include "roost/core/mpi_scope.h"
+#include "stale_shm.h"
 
 namespace roost::comm::detail {
 namespace {
+
+constexpr const char* kShmDirectory = "/dev/shm";  // where glibc's shm_open keeps objects
+constexpr double kStaleAfterSeconds = 60;
 
 std::shared_ptr<void> map_fd(int fd, size_t bytes) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -33,10 +38,15 @@ std::shared_ptr<void> map_node_shared(MPI_Comm comm, size_t bytes) {
   // The name travels from rank 0; empty means rank 0 could not create the object.
   std::array<char, 96> name{};
   std::shared_ptr<void> mapping;
+  // Every rank is here before the object exists, so it lives milliseconds, not as long as
+  // the slowest rank takes to arrive: only a death in that short window leaves it behind.
+  MPI_CHECK(MPI_Barrier(comm));
   if (rank == 0) {
+    remove_stale_node_shared(kShmDirectory, kStaleAfterSeconds);  // from such deaths before
     // The pid alone may repeat across containers that share /dev/shm.
-    std::snprintf(name.data(), name.size(), "/roost-%ld-%d-%08x", static_cast<long>(getpid()), serial++,
-                  static_cast<unsigned>(std::random_device{}()));
+    const std::string made = node_shared_name(static_cast<long>(getpid()), serial++,
+                                              static_cast<unsigned>(std::random_device{}()));
+    std::snprintf(name.data(), name.size(), "%s", made.c_str());
     const int fd = shm_open(name.data(), O_CREAT | O_EXCL | O_RDWR, 0600);
     if (fd >= 0) {
       if (posix_fallocate(fd, 0, static_cast<off_t>(bytes)) == 0) mapping = map_fd(fd, bytes);

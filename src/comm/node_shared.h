@@ -14,7 +14,9 @@ namespace roost::comm::detail {
 // maps it by name, and once all have it rank 0 removes the name. Null on every rank when any
 // rank could not map it (ranks on other nodes cannot open the name; a container's small
 // /dev/shm cannot hold it). Each rank unmaps its mapping when the last copy of the pointer
-// goes, independently of the others.
+// goes, independently of the others. The object exists only once every rank has reached
+// the call, and rank 0 first removes objects that such setups left when their rank 0 died
+// in between (remove_stale_node_shared).
 std::shared_ptr<void> map_node_shared(MPI_Comm comm, size_t bytes);
 
 }  // namespace roost::comm::detail

@@ -1,14 +1,23 @@
 // comm_shared_test.cc — memory shared by the ranks of one node (map_shared) and the
 // reduction that hands each chunk of its result to one rank (reduce_apply), over real MPI
 // processes.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
+#include <string>
 #include <vector>
 
+#include "../../src/comm/stale_shm.h"
 #include "../unit/comm_test_util.h"
+#include "../unit/dead_pid.h"
 #include "mpi_env.h"
 #include "roost/comm/ring_mpi_communicator.h"
 #include "roost/comm/thread_communicator.h"
@@ -35,6 +44,37 @@ TEST(MapShared, OneZeroFilledMemoryThatEveryRankSeesWrite) {
   comm.barrier();
   for (int r = 0; r < n; ++r) EXPECT_EQ(slots[r], 1000 + r) << "rank " << comm.rank() << " reading rank " << r;
   comm.barrier();  // nobody unmaps while another still reads
+}
+
+// An object that a setup left behind when its rank 0 died (killed before it removed the
+// name) goes at the next setup on the node, once old enough that no live setup can own it.
+TEST(MapShared, ASetupRemovesWhatADeadSetupLeftBehind) {
+  RingMpiCommunicator comm(testing::g_mpi->comm());
+  std::string left;
+  if (comm.rank() == 0) {
+    const long pid = testing::dead_pid();
+    ASSERT_GT(pid, 1) << "no free pid";
+    left = comm::detail::node_shared_name(pid, 7, 0x0bad5eedu);
+    const int fd = shm_open(left.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+    ASSERT_GE(fd, 0) << "shm_open " << left;
+    EXPECT_EQ(ftruncate(fd, 1 << 20), 0);
+    const time_t old = std::time(nullptr) - 3600;
+    const timespec times[2] = {{old, 0}, {old, 0}};
+    EXPECT_EQ(futimens(fd, times), 0);
+    close(fd);
+  }
+  comm.barrier();
+  std::shared_ptr<void> mem = comm.map_shared(4096);
+  ASSERT_TRUE(mem) << "the ranks of this test share one node";
+  if (comm.rank() == 0) {
+    const int fd = shm_open(left.c_str(), O_RDWR, 0600);
+    EXPECT_LT(fd, 0) << left << " is still there";
+    if (fd >= 0) {
+      close(fd);
+      shm_unlink(left.c_str());
+    }
+  }
+  comm.barrier();
 }
 
 TEST(MapShared, NoneWhereTheBackendCannotShare) {
