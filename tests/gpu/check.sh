@@ -6,7 +6,8 @@
 #
 # Environment: ROOST_CHECK_VARIANTS="KNOB=VALUE[,KNOB=VALUE] ...": build only the GPU tests and
 # preprocess_bench, run the tests, then time the kernel built with those compile-time knobs
-# (benchmarks/preprocess_variants.sh). FMNIST_SOURCE, a folder of Fashion-MNIST's *-ubyte.gz
+# (benchmarks/preprocess_variants.sh); with ROOST_CHECK_FULL=1 as well, everything else runs
+# too, the variants right after the kernel's own benchmarks (one call for all). FMNIST_SOURCE, a folder of Fashion-MNIST's *-ubyte.gz
 # files: a two-class set made from it serves as DATASET when none is given, and the full 60k/10k training
 # (benchmarks/fashion_mnist_full.sh, np=2 on this GPU) runs too (FMNIST_EPOCHS, default 24).
 # ROOST_CHECK_DEADLINE: seconds after which remaining steps are skipped (0 = none); the
@@ -75,16 +76,20 @@ CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREF
 step configure cmake -S "$ROOT" -B "$BUILD" "${CMAKE_ARGS[@]}"
 grep "roost: CUDA" "$RESULTS/configure.log" | tee -a "$SUMMARY"
 TARGETS=(roost_gpu_tests preprocess_bench train_bench roost)
-[ -n "${ROOST_CHECK_VARIANTS:-}" ] && TARGETS=(roost_gpu_tests preprocess_bench)
+VARIANTS_ONLY=""
+[ -n "${ROOST_CHECK_VARIANTS:-}" ] && [ "${ROOST_CHECK_FULL:-0}" != 1 ] && VARIANTS_ONLY=1
+[ -n "$VARIANTS_ONLY" ] && TARGETS=(roost_gpu_tests preprocess_bench)
 step build cmake --build "$BUILD" -j "$(nproc)" --target "${TARGETS[@]}" -- -k 0
 B=$BUILD
 step gpu_tests "$B/tests/roost_gpu_tests" --gtest_output=json:"$RESULTS/gpu_tests.json"
 grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$RESULTS/gpu_tests.log" | tee -a "$SUMMARY"
-if [ -n "${ROOST_CHECK_VARIANTS:-}" ]; then
-  # Kernel tuning only: the preprocessing kernel built with other compile-time knobs.
+variants() {  # the preprocessing kernel built with other compile-time knobs
   # shellcheck disable=SC2086  # a list of KNOB=VALUE,... words
   step preprocess_variants "$ROOT/benchmarks/preprocess_variants.sh" "$B" $ROOST_CHECK_VARIANTS
-  cat "$RESULTS/preprocess_variants.log"
+  [ -f "$RESULTS/preprocess_variants.log" ] && cat "$RESULTS/preprocess_variants.log"
+}
+if [ -n "$VARIANTS_ONLY" ]; then
+  variants
   cat "$SUMMARY"
   ! grep -q "^FAIL" "$SUMMARY"
   exit
@@ -99,6 +104,7 @@ if [ -n "$NCU" ]; then
     --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
     "$B/benchmarks/preprocess_bench" --reps 1
 fi
+[ -n "${ROOST_CHECK_VARIANTS:-}" ] && variants
 W=$(( $(nproc) - 2 ))
 # ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
 R50=(--arch resnet50 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512)
