@@ -116,7 +116,7 @@ int runs_main(int argc, char** argv) {
                                                 : run.run_dir + "/logs/rank-" + rank + ".log";
     run::FileFollower log(path);
     const std::string text = log.read_new();
-    if (text.empty() && !r.count("driver") && get_int(r, "rank") >= run.np)
+    if (text.empty() && !r.count("driver") && (get_int(r, "rank") < 0 || get_int(r, "rank") >= run.np))
       ROOST_USAGE_ERROR("--rank ", get_int(r, "rank"), ": run ", run.id, " has ranks 0..", run.np - 1);
     std::cout << text;
   } else if (verb == "cancel") {

@@ -81,7 +81,10 @@ ResumePoint resume_training(const TrainConfig& config, model::ResNet& net,
     header[2] = checkpoint.epochs_done, header[3] = checkpoint.step, header[4] = checkpoint.best_val_acc;
     header[5] = checkpoint.loss_scale, header[6] = checkpoint.loss_scale_clean_steps;
     header[7] = checkpoint.world_size;
-    for (size_t i = 0; i < checkpoint.momentum.size(); ++i) header[8 + i] = checkpoint.momentum[i].defined();
+    // Only when the checkpoint fits: one that holds more buffers than this run trains is
+    // refused above, and the header has room for this run's.
+    if (error.empty())
+      for (size_t i = 0; i < checkpoint.momentum.size(); ++i) header[8 + i] = checkpoint.momentum[i].defined();
   }
   broadcast_doubles(header, comm);
   if (header[0] > 0) {

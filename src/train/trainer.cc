@@ -383,6 +383,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
 
   TrainResult result;
   double best = resume.best_val_acc;
+  bool warned_single = false;
   for (int epoch = resume.epochs_done; epoch < config.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     const bool resumed_epoch = resume.resumed && epoch == resume.epochs_done && resume.step > 0;
@@ -419,7 +420,17 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       // The shared update steps parameters while backward runs: the step's rate is set first.
       if (shared_update) optimizer.set_lr(schedule.at(epoch, step, steps));
       synchronizer.begin_backward();
-      if (batch.size > 0) {
+      // At 32 px or less the last stage's maps are 1x1: a batch of one image gives BatchNorm
+      // one value per channel, whose unbiased variance (0/0) would make the running
+      // statistics NaN. Such a batch (a shard's last, of one image) is left out like an
+      // empty one: zero gradients from this rank.
+      const bool one_value_per_channel = batch.size == 1 && config.image_size <= 32;
+      if (one_value_per_channel && !warned_single) {
+        log_warn("a training batch of one image at --image-size ", config.image_size,
+                 " is skipped (BatchNorm needs more than one value per channel)");
+        warned_single = true;
+      }
+      if (batch.size > 0 && !one_value_per_channel) {
         auto [inputs, labels] = source.to_device(batch);
         torch::Tensor logits;
         {

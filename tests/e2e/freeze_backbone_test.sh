@@ -28,3 +28,12 @@ moved = [k for k in backbone if not np.array_equal(base[k][()], full[k][()])]
 assert len(moved) > len(backbone) // 2, f"full fine-tune moved only {len(moved)} backbone tensors"
 print(f"ok: frozen backbone bitwise unchanged ({len(backbone)} tensors), fc trained; full fine-tune moved {len(moved)}")
 PY
+# Resuming a full fine-tune's checkpoint with --freeze-backbone (momentum for every parameter,
+# this run trains two): one clear error and exit 2, on both ranks.
+rc=0
+"$MPIRUN" -np 2 "$ROOST" train "${COMMON[@]}" --output-dir "$WORK/base" --epochs 2 --resume auto --freeze-backbone \
+  > "$WORK/refreeze.log" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || { cat "$WORK/refreeze.log"; fail "resume with --freeze-backbone: exit $rc, expected 2"; }
+grep -q "error: --resume: checkpoint .* holds momentum for .* (was --freeze-backbone changed?)" "$WORK/refreeze.log" ||
+  { cat "$WORK/refreeze.log"; fail "no clear error"; }
+echo "ok: resuming with --freeze-backbone changed is a clear error"

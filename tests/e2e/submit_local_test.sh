@@ -31,6 +31,10 @@ grep -q -- "-np 2" "$RUN/command.sh" || fail "command.sh: $(cat "$RUN/command.sh
 [ "$(cat "$RUN/logs/rank-0.exit" "$RUN/logs/rank-1.exit" | tr -d '\n')" = 00 ] || fail "rank exit files"
 "$ROOST" runs logs 1 --rank 0 --workspace "$WS" | grep -q "epoch 2/2" || fail "roost runs logs --rank 0 lacks epoch 2"
 "$ROOST" runs logs 1 --rank 1 --train --workspace "$WS" | grep -q "epoch 2/2" || fail "roost runs logs --rank 1 --train lacks epoch 2"
+for bad in -1 2; do
+  rc=0; "$ROOST" runs logs 1 --rank=$bad --workspace "$WS" > "$WORK/badrank.out" 2> "$WORK/badrank.err" || rc=$?
+  [ "$rc" -eq 2 ] && grep -q "has ranks 0..1" "$WORK/badrank.err" || fail "runs logs --rank $bad: exit $rc, $(cat "$WORK/badrank.err")"
+done
 "$PYTHON" -c 'import json,sys; c=json.load(open(sys.argv[1])); assert c["np"]==2 and c["train"]["epochs"]==2, c' \
   "$RUN/config.json" || fail "config.json"
 [ "$(db "SELECT count(*) FROM metrics WHERE run_id = 1")" = 2 ] || fail "metrics rows: $(db 'SELECT * FROM metrics')"
