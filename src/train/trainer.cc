@@ -423,8 +423,11 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       // At 32 px or less the last stage's maps are 1x1: a batch of one image gives BatchNorm
       // one value per channel, whose unbiased variance (0/0) would make the running
       // statistics NaN. Such a batch (a shard's last, of one image) is left out like an
-      // empty one: zero gradients from this rank.
-      const bool one_value_per_channel = batch.size == 1 && config.image_size <= 32;
+      // empty one: zero gradients from this rank. Not with synchronized BatchNorm over
+      // several ranks: its statistics count every rank's values, and its collectives need
+      // this rank's forward pass.
+      const bool one_value_per_channel =
+          batch.size == 1 && config.image_size <= 32 && !(config.sync_bn && world > 1);
       if (one_value_per_channel && !warned_single) {
         log_warn("a training batch of one image at --image-size ", config.image_size,
                  " is skipped (BatchNorm needs more than one value per channel)");
