@@ -25,6 +25,12 @@ EpochSums EpochSums::from_values(const std::vector<double>& v) {
   return s;
 }
 
+const char* EpochSums::unreadable_pass(int64_t train_size, int64_t val_size) const {
+  if (train_count == 0 && train_size > 0) return "training";
+  if (val_count == 0 && val_size > 0) return "validation";
+  return nullptr;
+}
+
 void EpochSums::allreduce(comm::Communicator& comm) {
   std::vector<double> v = to_values();
   comm.allreduce(v.data(), v.size(), comm::DType::kFloat64, comm::ReduceOp::kSum);

@@ -534,18 +534,13 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       sums.val_correct = val_correct_acc.item<double>();
     }
     sums.allreduce(comm);
-    // Every sample of a pass was unreadable (the warnings above name them): the epoch's
-    // figures would be zeros that look like results. The sums are global, so every rank
-    // stops here alike; the earlier epochs' outputs stay as they are.
-    const std::pair<double, const char*> passes[] = {{sums.train_count, "training"}, {sums.val_count, "validation"}};
-    const int64_t sizes[] = {data.train->size(), data.val->size()};
-    for (int p = 0; p < 2; ++p)
-      if (passes[p].first == 0 && sizes[p] > 0) {
-        const std::string split = passes[p].second;
-        finish("failed: no readable " + split + " images");
-        ROOST_USAGE_ERROR("epoch ", epoch + 1, ": none of the ", split, " images could be read (",
-                          static_cast<int64_t>(sums.skipped), " skipped as unreadable this epoch)");
-      }
+    // A pass with every sample unreadable would record zeros that look like results. The sums
+    // are global, so every rank stops here alike; earlier epochs' outputs stay.
+    if (const char* split = sums.unreadable_pass(data.train->size(), data.val->size())) {
+      finish(std::string("failed: no readable ") + split + " images");
+      ROOST_USAGE_ERROR("epoch ", epoch + 1, ": none of the ", split, " images could be read (",
+                        static_cast<int64_t>(sums.skipped), " skipped as unreadable this epoch)");
+    }
     double images_total = static_cast<double>(images_this_run);
     comm.allreduce(&images_total, 1, comm::DType::kFloat64, comm::ReduceOp::kSum);
 

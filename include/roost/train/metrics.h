@@ -21,6 +21,9 @@ struct EpochSums {
   static constexpr int kCount = 10;
   std::vector<double> to_values() const;
   static EpochSums from_values(const std::vector<double>& values);
+  // "training" or "validation" when none of that pass's images could be read although its
+  // split holds some (the global sums of an epoch whose figures would be zeros), else null.
+  const char* unreadable_pass(int64_t train_size, int64_t val_size) const;
 };
 
 struct EpochRecord {
