@@ -68,6 +68,16 @@ if(NOT CXXOPTS_INCLUDE_DIR AND (ROOST_HAVE_MPI AND ROOST_HAVE_HDF5))
   message(FATAL_ERROR "roost needs cxxopts.hpp (Debian: libcxxopts-dev)")
 endif()
 
+# nlohmann-json (Debian: nlohmann-json3-dev, header only): run.json and checkpoint identities.
+find_path(NLOHMANN_JSON_INCLUDE_DIR nlohmann/json.hpp)
+if(NOT NLOHMANN_JSON_INCLUDE_DIR AND (ROOST_HAVE_MPI AND ROOST_HAVE_HDF5))
+  message(FATAL_ERROR "roost needs nlohmann/json.hpp (Debian: nlohmann-json3-dev)")
+endif()
+add_library(roost::json INTERFACE IMPORTED GLOBAL)
+if(NLOHMANN_JSON_INCLUDE_DIR)
+  set_target_properties(roost::json PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${NLOHMANN_JSON_INCLUDE_DIR}")
+endif()
+
 # SQLite (Debian: libsqlite3-dev): the run store and model registry of `roost submit`.
 find_package(SQLite3)
 set(ROOST_HAVE_SQLITE ${SQLite3_FOUND})

@@ -17,6 +17,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin        # MPI: headers, libmpi, mpirun
   libhdf5-dev                       # HDF5 weights, checkpoints and packs
   libcxxopts-dev                    # command-line parsing
+  nlohmann-json3-dev                # JSON: run.json, checkpoint identities
   libgtest-dev                      # GoogleTest
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
   libcurl4-openssl-dev              # downloads (roost data fowl)

@@ -17,6 +17,8 @@ const char* kUsage =
     "Commands:\n"
     "  train   train or fine-tune a ResNet; run one process per GPU or CPU slot:\n"
     "          mpirun -np N roost train --data-dir D --output-dir OUT\n"
+    "  launch  run roost train under mpirun so that SIGTERM/SIGINT to the job checkpoint and stop it:\n"
+    "          roost launch -np N [mpirun options] -- train --data-dir D --output-dir OUT\n"
     "  data    make datasets: roost data fashion-mnist|fowl --out DIR\n"
     "  pack    store an ImageFolder tree in one HDF5 file: roost pack --data-dir D --out D.h5\n"
     "  predict classify images with a trained model (no mpirun): roost predict --model M IMAGE...\n"
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
     if (command == "data") return roost::cli::data_main(argc - 1, argv + 1);
     if (command == "pack") return roost::cli::pack_main(argc - 1, argv + 1);
     if (command == "predict") return roost::cli::predict_main(argc - 1, argv + 1);
+    if (command == "launch") return roost::cli::launch_main(argc - 1, argv + 1);
     if (command == "submit" || command == "runs" || command == "models") {
 #ifdef ROOST_WITH_RUN
       if (command == "submit") return roost::cli::submit_main(argc - 1, argv + 1);

@@ -1,5 +1,6 @@
 // train_cmd.cc — `roost train`: options → TrainConfig → MPI scope, logging, device → trainer.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -44,16 +45,46 @@ std::string check_train_args(const std::vector<std::string>& args, bool check_da
   return train::to_json(config);
 }
 
+namespace {
+// The rank the launcher gave this process, before MPI starts (-1 when not under a launcher).
+int launcher_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return -1;
+}
+
+// A usage error every rank finds alike is reported once, by rank 0; the others exit 2 quietly.
+struct QuietExit {
+  int code;
+};
+}  // namespace
+
+int train_with_args(int argc, char** argv);
+
 int train_main(int argc, char** argv) {
+  try {
+    return train_with_args(argc, argv);
+  } catch (const QuietExit& q) {
+    return q.code;
+  }
+}
+
+int train_with_args(int argc, char** argv) {
   cxxopts::Options options = train_options();
-  cxxopts::ParseResult parsed = parse_or_usage(options, argc, argv);
-  if (print_help_if_asked(options, parsed)) return 0;
-  train::TrainConfig config = to_config(parsed);
-  train::validate(config);
-  check_arch(config.arch);
-  train::preflight(config);
-  ensure_writable_dir(config.output_dir);
-  ensure_writable_dir(config.output_dir + "/logs");
+  train::TrainConfig config;
+  try {
+    cxxopts::ParseResult parsed = parse_or_usage(options, argc, argv);
+    if (print_help_if_asked(options, parsed)) return 0;
+    config = to_config(parsed);
+    train::validate(config);
+    check_arch(config.arch);
+    train::preflight(config);
+    ensure_writable_dir(config.output_dir);
+    ensure_writable_dir(config.output_dir + "/logs");
+  } catch (const UsageError&) {
+    if (launcher_rank() > 0) throw QuietExit{2};
+    throw;
+  }
 
   const std::string yield = apply_mpi_yield(config.mpi_yield, config.threads);
   MpiScope mpi(&argc, &argv);
@@ -74,13 +105,20 @@ int train_main(int argc, char** argv) {
   context.local_rank = mpi.local_rank();
   context.local_size = mpi.local_size();
   context.device = device;
+  // Set by `roost launch` and the submit layer's mpirun line (documented in the README).
+  const char* relay = std::getenv("ROOST_SIGNAL_RELAY");
+  context.signals_relayed = relay != nullptr && std::string(relay) == "1";
   try {
     train::TrainResult result = train::run_training(config, context);
     if (result.stopped_by_signal) return 128 + result.stopped_by_signal;  // 143 for SIGTERM, 130 for SIGINT
     log_info("done: ", result.epochs, " epoch(s), best val acc ", result.best_val_acc, "; outputs in ",
              config.output_dir);
-  } catch (const UsageError&) {
-    throw;  // raised identically on every rank before any rank diverged: a clean exit 2
+  } catch (const UsageError& e) {
+    // Raised identically on every rank before any rank diverged: a clean exit 2, in the
+    // log file of every rank and once on the console.
+    logger.log_to_file(LogLevel::kError, e.message());
+    if (mpi.rank() != 0) throw QuietExit{2};
+    throw;
   } catch (const std::exception& e) {
     // A failure on one rank would leave the others blocked in a collective: end the job.
     log_error(e.what());

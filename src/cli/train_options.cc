@@ -17,7 +17,9 @@ cxxopts::Options train_options() {
       ("data-dir", "ImageFolder root with train/ and val/, or an HDF5 pack from roost pack (required)", cxxopts::value<std::string>())
       ("output-dir", "where metrics.jsonl, model.h5 and logs/ are written", str(d.output_dir))
       ("image-size", "train crop and val crop size in pixels", s(d.image_size))
-      ("resize-short", "validation Resize() of the short side before the center crop", s(d.resize_short))
+      ("resize-short", "validation Resize() of the short side before the center crop (default: "
+                       "round(image-size x 256/224), torchvision's ratio: 256 at 224, 37 at 32)",
+       cxxopts::value<std::string>())
       ("crop-scale-min", "RandomResizedCrop smallest area fraction", str("0.08"))
       ("crop-scale-max", "RandomResizedCrop largest area fraction", str("1.0"))
       ("crop-ratio-min", "RandomResizedCrop smallest aspect ratio (w/h)", str("0.75"))
@@ -65,7 +67,9 @@ cxxopts::Options train_options() {
        s(d.checkpoint_every))
       ("keep-checkpoints", "newest checkpoints kept", s(d.keep_checkpoints))
       ("resume", "auto (newest valid checkpoint in OUT/checkpoints, else a fresh start) or a checkpoint file",
-       cxxopts::value<std::string>()->default_value(""));
+       cxxopts::value<std::string>()->default_value(""))
+      ("overwrite", "replace the run whose outputs are in --output-dir (its checkpoints, metrics, model "
+                    "and summary are deleted); without it or --resume, a used --output-dir is refused");
   o.add_options("Gradient synchronization")
       ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", str("128"))
       ("cycle-time-ms", "period of the background negotiation thread", str("1"))
@@ -86,7 +90,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   if (r.count("data-dir")) c.data_dir = r["data-dir"].as<std::string>();
   c.output_dir = r["output-dir"].as<std::string>();
   c.image_size = get_int(r, "image-size");
-  c.resize_short = get_int(r, "resize-short");
+  c.resize_short = r.count("resize-short") ? get_int(r, "resize-short") : train::default_resize_short(c.image_size);
   c.crop_scale_lo = get_double(r, "crop-scale-min");
   c.crop_scale_hi = get_double(r, "crop-scale-max");
   c.crop_ratio_lo = get_double(r, "crop-ratio-min");
@@ -128,6 +132,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.checkpoint_every = get_int(r, "checkpoint-every");
   c.keep_checkpoints = get_int(r, "keep-checkpoints");
   c.resume = r["resume"].as<std::string>();
+  c.overwrite = r.count("overwrite") > 0;
   return c;
 }
 

@@ -56,6 +56,13 @@ void Logger::log(LogLevel level, const std::string& message) {
   }
 }
 
+void Logger::log_to_file(LogLevel level, const std::string& message) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!file_.is_open()) return;
+  file_ << timestamp() << " " << level_name(level) << " " << message << "\n";
+  file_.flush();
+}
+
 LoggerScope::LoggerScope(Logger& logger) : previous_(g_process_logger) { g_process_logger = &logger; }
 LoggerScope::~LoggerScope() { g_process_logger = previous_; }
 

@@ -29,7 +29,8 @@ NamedTensors state_dict(const torch::nn::Module& module) {
 }
 
 void save_weights_h5(const std::string& path, const NamedTensors& tensors, const std::string& arch,
-                     const std::vector<std::string>& class_names, int image_size, int resize_short) {
+                     const std::vector<std::string>& class_names, int image_size, int resize_short,
+                     const std::string& run_id) {
   write_h5_file_atomically(path, [&](hid_t file) {
     io::write_string_attr(file, "format", "roost-weights-1");
     io::write_string_attr(file, "arch", arch);
@@ -37,6 +38,7 @@ void save_weights_h5(const std::string& path, const NamedTensors& tensors, const
     // Optional, so readers of the first version of the format need no change.
     if (image_size > 0) io::write_int_attr(file, "image_size", image_size);
     if (resize_short > 0) io::write_int_attr(file, "resize_short", resize_short);
+    if (!run_id.empty()) io::write_string_attr(file, "run_id", run_id);
     std::vector<std::string> order;
     for (const auto& [name, tensor] : tensors) {
       write_h5_tensor(file, name, tensor);
@@ -64,6 +66,7 @@ WeightsFile load_weights_h5(const std::string& path) {
     if (v <= 0 || v > (1 << 20)) ROOST_USAGE_ERROR(path, ": attribute ", name, " = ", v, " is not a valid size");
     *field = static_cast<int>(v);
   }
+  if (io::has_attr(file.get(), "run_id")) out.run_id = io::read_string_attr(file.get(), "run_id");
   NamedTensors by_name = read_h5_tensors(file.get(), path);
   std::vector<std::string> order = io::read_string_list_attr(file.get(), "keys");
   for (const auto& key : order) {

@@ -10,12 +10,15 @@ namespace roost::run {
 
 namespace {
 // $1 is the log folder, the rest the rank's command. The command runs in the background so
-// that SIGTERM and SIGINT reaching the wrapper (mpirun forwards them on cancel and
-// preemption) are passed on to roost, which then checkpoints; the loop waits until it is gone.
+// that the signals reaching the wrapper are passed on to roost, which then checkpoints; the
+// loop waits until it is gone. `roost runs cancel` sends mpirun SIGUSR1, which mpirun
+// forwards at once (SIGTERM it would turn into a kill a second later) and roost, told by
+// ROOST_SIGNAL_RELAY, takes as SIGTERM; SIGTERM and SIGINT from a scheduler pass as they are.
 constexpr const char* kRankWrapper =
     "d=$1; shift; r=${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-${SLURM_PROCID:-0}}}; "
     "\"$@\" >\"$d/rank-$r.log\" 2>&1 & p=$!; "
     "trap 'kill -TERM $p 2>/dev/null' TERM; trap 'kill -INT $p 2>/dev/null' INT; "
+    "trap 'kill -USR1 $p 2>/dev/null' USR1; trap 'kill -USR2 $p 2>/dev/null' USR2; "
     "wait $p; s=$?; while kill -0 $p 2>/dev/null; do wait $p; s=$?; done; "
     "echo $s >\"$d/rank-$r.exit\"; exit $s";
 
@@ -73,6 +76,7 @@ std::vector<std::string> mpirun_command(const LaunchConfig& c) {
   if (c.target != Target::kLocal && c.procs_per_node > 0)
     argv.insert(argv.end(), {"--map-by", "ppr:" + std::to_string(c.procs_per_node) + ":node"});
   argv.insert(argv.end(), c.mpirun_args.begin(), c.mpirun_args.end());
+  argv.insert(argv.end(), {"-x", "ROOST_SIGNAL_RELAY=1"});
   argv.insert(argv.end(), {"/bin/sh", "-c", kRankWrapper, "roost-rank", c.run_dir + "/logs", c.roost_binary, "train"});
   argv.insert(argv.end(), c.train_args.begin(), c.train_args.end());
   argv.insert(argv.end(), {"--output-dir", c.run_dir + "/outputs"});

@@ -189,9 +189,10 @@ void cancel_run(RunStore& store, int64_t id, const MonitorConfig& c) {
     return;
   }
   if (run.pgid <= 0) return;  // not started yet: the monitor sees Canceled and does not start it
-  // mpirun passes SIGTERM on to the ranks, which checkpoint and exit; whatever remains after
-  // the grace period is killed.
-  kill(-static_cast<pid_t>(run.pgid), SIGTERM);
+  // mpirun (the group's leader) forwards SIGUSR1 to the ranks at once; they take it as
+  // SIGTERM (ROOST_SIGNAL_RELAY), checkpoint and exit 143. Whatever remains after the grace
+  // period is killed.
+  kill(static_cast<pid_t>(run.pgid), SIGUSR1);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(c.cancel_grace_s);
   while (group_alive(run.pgid) && std::chrono::steady_clock::now() < deadline) sleep_s(0.2);
   if (group_alive(run.pgid)) kill(-static_cast<pid_t>(run.pgid), SIGKILL);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "roost/core/error.h"
@@ -63,6 +64,10 @@ model::NamedTensors to_datasets(const Checkpoint& c) {
   out.emplace_back("history", doubles(history).reshape({static_cast<int64_t>(c.history.size()),
                                                          EpochRecord::kFieldCount}));
   out.emplace_back("config", bytes_of(c.config_json));
+  if (!c.run_id.empty()) {
+    const nlohmann::json identity = {{"run_id", c.run_id}, {"arch", c.arch}, {"class_names", c.class_names}};
+    out.emplace_back("identity", bytes_of(identity.dump()));
+  }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
@@ -169,6 +174,18 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.history.push_back(EpochRecord::from_values(history.data_ptr<double>() + i * EpochRecord::kFieldCount));
   torch::Tensor config = find(sets, "config", path);
   c.config_json.assign(reinterpret_cast<const char*>(config.data_ptr<uint8_t>()), config.numel());
+  for (const auto& [name, t] : sets) {
+    if (name != "identity") continue;
+    const std::string text(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel());
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object() || !j.contains("run_id") || !j["run_id"].is_string())
+      ROOST_THROW("checkpoint ", path, " has a malformed identity");
+    c.run_id = j["run_id"].get<std::string>();
+    c.arch = j.value("arch", "");
+    if (j.contains("class_names") && j["class_names"].is_array())
+      for (const auto& name : j["class_names"])
+        if (name.is_string()) c.class_names.push_back(name.get<std::string>());
+  }
   return c;
 }
 
@@ -185,6 +202,13 @@ std::string find_latest_checkpoint(const std::string& dir, std::vector<std::stri
 }
 
 void prune_checkpoints(const std::string& dir, int keep) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec))
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("epoch-", 0) == 0 && name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0)
+        fs::remove(entry.path(), ec);
+    }
   std::vector<std::string> files = list_checkpoints(dir);
   for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < files.size(); ++i) {
     std::error_code ec;

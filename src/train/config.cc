@@ -25,8 +25,12 @@ void validate(const TrainConfig& c) {
                     "--crop-scale must satisfy 0 < lo <= hi <= 1");
   ROOST_USAGE_CHECK(c.crop_ratio_lo > 0 && c.crop_ratio_lo <= c.crop_ratio_hi,
                     "--crop-ratio must satisfy 0 < min <= max");
-  ROOST_USAGE_CHECK(c.workers >= 0, "--workers must not be negative");
-  ROOST_USAGE_CHECK(c.threads >= 0, "--threads must not be negative");
+  ROOST_USAGE_CHECK(c.workers >= 0 && c.workers <= kMaxWorkers, "--workers must be in [0, ", kMaxWorkers,
+                    "] (got ", c.workers, ")");
+  ROOST_USAGE_CHECK(c.threads >= 0 && c.threads <= kMaxThreads, "--threads must be in [0, ", kMaxThreads,
+                    "] (got ", c.threads, ")");
+  ROOST_USAGE_CHECK(!(c.overwrite && !c.resume.empty()), "--overwrite replaces the run in --output-dir and "
+                    "--resume continues it: give one of them");
   ROOST_USAGE_CHECK(c.mpi_yield == "auto" || c.mpi_yield == "on" || c.mpi_yield == "off",
                     "--mpi-yield must be auto, on or off (got '", c.mpi_yield, "')");
   ROOST_USAGE_CHECK(c.log_every >= 1, "--log-every must be at least 1");
@@ -87,7 +91,7 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   e.add("shared_update", c.shared_update);
   e.add("stall_warning_s", c.stall_warning_s).add("stall_shutdown_s", c.stall_shutdown_s);
   e.add("checkpoint_every", c.checkpoint_every).add("keep_checkpoints", c.keep_checkpoints);
-  e.add("resume", c.resume).add("progress", c.progress).add("log_every", c.log_every);
+  e.add("resume", c.resume).add("overwrite", c.overwrite).add("progress", c.progress).add("log_every", c.log_every);
   return e.out_;
 }
 

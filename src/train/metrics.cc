@@ -80,16 +80,16 @@ EpochRecord EpochRecord::from_values(const double* v) {
   return r;
 }
 
-MetricsWriter::MetricsWriter(std::string dir) : dir_(std::move(dir)) {}
+MetricsWriter::MetricsWriter(std::string dir, std::string run_id) : dir_(std::move(dir)), run_id_(std::move(run_id)) {}
 
 namespace {
 const char* kCsvHeader =
     "epoch,train_loss,train_acc,val_loss,val_acc,lr,momentum,best_val_acc,images_per_sec,"
-    "epoch_time_s,data_wait_s,allreduce_s,sync_wait_s,skipped_images,world_size\n";
+    "epoch_time_s,data_wait_s,allreduce_s,sync_wait_s,skipped_images,world_size,run_id\n";
 
 std::string csv_line(const EpochRecord& r) {
   char line[512];
-  std::snprintf(line, sizeof line, "%d,%.6f,%.6f,%.6f,%.6f,%.8g,%.6g,%.6f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%d\n",
+  std::snprintf(line, sizeof line, "%d,%.6f,%.6f,%.6f,%.6f,%.8g,%.6g,%.6f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%d,",
                 r.epoch, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr, r.momentum,
                 r.best_val_acc, r.images_per_sec, r.epoch_time_s, r.data_wait_s, r.allreduce_s, r.sync_wait_s,
                 static_cast<long long>(r.skipped_images), r.world_size);
@@ -104,18 +104,26 @@ void append_to(const std::string& path, const std::string& text) {
 }
 }  // namespace
 
+std::string MetricsWriter::json_row(const EpochRecord& r) const {
+  return "{" + json_escape("run_id") + ": " + json_escape(run_id_) + ", " + r.to_json().substr(1);
+}
+
+std::string MetricsWriter::csv_row(const EpochRecord& r) const {
+  return csv_line(r) + run_id_ + "\n";  // ids hold no commas or quotes
+}
+
 void MetricsWriter::append(const EpochRecord& r) {
   const std::string csv = dir_ + "/metrics.csv";
-  append_to(dir_ + "/metrics.jsonl", r.to_json() + "\n");
+  append_to(dir_ + "/metrics.jsonl", json_row(r) + "\n");
   bool header = !std::filesystem::exists(csv) || std::filesystem::file_size(csv) == 0;
-  append_to(csv, (header ? std::string(kCsvHeader) : std::string()) + csv_line(r));
+  append_to(csv, (header ? std::string(kCsvHeader) : std::string()) + csv_row(r));
 }
 
 void MetricsWriter::rewrite(const std::vector<EpochRecord>& records) {
   std::string jsonl, csv = kCsvHeader;
   for (const auto& r : records) {
-    jsonl += r.to_json() + "\n";
-    csv += csv_line(r);
+    jsonl += json_row(r) + "\n";
+    csv += csv_row(r);
   }
   write_file_atomic(dir_ + "/metrics.jsonl", jsonl);
   write_file_atomic(dir_ + "/metrics.csv", csv);

@@ -60,6 +60,12 @@ struct Rect {
   int x0, y0, x1, y1;
 };
 
+Axis panel_axis(const Panel& panel) {
+  std::vector<double> all_values;
+  for (const auto& s : panel.series) all_values.insert(all_values.end(), s.values.begin(), s.values.end());
+  return value_axis(all_values, 5);
+}
+
 void draw_marker(Canvas& canvas, double x, double y, Marker marker, PlotColor color, bool halo) {
   // A white halo keeps the marker apart from lines that cross it.
   if (marker == Marker::kDisc) {
@@ -113,10 +119,10 @@ void draw_panel(Canvas& canvas, int panel_x, const Panel& panel, const std::vect
   const Rect area{frame.x0 + kInset, frame.y0 + kInset, frame.x1 - kInset, frame.y1 - kInset};
   const int text_h = Canvas::text_height(kScale);
 
-  std::vector<double> all_values;
-  for (const auto& s : panel.series) all_values.insert(all_values.end(), s.values.begin(), s.values.end());
-  const Axis y_axis = value_axis(all_values, 5);
-  const bool has_data = std::any_of(all_values.begin(), all_values.end(), [](double v) { return std::isfinite(v); });
+  const Axis y_axis = panel_axis(panel);
+  const bool has_data = std::any_of(panel.series.begin(), panel.series.end(), [](const Series& s) {
+    return std::any_of(s.values.begin(), s.values.end(), [](double v) { return std::isfinite(v); });
+  });
 
   // Grid and tick labels; the outer ticks may fall in the inset, still inside the frame.
   for (size_t i = 0; i < y_axis.ticks.size(); ++i) {
@@ -207,33 +213,58 @@ std::string encode_png(const Canvas& canvas, const std::string& path) {
 
 }  // namespace
 
-void write_training_curves_png(const std::string& path, const std::vector<EpochPoint>& points,
-                               const std::string& title) {
-  std::vector<EpochPoint> sorted = points;
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const EpochPoint& a, const EpochPoint& b) { return a.epoch < b.epoch; });
-
+namespace {
+struct Figure {
   std::vector<double> epochs;
+  std::vector<Panel> panels;  // loss, accuracy (%), throughput
+};
+
+Figure make_figure(const std::vector<EpochPoint>& sorted) {
+  Figure f;
   Series train_loss{"train", {}, kTrainColor, Marker::kDisc}, val_loss{"val", {}, kValColor, Marker::kSquare};
   Series train_acc = train_loss, val_acc = val_loss;
   Series throughput{"images/s", {}, kThroughputColor, Marker::kDisc};
   for (const auto& p : sorted) {
-    epochs.push_back(p.epoch);
+    f.epochs.push_back(p.epoch);
     train_loss.values.push_back(p.train_loss);
     val_loss.values.push_back(p.val_loss);
-    train_acc.values.push_back(p.train_acc * 100);  // NaN and inf stay non-finite
+    train_acc.values.push_back(p.train_acc * 100);  // fractions drawn as percentages; NaN stays NaN
     val_acc.values.push_back(p.val_acc * 100);
     throughput.values.push_back(p.images_per_sec);
   }
-  const Panel panels[] = {{"loss", {train_loss, val_loss}},
-                          {"accuracy (%)", {train_acc, val_acc}},
-                          {"throughput (images/s)", {throughput}}};
+  f.panels = {{"loss", {train_loss, val_loss}},
+              {"accuracy (%)", {train_acc, val_acc}},
+              {"throughput (images/s)", {throughput}}};
+  return f;
+}
 
+std::vector<EpochPoint> by_epoch(const std::vector<EpochPoint>& points) {
+  std::vector<EpochPoint> sorted = points;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const EpochPoint& a, const EpochPoint& b) { return a.epoch < b.epoch; });
+  return sorted;
+}
+
+}  // namespace
+
+std::vector<PanelAxis> training_curve_axes(const std::vector<EpochPoint>& points) {
+  std::vector<PanelAxis> out;
+  for (const Panel& panel : make_figure(by_epoch(points)).panels) {
+    const Axis y = panel_axis(panel);
+    out.push_back({panel.title, y.lo, y.hi, y.labels});
+  }
+  return out;
+}
+
+void write_training_curves_png(const std::string& path, const std::vector<EpochPoint>& points,
+                               const std::string& title) {
+  const std::vector<EpochPoint> sorted = by_epoch(points);
+  const Figure figure = make_figure(sorted);
   const Axis x_axis = sorted.empty() ? epoch_axis(0, 1, 6)
                                      : epoch_axis(sorted.front().epoch, sorted.back().epoch, 6);
   Canvas canvas(kCurvesWidth, kCurvesHeight, kBackground);
   draw_header(canvas, title);
-  for (int i = 0; i < 3; ++i) draw_panel(canvas, i * kPanelWidth, panels[i], epochs, x_axis);
+  for (int i = 0; i < 3; ++i) draw_panel(canvas, i * kPanelWidth, figure.panels[i], figure.epochs, x_axis);
 
   const std::string bytes = encode_png(canvas, path);
   try {

@@ -7,6 +7,7 @@
 #include "roost/core/log.h"
 #include "roost/model/state_dict.h"
 #include "roost/train/json.h"
+#include "roost/train/run_identity.h"
 
 namespace roost::train {
 
@@ -46,7 +47,8 @@ void broadcast_tensor(torch::Tensor& t, comm::Communicator& comm) {
 }
 }  // namespace
 
-ResumePoint resume_training(const TrainConfig& config, model::ResNet& net,
+ResumePoint resume_training(const TrainConfig& config, const std::string& expected_run_id,
+                            const std::vector<std::string>& classes, model::ResNet& net,
                             const std::vector<torch::Tensor>& trainable, comm::Communicator& comm) {
   const bool root = comm.rank() == 0;
   ResumePoint point;
@@ -57,10 +59,13 @@ ResumePoint resume_training(const TrainConfig& config, model::ResNet& net,
       point.path = resolve(config);
       if (!point.path.empty()) {
         checkpoint = load_checkpoint(point.path);
-        std::string misfit = copy_into(net, checkpoint.model);
+        point.run_id = checkpoint.run_id;
+        error = checkpoint_mismatch(point.path, checkpoint.run_id, checkpoint.arch, checkpoint.class_names,
+                                    expected_run_id, config.arch, classes);
+        const std::string misfit = error.empty() ? copy_into(net, checkpoint.model) : std::string();
         if (!misfit.empty())
           error = "checkpoint " + point.path + " does not fit --arch " + config.arch + " with this dataset: " + misfit;
-        else if (checkpoint.momentum.size() > trainable.size())
+        else if (error.empty() && checkpoint.momentum.size() > trainable.size())
           error = "checkpoint " + point.path + " holds momentum for " + std::to_string(checkpoint.momentum.size()) +
                   " parameters, this run trains " + std::to_string(trainable.size()) +
                   " (was --freeze-backbone changed?)";
@@ -136,7 +141,7 @@ void restore_momentum(Sgd& optimizer, const std::vector<torch::Tensor>& params,
 std::vector<std::string> changed_options(const std::string& old_json, const TrainConfig& now) {
   std::vector<std::string> out;
   for (const auto& [key, value] : config_entries(now)) {
-    if (key == "epochs" || key == "resume" || key == "progress" || key == "log_every" ||
+    if (key == "epochs" || key == "resume" || key == "overwrite" || key == "progress" || key == "log_every" ||
         key == "prefetch_next_pass")  // none of these changes what is trained
       continue;
     const std::string marker = json_escape(key) + ": ";

@@ -28,7 +28,7 @@ std::string versions_json() {
 
 std::string summary_json(const TrainConfig& config, const RunSummary& s) {
   JsonObject o;
-  o.add("status", s.status).add("world_size", s.world_size).add("device", s.device);
+  o.add("run_id", s.run_id).add("status", s.status).add("world_size", s.world_size).add("device", s.device);
   o.add("gradient_backend", s.gradient_backend).add("shared_update", s.shared_update);
   o.add("resumed_from", s.resumed_from);
   o.add("epochs_done", static_cast<int>(s.history.size())).add("wall_time_s", s.wall_time_s);

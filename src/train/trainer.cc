@@ -30,10 +30,10 @@
 #include "roost/train/checkpoint.h"
 #include "roost/train/config_check.h"
 #include "roost/train/metrics.h"
-#include "roost/train/plot.h"
 #include "roost/train/preemption.h"
 #include "roost/train/progress.h"
 #include "roost/train/resume.h"
+#include "roost/train/run_outputs.h"
 #include "roost/train/shared_update.h"
 #include "roost/train/schedule.h"
 #include "roost/train/sgd.h"
@@ -153,16 +153,6 @@ void set_train_mode(model::ResNet& net, bool freeze_backbone) {
     if (m->as<model::SyncableBatchNormImpl>()) m->eval();
 }
 
-// outputs/training_curves.png, redrawn after every epoch so it is current when a job stops.
-void write_curves(const TrainConfig& config, const std::vector<EpochRecord>& history, int world) {
-  std::vector<EpochPoint> points;
-  for (const auto& r : history)
-    points.push_back({r.epoch, r.train_loss, r.val_loss, r.train_acc * 100, r.val_acc * 100, r.images_per_sec});
-  write_training_curves_png(config.output_dir + "/training_curves.png", points,
-                            config.arch + ", " + std::to_string(world) + " rank(s), batch " +
-                                std::to_string(config.batch_size) + " per rank");
-}
-
 // Fault injection for the reliability tests: ROOST_FAULT_STALL=RANK:STEP makes that rank
 // hang (stop submitting gradients) before step STEP of the first epoch, as a stuck GPU or
 // filesystem would. Unset, this costs one getenv per run.
@@ -201,10 +191,16 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   const auto run_start = Clock::now();
   comm::Communicator& comm = *ctx.host_comm;
   const int rank = comm.rank(), world = comm.size();
+  // First, so that a signal during set-up stops the run after its first step instead of
+  // killing the rank with nothing written.
+  PreemptionWatch preemption(ctx.mpi_comm, ctx.signals_relayed);
   check_same_config(config, comm);
   Datasets data = open_datasets(config.data_dir);
   const auto& classes = data.train->class_names();
-  const std::string checkpoint_dir = config.output_dir + "/checkpoints";
+  // Before anything is built or written: may this run use the outputs directory?
+  const OutputsPlan plan =
+      plan_outputs(config, classes, dataset_identity(config.data_dir, *data.train, *data.val), comm);
+  RunOutputs outputs(config, plan, rank);
 
   torch::set_num_threads(config.threads > 0 ? config.threads : default_threads(ctx));
   torch::manual_seed(config.seed);
@@ -223,10 +219,8 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     log_warn("--freeze-backbone without --pretrained: only fc trains, on a randomly initialised backbone");
   }
   const auto trainable = trainable_parameters(net, config.freeze_backbone);
-  if (rank == 0 && config.resume.empty() && !find_latest_checkpoint(checkpoint_dir, nullptr).empty())
-    log_warn(checkpoint_dir, " holds checkpoints of an earlier run; this run starts fresh and replaces them "
-             "as it goes (pass --resume auto to continue instead)");
-  ResumePoint resume = resume_training(config, net, values_of(trainable), comm);
+  ResumePoint resume = resume_training(config, plan.existing_run_id, classes, net, values_of(trainable), comm);
+  outputs.adopt_run_id(resume.run_id);
   broadcast_state(net, comm);
 
   // Device: the rank's GPU when roost and libtorch both have CUDA, else the CPU.
@@ -308,16 +302,11 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   scaler.restore(resume.loss_scale, resume.loss_scale_clean_steps);
   BatchSource source(device, gpu_preprocess, config.channels_last,
                      config.amp == "off" || !gpu_preprocess ? torch::kFloat32 : amp_dtype, config.image_size);
-  PreemptionWatch preemption(ctx.mpi_comm);
   const StallFault stall_fault = StallFault::from_env();
   Progress progress(config.progress == "bar" || (config.progress == "auto" && Progress::stdout_is_terminal()),
                     rank == 0 && config.progress != "none", config.epochs, config.log_every);
-  std::unique_ptr<MetricsWriter> writer;
   std::vector<EpochRecord> history = resume.history;
-  if (rank == 0) {
-    writer = std::make_unique<MetricsWriter>(config.output_dir);
-    writer->rewrite(history);  // a fresh run starts empty files; a resumed one drops later rows
-  }
+  outputs.begin(history);
   RunSummary summary;
   summary.world_size = world;
   summary.device = on_gpu ? ctx.device.name : "cpu";
@@ -341,20 +330,12 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     c.partial = partial;
     c.history = history;
     c.config_json = to_json(config);
-    ensure_writable_dir(checkpoint_dir);
-    const std::string path = checkpoint_path(checkpoint_dir, epochs_done, step);
-    save_checkpoint(path, c);
-    prune_checkpoints(checkpoint_dir, config.keep_checkpoints);
-    return path;
+    return outputs.checkpoint(std::move(c));
   };
   auto finish = [&](const std::string& status) {
-    if (rank != 0) return;
-    model::save_weights_h5(config.output_dir + "/last.h5", model::state_dict(*net), config.arch, classes,
-                           config.image_size, config.resize_short);
-    summary.status = status;
     summary.history = history;
     summary.wall_time_s = seconds_since(run_start);
-    write_summary(config.output_dir + "/summary.json", config, summary);
+    outputs.finish(status, model::state_dict(*net), summary);
   };
 
   // Loaders of the passes (training of an epoch, then its validation): the next one starts
@@ -557,15 +538,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     log_info("epoch ", record.epoch, "/", config.epochs, ": train loss ", record.train_loss, " acc ",
              record.train_acc, " | val loss ", record.val_loss, " acc ", record.val_acc, " | ",
              record.images_per_sec, " img/s");
-    if (rank == 0) {
-      writer->append(record);
-      write_curves(config, history, world);
-      if (improved) {
-        // The val transform goes with the weights so `roost predict` preprocesses the same way.
-        model::save_weights_h5(config.output_dir + "/model.h5", model::state_dict(*net), config.arch, classes,
-                               config.image_size, config.resize_short);
-      }
-    }
+    outputs.record_epoch(history, improved, model::state_dict(*net));
     result.final_val_acc = record.val_acc;
     result.epochs = epoch + 1;
     // Signals seen during validation count too; every rank learns of them here.

@@ -13,7 +13,7 @@ apt-get download \
   librdmacm1 libpsm2-2 libpsm-infinipath1 libnl-3-200 libnl-route-3-200 libnuma1 libmunge2 \
   libhdf5-dev libhdf5-103-1 libhdf5-cpp-103-1 libaec0 libsz2 libcurl4 libcurl4-openssl-dev \
   libldap-2.5-0 libnghttp2-14 librtmp1 libssh2-1 libpsl5 libsasl2-2 libbrotli1 \
-  libcxxopts-dev libgtest-dev libturbojpeg0-dev libturbojpeg0 libjpeg62-turbo \
+  libcxxopts-dev nlohmann-json3-dev libgtest-dev libturbojpeg0-dev libturbojpeg0 libjpeg62-turbo \
   libjpeg62-turbo-dev libpng-dev libpng16-16 zlib1g-dev libgnutls30 libnettle8 libhogweed6 \
   libidn2-0 libunistring2 libtasn1-6 libp11-kit0 libffi8 libgmp10
 echo "fetch-debs: $(ls *.deb | wc -l) packages in $DIR"

@@ -56,7 +56,7 @@ TEST(TrainerMetrics, GlobalAveragesWeightSamplesNotRanks) {
   if (r == 0) {
     std::filesystem::create_directories(dir);
     rec.epoch = 1;
-    train::MetricsWriter writer(dir);
+    train::MetricsWriter writer(dir, "20261207-000000-abcdef");
     writer.rewrite({});
     writer.append(rec);
   }
@@ -67,6 +67,7 @@ TEST(TrainerMetrics, GlobalAveragesWeightSamplesNotRanks) {
   char want[64];
   std::snprintf(want, sizeof want, "\"train_loss\": %.9g", loss / n);
   EXPECT_NE(line.find(want), std::string::npos) << line;
+  EXPECT_EQ(line.rfind("{\"run_id\": \"20261207-000000-abcdef\", \"epoch\": 1,", 0), 0u) << line;
   EXPECT_FALSE(std::getline(in, line)) << "one row expected";
   comm.barrier();
   if (r == 0) std::filesystem::remove_all(dir);

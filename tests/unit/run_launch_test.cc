@@ -48,7 +48,8 @@ TEST(Launch, LocalCommand) {
   check_launch(c);
   auto argv = mpirun_command(c);
   EXPECT_EQ(argv[0], "mpirun");
-  EXPECT_TRUE(contains(argv, {"-np", "2", "--oversubscribe", "/bin/sh", "-c"}));
+  // The ranks take the SIGUSR1 of `roost runs cancel` as SIGTERM (mpirun forwards only it at once).
+  EXPECT_TRUE(contains(argv, {"-np", "2", "--oversubscribe", "-x", "ROOST_SIGNAL_RELAY=1", "/bin/sh", "-c"}));
   EXPECT_TRUE(contains(argv, {"roost-rank", "/ws/experiments/e/runs/7/logs", "/opt/roost/bin/roost", "train",
                               "--data-dir", "/data/fashion two", "--epochs", "2", "--output-dir",
                               "/ws/experiments/e/runs/7/outputs"}));
@@ -111,7 +112,7 @@ TEST(Launch, SbatchScript) {
                            "#SBATCH --output=/ws/experiments/e/runs/7/logs/driver.log\n",
                            "echo $rc > /ws/experiments/e/runs/7/exit-status\n"})
     EXPECT_NE(s.find(line), std::string::npos) << "missing " << line << " in\n" << s;
-  EXPECT_NE(s.find("mpirun -np 8 --map-by ppr:4:node /bin/sh -c"), std::string::npos) << s;
+  EXPECT_NE(s.find("mpirun -np 8 --map-by ppr:4:node -x ROOST_SIGNAL_RELAY=1 /bin/sh -c"), std::string::npos) << s;
   EXPECT_NE(s.find("'/data/fashion two'"), std::string::npos) << s;
   // Every #SBATCH line comes before the first command, or sbatch ignores it.
   EXPECT_LT(s.rfind("#SBATCH"), s.find("\necho"));

@@ -26,6 +26,8 @@ class Logger {
   void set_console_level(LogLevel level) { console_level_ = level; }
 
   void log(LogLevel level, const std::string& message);
+  // Only into the attached file (an error the caller reports on the console itself).
+  void log_to_file(LogLevel level, const std::string& message);
   int rank() const { return rank_; }
 
  private:

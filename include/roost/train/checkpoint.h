@@ -31,6 +31,10 @@ struct Checkpoint {
   EpochSums partial;                     // this rank's sums of the interrupted epoch (step > 0)
   std::vector<EpochRecord> history;      // metrics of the completed epochs
   std::string config_json;
+  // Which run wrote it and what it classifies (run_identity.h); empty in checkpoints
+  // written before runs had ids.
+  std::string run_id, arch;
+  std::vector<std::string> class_names;
 };
 
 // File name for a checkpoint at (epochs_done, step) inside `dir`.
@@ -46,7 +50,8 @@ Checkpoint load_checkpoint(const std::string& path);
 // truncated newer ones are reported through `skipped` (one line each). Empty if none.
 std::string find_latest_checkpoint(const std::string& dir, std::vector<std::string>* skipped);
 
-// Deletes all but the newest `keep` checkpoints in `dir`.
+// Deletes all but the newest `keep` checkpoints in `dir`, and any temporary file a write
+// that was cut short (a killed process) left there.
 void prune_checkpoints(const std::string& dir, int keep);
 
 }  // namespace roost::train

@@ -15,7 +15,7 @@ struct TrainConfig {
   std::string data_dir;            // ImageFolder root with train/ and val/
   std::string output_dir = "outputs";
   int image_size = 224;
-  int resize_short = 256;
+  int resize_short = 256;          // validation Resize(); the CLI defaults it to round(image_size * 256/224)
   double crop_scale_lo = 0.08, crop_scale_hi = 1.0;
   double crop_ratio_lo = 3.0 / 4.0, crop_ratio_hi = 4.0 / 3.0;
   int workers = 2;                 // decode threads per rank
@@ -60,7 +60,16 @@ struct TrainConfig {
   int checkpoint_every = 1;        // epochs between checkpoints; 0 = none (preemption still writes one)
   int keep_checkpoints = 3;        // newest checkpoints kept in output_dir/checkpoints
   std::string resume;              // "", "auto" (newest valid checkpoint in output_dir) or a file
+  bool overwrite = false;          // replace another run's outputs in output_dir (run_identity.h)
 };
+
+// torchvision's validation ratio: Resize(256) before CenterCrop(224), kept at other sizes.
+inline int default_resize_short(int image_size) { return (image_size * 256 + 112) / 224; }
+
+// Upper bounds of the per-rank thread options: far above any machine's cores, low enough
+// that a typo cannot ask the OS for a hundred thousand threads.
+inline constexpr int kMaxWorkers = 256;
+inline constexpr int kMaxThreads = 1024;
 
 // The options as (name, JSON value) pairs, in a fixed order: rendered into summaries and
 // compared across ranks and against a checkpoint's config.

@@ -42,17 +42,20 @@ struct EpochRecord {
   static EpochRecord from_values(const double* values);
 };
 
-// Appends one line per epoch to dir/metrics.jsonl and dir/metrics.csv (header once).
+// Appends one line per epoch to dir/metrics.jsonl and dir/metrics.csv (header once); every
+// row carries the run's id (run_identity.h), so rows of two runs can never pass for one.
 class MetricsWriter {
  public:
-  explicit MetricsWriter(std::string dir);
+  MetricsWriter(std::string dir, std::string run_id);
   void append(const EpochRecord& record);
   // Replaces both files with exactly these rows (atomically): a resumed run drops rows of
   // epochs after its checkpoint.
   void rewrite(const std::vector<EpochRecord>& records);
 
  private:
-  std::string dir_;
+  std::string json_row(const EpochRecord& r) const;
+  std::string csv_row(const EpochRecord& r) const;
+  std::string dir_, run_id_;
 };
 
 }  // namespace roost::train

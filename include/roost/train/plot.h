@@ -37,6 +37,16 @@ inline constexpr PlotColor kThroughputColor{44, 150, 44};    // green
 // Draws the three panels for `points` (any order; drawn by epoch) under `title` and
 // replaces `path` atomically (a temporary file in the same folder, fsync, rename). Empty
 // input gives empty axes. Throws roost::Error naming `path` when it cannot be written.
+// What a panel's y axis shows, as drawn: its range and tick labels (tests read these to
+// check the figure's units, e.g. that an accuracy of 0.73 sits at "70"-"80", not at 7300).
+struct PanelAxis {
+  std::string title;
+  double lo = 0, hi = 1;
+  std::vector<std::string> labels;
+};
+// Loss, accuracy (%) and throughput panels' y axes for `points`.
+std::vector<PanelAxis> training_curve_axes(const std::vector<EpochPoint>& points);
+
 void write_training_curves_png(const std::string& path, const std::vector<EpochPoint>& points,
                                const std::string& title);
 

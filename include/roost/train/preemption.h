@@ -1,10 +1,11 @@
-// roost/train/preemption.h — stopping on SIGTERM / SIGINT without losing work.
+// roost/train/preemption.h — stopping on SIGTERM / SIGINT (or SIGUSR1 / SIGUSR2, which
+// mpirun forwards to the ranks at once) without losing work.
 //
 // The handler only records the signal. Ranks agree on it with a non-blocking MAX-allreduce
 // started at the beginning of each step and completed after the optimizer step, so it
 // costs no waiting and every rank stops after the same step: the checkpoint rank 0 then
-// writes is the state of all ranks. A second signal gets the default action (a user's
-// second Ctrl-C ends the process at once).
+// writes is the state of all ranks. A second signal is absorbed as well (it must not cut
+// the stop's checkpoint short); a third gets the default action and ends the process.
 #pragma once
 
 #include <mpi.h>
@@ -13,7 +14,11 @@ namespace roost::train {
 
 class PreemptionWatch {
  public:
-  explicit PreemptionWatch(MPI_Comm comm);  // installs the handlers; dup's `comm`
+  // Installs the handlers (SIGTERM, SIGINT, SIGUSR1, SIGUSR2); dup's `comm`. `relayed`:
+  // the job runs under `roost launch` or `roost submit`, whose launcher relays SIGTERM and
+  // SIGINT as SIGUSR1 and SIGUSR2 (mpirun forwards only those at once): they are named and
+  // exit as the signals the launcher received.
+  PreemptionWatch(MPI_Comm comm, bool relayed);
   ~PreemptionWatch();                       // restores the previous handlers
   PreemptionWatch(const PreemptionWatch&) = delete;
   PreemptionWatch& operator=(const PreemptionWatch&) = delete;

@@ -19,6 +19,7 @@ namespace roost::train {
 struct ResumePoint {
   bool resumed = false;
   std::string path;
+  std::string run_id;  // the checkpoint's run ("" when written before runs had ids); rank 0
   int epochs_done = 0, step = 0;
   double best_val_acc = -1;
   double loss_scale = 1;
@@ -32,9 +33,11 @@ struct ResumePoint {
 // corrupt ones with a warning; a file: that one, which must verify) and copies it into `net`
 // (on the CPU, before the model is broadcast); every rank then receives the scalars and the
 // momentum buffers of `trainable` (the optimizer's parameters, in order). Throws UsageError
-// on every rank for an explicit file that is missing or corrupt, or a checkpoint written for
-// another model.
-ResumePoint resume_training(const TrainConfig& config, model::ResNet& net,
+// on every rank for an explicit file that is missing or corrupt, a checkpoint written for
+// another model, arch or class list, or (when `expected_run_id` is set: the run recorded in
+// output_dir) a checkpoint of another run.
+ResumePoint resume_training(const TrainConfig& config, const std::string& expected_run_id,
+                            const std::vector<std::string>& classes, model::ResNet& net,
                             const std::vector<torch::Tensor>& trainable, comm::Communicator& comm);
 
 // Puts the resume point's momentum buffers into `optimizer`, on its parameters' devices.

@@ -12,6 +12,7 @@ namespace roost::train {
 
 struct RunSummary {
   std::string status;          // "completed" or "stopped by SIGTERM" …
+  std::string run_id;          // run_identity.h
   int world_size = 1;
   std::string device;          // rank 0's device name
   std::string gradient_backend;

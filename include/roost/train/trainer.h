@@ -18,6 +18,7 @@ struct TrainContext {
   int local_rank = 0;
   int local_size = 1;
   DeviceChoice device;
+  bool signals_relayed = false;  // SIGUSR1/SIGUSR2 stand for SIGTERM/SIGINT (preemption.h)
 };
 
 struct TrainResult {
