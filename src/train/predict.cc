@@ -3,6 +3,8 @@
 // so a file gets the class and probability the trainer's evaluation would have given it.
 #include "roost/train/predict.h"
 
+#include "roost/train/config.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include "roost/data/resize.h"
 #include "roost/data/transforms.h"
 #include "roost/model/pretrained.h"
+#include "roost/train/config.h"
 
 namespace roost::train {
 
@@ -47,10 +50,24 @@ std::string known_archs() {
   return out;
 }
 
-void check_image_file(const std::string& path) {
+// Why `path` cannot be classified ("" when it was decoded into `out`).
+std::string load_image(const std::string& path, int resize_short, int size, float* out) {
   namespace fs = std::filesystem;
-  if (!fs::exists(path)) ROOST_USAGE_ERROR("image ", path, " does not exist");
-  if (!fs::is_regular_file(path)) ROOST_USAGE_ERROR("image ", path, " is not a file");
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "image " + path + " does not exist";
+  if (!fs::is_regular_file(path, ec)) return "image " + path + " is not a file";
+  try {
+    const std::vector<uint8_t> bytes = data::read_file(path);
+    data::ResizePlan plan;
+    auto make_plan = [&](int height, int width) { return data::val_plan(height, width, resize_short, size); };
+    data::Image image = data::decode_for_plan(bytes.data(), bytes.size(), make_plan, &plan);
+    data::apply_plan_normalized(image, plan, data::Normalization{}, out);  // ImageNet statistics
+  } catch (const Error& e) {
+    return "cannot read image " + path + ": " + e.message();
+  } catch (const std::exception& e) {
+    return "cannot decode image " + path + ": " + e.what();
+  }
+  return {};
 }
 }  // namespace
 
@@ -65,7 +82,11 @@ Predictor::Predictor(const std::string& model_path, const PredictOptions& option
   impl_->class_names = file.class_names;
   // An explicit option wins, then what the file records, then the training defaults.
   impl_->image_size = options.image_size ? options.image_size : file.image_size ? file.image_size : 224;
-  impl_->resize_short = options.resize_short ? options.resize_short : file.resize_short ? file.resize_short : 256;
+  // The file's resize belongs to the file's crop size; another crop size gets torchvision's ratio.
+  const bool same_crop = !options.image_size || options.image_size == file.image_size;
+  impl_->resize_short = options.resize_short                   ? options.resize_short
+                        : same_crop && file.resize_short       ? file.resize_short
+                                                               : default_resize_short(impl_->image_size);
   ROOST_USAGE_CHECK(impl_->resize_short >= impl_->image_size, "resize-short (", impl_->resize_short,
                     ") must be at least image-size (", impl_->image_size, ")",
                     file.image_size || file.resize_short ? "; the model file records resize-short " +
@@ -86,23 +107,16 @@ std::vector<Prediction> Predictor::predict(const std::vector<std::string>& image
   if (images.empty()) return {};
   const int size = impl_->image_size;
   const size_t per_image = 3 * static_cast<size_t>(size) * size;
+  std::vector<Prediction> out(images.size());
   std::vector<float> batch(per_image * images.size());
-  const data::Normalization norm;  // ImageNet statistics, as the loader uses
+  std::vector<size_t> good;  // indices of the images that were read, in batch order
   for (size_t i = 0; i < images.size(); ++i) {
-    check_image_file(images[i]);
-    try {
-      const std::vector<uint8_t> bytes = data::read_file(images[i]);
-      data::ResizePlan plan;
-      auto make_plan = [&](int height, int width) {
-        return data::val_plan(height, width, impl_->resize_short, size);
-      };
-      data::Image image = data::decode_for_plan(bytes.data(), bytes.size(), make_plan, &plan);
-      data::apply_plan_normalized(image, plan, norm, batch.data() + per_image * i);
-    } catch (const data::DecodeError& e) {
-      ROOST_USAGE_ERROR("cannot decode image ", images[i], ": ", e.what());
-    }
+    out[i].image = images[i];
+    out[i].error = load_image(images[i], impl_->resize_short, size, batch.data() + per_image * good.size());
+    if (out[i].error.empty()) good.push_back(i);
   }
-  const int64_t n = static_cast<int64_t>(images.size());
+  if (good.empty()) return out;
+  const int64_t n = static_cast<int64_t>(good.size());
   const int64_t k = std::min<int64_t>(top_k, static_cast<int64_t>(impl_->class_names.size()));
   torch::NoGradGuard no_grad;
   torch::Tensor x = torch::from_blob(batch.data(), {n, 3, size, size}, torch::kFloat32);
@@ -110,15 +124,14 @@ std::vector<Prediction> Predictor::predict(const std::vector<std::string>& image
   auto [values, indices] = probs.topk(k, 1);
   values = values.to(torch::kFloat64).contiguous();
   indices = indices.contiguous();
-  std::vector<Prediction> out(images.size());
   for (int64_t i = 0; i < n; ++i) {
-    out[i].image = images[i];
+    Prediction& p = out[good[static_cast<size_t>(i)]];
     for (int64_t j = 0; j < k; ++j) {
       Guess g;
       g.index = static_cast<int>(indices[i][j].item<int64_t>());
       g.label = impl_->class_names.at(static_cast<size_t>(g.index));
       g.probability = values[i][j].item<double>();
-      out[i].top.push_back(g);
+      p.top.push_back(g);
     }
   }
   return out;

@@ -34,6 +34,7 @@ std::string summary_json(const TrainConfig& config, const RunSummary& s) {
   o.add("epochs_done", static_cast<int>(s.history.size())).add("wall_time_s", s.wall_time_s);
   o.raw("versions", versions_json());
   o.raw("config", to_json(config));
+  if (!s.class_counts_json.empty()) o.raw("images_read_per_class", s.class_counts_json);
   if (!s.history.empty()) {
     const EpochRecord* best = &s.history.front();
     for (const auto& r : s.history)

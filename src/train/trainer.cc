@@ -28,6 +28,7 @@
 #include "roost/model/resnet.h"
 #include "roost/model/state_dict.h"
 #include "roost/train/checkpoint.h"
+#include "roost/train/class_counts.h"
 #include "roost/train/config_check.h"
 #include "roost/train/metrics.h"
 #include "roost/train/preemption.h"
@@ -313,6 +314,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   summary.gradient_backend = backend;
   summary.resumed_from = resume.path;
   summary.shared_update = shared_update;
+  ClassCounts class_counts(*data.train, *data.val);
 
   // Everything rank 0 needs to write a checkpoint at (epochs_done, step) with these sums.
   auto write_checkpoint = [&](int epochs_done, int step, const EpochSums& partial, double best_so_far) {
@@ -375,6 +377,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
     const double carried_allreduce_s = resumed_epoch && rank == 0 ? resume.partial.allreduce_s : 0;
     const double carried_sync_wait_s = resumed_epoch && rank == 0 ? resume.partial.sync_wait_s : 0;
     synchronizer.reset_timers();
+    class_counts.reset();
 
     set_train_mode(net, config.freeze_backbone);
     const int64_t shard_size = data::train_shard_size(data.train->size(), world);
@@ -398,6 +401,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       preemption.begin_step();
       sums.data_wait_s += batch.wait_seconds;
       sums.skipped += batch.skipped;
+      class_counts.add_train(batch.labels, batch.size);
       // The shared update steps parameters while backward runs: the step's rate is set first.
       if (shared_update) optimizer.set_lr(schedule.at(epoch, step, steps));
       synchronizer.begin_backward();
@@ -503,6 +507,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
         sums.data_wait_s += batch.wait_seconds;
         sums.skipped += batch.skipped;
         if (batch.size == 0) continue;
+        class_counts.add_val(batch.labels, batch.size);
         auto [inputs, labels] = source.to_device(batch);
         AutocastScope autocast(config.amp != "off", amp_dtype);
         torch::Tensor logits = net->forward(inputs).to(torch::kFloat32);
@@ -522,6 +527,17 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
       ROOST_USAGE_ERROR("epoch ", epoch + 1, ": none of the ", split, " images could be read (",
                         static_cast<int64_t>(sums.skipped), " skipped as unreadable this epoch)");
     }
+    // Nor is an epoch in which one class could not be read at all. Checked on the global
+    // counts, so every rank stops alike; not on an epoch resumed mid-way, whose earlier
+    // steps were read by the process that stopped.
+    class_counts.allreduce(comm);
+    if (const std::string missing = class_counts.missing_class(!resumed_epoch); !missing.empty()) {
+      finish("failed: " + missing);
+      ROOST_USAGE_ERROR("epoch ", epoch + 1, ": ", missing);
+    }
+    if (epoch == resume.epochs_done || sums.skipped > 0)
+      log_info("images read per class this epoch: ", class_counts.summary_line());
+    summary.class_counts_json = class_counts.json();
     double images_total = static_cast<double>(images_this_run);
     comm.allreduce(&images_total, 1, comm::DType::kFloat64, comm::ReduceOp::kSum);
 

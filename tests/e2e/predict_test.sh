@@ -109,12 +109,13 @@ expect "not a roost weights file" --model "$WORK/pack.h5" "$IMG"
 expect "model file .* is not a file" --model "$WORK/out" "$IMG"
 expect "image .*missing.png does not exist" --model "$MODEL" "$IMG" "$WORK/missing.png"
 expect "cannot decode image .*bad.jpg" --model "$MODEL" "$WORK/bad.jpg"
-expect "image .* is not a file" --model "$MODEL" "$WORK/data"
+mkdir -p "$WORK/empty/sub"
+expect "directory .*empty holds no .jpg, .jpeg or .png files" --model "$MODEL" "$WORK/empty"
 expect "no images given" --model "$MODEL"
 expect "model is required" "$IMG"
 expect "top-k must be at least 1" --model "$MODEL" --top-k 0 "$IMG"
 expect "image-size expects an integer" --model "$MODEL" --image-size big "$IMG"
-expect "resize-short .* must be at least image-size" --model "$MODEL" --image-size 64 "$IMG"
+expect "resize-short .* must be at least image-size" --model "$MODEL" --image-size 64 --resize-short 40 "$IMG"
 expect "bogus" --model "$MODEL" --bogus "$IMG"
 if "$PYTHON" -c 'import h5py' 2>/dev/null; then
   cp "$MODEL" "$WORK/arch.h5"
@@ -128,6 +129,17 @@ with h5py.File(sys.argv[1], 'r+') as f:
 else
   echo "note: h5py absent: the unknown-architecture case is not checked"
 fi
+# Per file: every readable image is classified, one error line per bad one, exit 2.
+rc=0
+"$ROOST" predict --model "$MODEL" "${IMAGES[0]}" "$WORK/bad.jpg" "${IMAGES[1]}" > "$WORK/o" 2> "$WORK/e" || rc=$?
+[ "$rc" = 2 ] || fail "a bad image among good ones exited $rc, want 2"
+[ "$(cut -f1 "$WORK/o")" = "$(printf '%s\n%s' "${IMAGES[0]}" "${IMAGES[1]}")" ] || fail "good images not all classified: $(cat "$WORK/o")"
+[ "$(wc -l < "$WORK/e")" = 1 ] && grep -q "cannot decode image .*bad.jpg" "$WORK/e" || fail "per-file error lines: $(cat "$WORK/e")"
+# A directory is its images, recursively and sorted, like ImageFolder's classes.
+"$ROOST" predict --model "$MODEL" "$WORK/data/val" > "$WORK/dir" || fail "predict on a directory exited $?"
+[ "$(cut -f1 "$WORK/dir")" = "$(find "$WORK/data/val" -type f \( -name '*.png' -o -name '*.jpg' \) | LC_ALL=C sort)" ] ||
+  fail "directory expansion differs: $(cut -f1 "$WORK/dir" | head -3)"
+echo "ok: predict per file (2 classified, 1 error line, exit 2) and directories expanded sorted"
 "$ROOST" --help | grep -q "predict" || fail "roost --help lacks predict"
 "$ROOST" predict --help | grep -q -- "--top-k" || fail "roost predict --help lacks --top-k"
 echo "ok: $cases bad-input cases exit 2 with one line"

@@ -5,7 +5,10 @@
 #  2. every training (or validation) image of an epoch unreadable: a one-line error naming
 #     the split and exit 2 on every rank, no metrics record of zeros, summary.json says why;
 #  3. that happening in a later epoch (files gone bad on a resumed run): the earlier epochs'
-#     metrics, model and checkpoint stay.
+#     metrics, model and checkpoint stay;
+#  4. every file of one class unreadable (the others fine): exit 2 naming the class, where a
+#     run once trained a one-class problem and reported it as a result; per-class counts in
+#     the log and summary.json.
 source "$(dirname "$0")/common.sh"
 
 make_tiny_dataset "$WORK/data" 4 2 32
@@ -34,6 +37,14 @@ for f in "${spoiled[@]}"; do
   grep -q "skipping unreadable image $f" "$WORK/some-out.log" || fail "no warning names $f"
 done
 grep -q '"skipped_images": 2' "$WORK/some-out/metrics.jsonl" || fail "metrics lack 2 skipped images: $(cat "$WORK/some-out/metrics.jsonl")"
+grep -q "images read per class this epoch: coat 3/4 train, 2/2 val; pullover 3/4 train, 2/2 val" "$WORK/some-out.log" ||
+  fail "no per-class counts in the log: $(grep "per class" "$WORK/some-out.log")"
+"$PYTHON" -c "
+import json, sys
+c = json.load(open(sys.argv[1]))['images_read_per_class']
+assert c == {'coat': {'train_read': 3, 'train_images': 4, 'val_read': 2, 'val_images': 2},
+             'pullover': {'train_read': 3, 'train_images': 4, 'val_read': 2, 'val_images': 2}}, c
+" "$WORK/some-out/summary.json" || fail "summary.json per-class counts"
 
 # 2. Every training image unreadable; then every validation image.
 cp -r "$WORK/data" "$WORK/notrain"
@@ -67,4 +78,19 @@ grep -q "error: epoch 2: none of the training images could be read" "$WORK/later
 grep -q '"epoch": 1' "$WORK/later-out/metrics.jsonl" || fail "epoch 1's record is gone"
 cmp -s "$WORK/model-epoch1.h5" "$WORK/later-out/model.h5" || fail "model.h5 changed"
 [ "$(ls "$WORK/later-out/checkpoints")" = "$checkpoints" ] || fail "checkpoints changed: $(ls "$WORK/later-out/checkpoints")"
-echo "ok: unreadable images are named and counted; a pass with none readable is a clear error, earlier outputs kept"
+
+# 4. One class unreadable in training, then in validation.
+cp -r "$WORK/data" "$WORK/noclass"
+spoil "$WORK"/noclass/train/coat/*
+rc=0; train 2 "$WORK/noclass" "$WORK/noclass-out" 1 || rc=$?
+[ "$rc" -eq 2 ] || fail "a class with no readable training image: exit $rc, expected 2: $(tail -5 "$WORK/noclass-out.log")"
+[ "$(grep -c "error:" "$WORK/noclass-out.log")" -eq 1 ] &&
+  grep -q "error: epoch 1: none of the 4 training images of class 'coat' could be read" "$WORK/noclass-out.log" ||
+  fail "no one-line error naming the class: $(grep error: "$WORK/noclass-out.log")"
+[ "$(records "$WORK/noclass-out")" -eq 0 ] || fail "an epoch without a class was recorded as a result"
+cp -r "$WORK/data" "$WORK/novalclass"
+spoil "$WORK"/novalclass/val/pullover/*
+rc=0; train 2 "$WORK/novalclass" "$WORK/novalclass-out" 1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "none of the 2 validation images of class 'pullover' could be read" "$WORK/novalclass-out.log" ||
+  fail "a class with no readable validation image: exit $rc: $(grep error: "$WORK/novalclass-out.log")"
+echo "ok: unreadable images are named and counted; a pass or a class with none readable is a clear error, earlier outputs kept"

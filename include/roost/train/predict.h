@@ -25,7 +25,8 @@ struct Guess {
 
 struct Prediction {
   std::string image;
-  std::vector<Guess> top;  // most probable first
+  std::vector<Guess> top;  // most probable first; empty when the image could not be read
+  std::string error;       // why it could not be read (missing, not a file, undecodable)
 };
 
 class Predictor {
@@ -37,8 +38,8 @@ class Predictor {
   Predictor(const Predictor&) = delete;
   Predictor& operator=(const Predictor&) = delete;
 
-  // Classifies `images` as one batch. UsageError naming the image for one that is missing
-  // or not a decodable JPEG/PNG (checked before any forward pass).
+  // Classifies `images` as one batch. An image that is missing or not a decodable JPEG/PNG
+  // gets its error in its Prediction; the others are classified all the same.
   std::vector<Prediction> predict(const std::vector<std::string>& images, int top_k) const;
 
   const std::string& arch() const;

@@ -20,6 +20,7 @@ struct RunSummary {
   std::string resumed_from;    // checkpoint path, "" for a fresh start
   double wall_time_s = 0;      // this process's run (a resumed run counts from its restart)
   std::vector<EpochRecord> history;
+  std::string class_counts_json;  // the last epoch's images read per class (class_counts.h)
 };
 
 // The JSON text (tests parse it); write_summary writes it atomically.
