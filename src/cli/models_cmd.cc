@@ -50,6 +50,7 @@ int models_main(int argc, char** argv) {
   if (print_help_if_asked(options, r)) return 0;
   if (verb != "register" && verb != "list" && verb != "show" && verb != "download")
     ROOST_USAGE_ERROR("unknown models command '", verb, "' (use register, list, show or download)");
+  run::require_existing_workspace(r["workspace"].as<std::string>());
   run::RunStore store(r["workspace"].as<std::string>());
   run::ModelRegistry registry(store);
   const std::string name = r["name"].as<std::string>();

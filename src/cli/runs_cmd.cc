@@ -103,6 +103,7 @@ int runs_main(int argc, char** argv) {
   if (print_help_if_asked(options, r)) return 0;
   if (verb != "list" && verb != "show" && verb != "logs" && verb != "cancel" && verb != "monitor")
     ROOST_USAGE_ERROR("unknown runs command '", verb, "' (use list, show, logs or cancel)");
+  run::require_existing_workspace(r["workspace"].as<std::string>());
   run::RunStore store(r["workspace"].as<std::string>());
   if (verb == "list") {
     list(store, r["experiment"].as<std::string>());

@@ -3,6 +3,9 @@
 #include <cstring>
 #include <iostream>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "args.h"
 #include "commands.h"
 #include "roost/core/error.h"
@@ -98,6 +101,19 @@ int submit_main(int argc, char** argv) {
     std::cout << id << "\n";
     return 0;
   }
+  // Ctrl-C ends only the streaming (the run's monitor is in a session of its own): say so
+  // and how to stop the run, with write(2), the one output a signal handler may use.
+  static std::string interrupted;
+  interrupted = "\nroost: run " + std::to_string(id) + " is still running; stop it with: roost runs cancel " +
+                std::to_string(id) + " --workspace " + r["workspace"].as<std::string>() + "\n";
+  struct sigaction sa {};
+  sa.sa_handler = [](int sig) {
+    (void)!write(2, interrupted.data(), interrupted.size());
+    _exit(128 + sig);
+  };
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   const run::RunStatus status = run::stream_until_done(store, id, std::cout);
   const run::RunRecord end = store.get_run(id);
   std::cerr << "roost: run " << id << " " << run::to_string(status);

@@ -57,6 +57,18 @@ int launcher_rank() {
 struct QuietExit {
   int code;
 };
+
+// RANK / WORLD_SIZE are how torchrun starts processes. roost's ranks come from MPI: processes
+// started that way would each train alone, into one outputs directory, without a word.
+void check_not_torchrun_style(int mpi_world) {
+  const char* world = std::getenv("WORLD_SIZE");
+  if (mpi_world != 1 || !world || std::atoi(world) <= 1) return;
+  const char* rank = std::getenv("RANK");
+  if (rank && std::atoi(rank) > 0) throw QuietExit{2};  // RANK 0 says it for all
+  ROOST_USAGE_ERROR("WORLD_SIZE=", world, " is set (torchrun's way to start ranks) but this process is a single "
+                    "MPI rank: start roost's ranks with mpirun -np ", world, " roost train ... (or roost launch)");
+}
+
 }  // namespace
 
 int train_with_args(int argc, char** argv);
@@ -88,6 +100,7 @@ int train_with_args(int argc, char** argv) {
 
   const std::string yield = apply_mpi_yield(config.mpi_yield, config.threads);
   MpiScope mpi(&argc, &argv);
+  check_not_torchrun_style(mpi.size());
   Logger logger(mpi.rank(), mpi.size());
   LoggerScope logger_scope(logger);
   logger.attach_file(config.output_dir + "/logs/rank-" + std::to_string(mpi.rank()) + ".log");

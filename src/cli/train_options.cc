@@ -24,7 +24,9 @@ cxxopts::Options train_options() {
       ("crop-scale-max", "RandomResizedCrop largest area fraction", str("1.0"))
       ("crop-ratio-min", "RandomResizedCrop smallest aspect ratio (w/h)", str("0.75"))
       ("crop-ratio-max", "RandomResizedCrop largest aspect ratio (w/h)", str("1.3333333333333333"))
-      ("workers", "decode threads per rank", s(d.workers))
+      ("workers", "decode threads per rank, or auto: from the rank's share of the node's cores (a CPU rank: "
+                  "a quarter of them, at least 1, as the model uses the rest; a GPU rank: all but one, at most 16)",
+       str("auto"))
       ("prefetch-next-pass", "auto|on|off: once the workers have decoded a pass's last sample they start on the "
                              "next pass (validation, the next epoch) while its last batches train, which "
                              "shortens or removes the wait for the next pass's first batch; auto = on when "
@@ -95,7 +97,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.crop_scale_hi = get_double(r, "crop-scale-max");
   c.crop_ratio_lo = get_double(r, "crop-ratio-min");
   c.crop_ratio_hi = get_double(r, "crop-ratio-max");
-  c.workers = get_int(r, "workers");
+  c.workers = r["workers"].as<std::string>() == "auto" ? train::kAutoWorkers : get_int(r, "workers");
   c.prefetch_next_pass = r["prefetch-next-pass"].as<std::string>();
   c.arch = r["arch"].as<std::string>();
   c.zero_init_residual = r.count("zero-init-residual") > 0;

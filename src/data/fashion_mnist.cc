@@ -126,7 +126,7 @@ void write_png(const std::string& path, const uint8_t* pixels, int side, bool rg
 
 void validate(const FashionMnistOptions& o) {
   ROOST_USAGE_CHECK(!o.out_dir.empty(), "fashion-mnist: no output directory given");
-  ROOST_USAGE_CHECK(o.size >= 8, "fashion-mnist: image size must be at least 8, got ", o.size);
+  ROOST_USAGE_CHECK(o.size >= 8 && o.size <= 4096, "fashion-mnist: image size must be in 8..4096, got ", o.size);
   std::set<int> distinct;
   for (int c : o.classes) {
     ROOST_USAGE_CHECK(c >= 0 && c <= 9, "fashion-mnist: class ", c, " is not in 0..9");
@@ -210,11 +210,19 @@ int write_fashion_mnist_folder(const FashionMnistOptions& options) {
                         " not found (install the Debian package dataset-fashion-mnist)");
   }
   ensure_writable_dir(options.out_dir);
-  int written = write_split(options, train_images, train_labels, 10 * kTrainPerClass,
-                            options.train_per_class, "train");
-  written += write_split(options, test_images, test_labels, 10 * kTestPerClass,
-                         options.val_per_class, "val");
-  return written;
+  try {
+    int written = write_split(options, train_images, train_labels, 10 * kTrainPerClass,
+                              options.train_per_class, "train");
+    written += write_split(options, test_images, test_labels, 10 * kTestPerClass,
+                           options.val_per_class, "val");
+    return written;
+  } catch (...) {
+    // validate() saw train/ and val/ absent or empty: a partial tree would only block the
+    // rerun, so it goes.
+    std::error_code ec;
+    for (const char* split : {"train", "val"}) fs::remove_all(fs::path(options.out_dir) / split, ec);
+    throw;
+  }
 }
 
 }  // namespace roost::data

@@ -87,6 +87,16 @@ FowlSummary fetch_fowl(const FowlOptions& o) {
   for (const char* split : {"train", "val"})
     if (fs::exists(out / split, ec))
       ROOST_USAGE_ERROR(o.out_dir, " already holds ", split, "/; remove it or choose another --out");
+  // A folder this command created is gone again if it fails (an offline machine, a bad
+  // archive): an empty OUT left behind would look like a dataset that is there.
+  struct RemoveIfCreated {
+    fs::path path;
+    bool created, done = false;
+    ~RemoveIfCreated() {
+      std::error_code ignored;
+      if (created && !done) fs::remove_all(path, ignored);
+    }
+  } created_out{out, !fs::exists(out, ec)};
   ensure_writable_dir(o.out_dir);
 
   const fs::path zip = out / ".fowl_data.zip";
@@ -123,6 +133,7 @@ FowlSummary fetch_fowl(const FowlOptions& o) {
     fs::rename(root / split, out / split, ec);
     if (ec) ROOST_USAGE_ERROR("cannot move ", (root / split).string(), " to ", (out / split).string(), ": ", ec.message());
   }
+  created_out.done = true;
   return summary;
 }
 

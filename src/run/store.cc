@@ -126,6 +126,12 @@ std::string format_time(double seconds) {
   return buf;
 }
 
+void require_existing_workspace(const std::string& workspace) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::path(workspace) / "roost.db", ec))
+    ROOST_USAGE_ERROR("--workspace ", workspace, " is not a roost workspace (no roost.db; roost submit creates one)");
+}
+
 RunStore::RunStore(const std::string& workspace) {
   std::error_code ec;
   fs::create_directories(workspace, ec);

@@ -25,8 +25,8 @@ void validate(const TrainConfig& c) {
                     "--crop-scale must satisfy 0 < lo <= hi <= 1");
   ROOST_USAGE_CHECK(c.crop_ratio_lo > 0 && c.crop_ratio_lo <= c.crop_ratio_hi,
                     "--crop-ratio must satisfy 0 < min <= max");
-  ROOST_USAGE_CHECK(c.workers >= 0 && c.workers <= kMaxWorkers, "--workers must be in [0, ", kMaxWorkers,
-                    "] (got ", c.workers, ")");
+  ROOST_USAGE_CHECK(c.workers == kAutoWorkers || (c.workers >= 0 && c.workers <= kMaxWorkers),
+                    "--workers must be auto or in [0, ", kMaxWorkers, "] (got ", c.workers, ")");
   ROOST_USAGE_CHECK(c.threads >= 0 && c.threads <= kMaxThreads, "--threads must be in [0, ", kMaxThreads,
                     "] (got ", c.threads, ")");
   ROOST_USAGE_CHECK(!(c.overwrite && !c.resume.empty()), "--overwrite replaces the run in --output-dir and "
@@ -83,7 +83,9 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   e.add("image_size", c.image_size).add("resize_short", c.resize_short);
   e.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
   e.add("crop_ratio_lo", c.crop_ratio_lo).add("crop_ratio_hi", c.crop_ratio_hi);
-  e.add("workers", c.workers).add("prefetch_next_pass", c.prefetch_next_pass).add("threads", c.threads).add("preprocess", c.preprocess);
+  if (c.workers == kAutoWorkers) e.add("workers", "auto");
+  else e.add("workers", c.workers);
+  e.add("prefetch_next_pass", c.prefetch_next_pass).add("threads", c.threads).add("preprocess", c.preprocess);
   e.add("mpi_yield", c.mpi_yield);
   e.add("amp", c.amp).add("channels_last", c.channels_last);
   e.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);

@@ -142,7 +142,7 @@ std::vector<std::string> changed_options(const std::string& old_json, const Trai
   std::vector<std::string> out;
   for (const auto& [key, value] : config_entries(now)) {
     if (key == "epochs" || key == "resume" || key == "overwrite" || key == "progress" || key == "log_every" ||
-        key == "prefetch_next_pass")  // none of these changes what is trained
+        key == "prefetch_next_pass" || key == "workers")  // none of these changes what is trained
       continue;
     const std::string marker = json_escape(key) + ": ";
     size_t at = old_json.find(marker);

@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "roost/core/fs.h"
 
@@ -59,11 +62,15 @@ struct Datasets {
 // An ImageFolder root (root/train, root/val) or an HDF5 pack made by `roost pack`.
 Datasets open_datasets(const std::string& root) {
   namespace fs = std::filesystem;
-  if (!fs::exists(root)) ROOST_USAGE_ERROR("data dir ", root, " does not exist");
+  std::error_code ec;  // the non-throwing forms: a symlink loop or a permission is the user's to fix
+  const fs::file_status status = fs::status(root, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    ROOST_USAGE_ERROR("data dir ", root, ": ", ec.message());
+  if (!fs::exists(status)) ROOST_USAGE_ERROR("data dir ", root, " does not exist");
   if (!data::is_pack_path(root)) {
-    if (!fs::is_directory(root)) ROOST_USAGE_ERROR("data dir ", root, " is not a directory");
+    if (!fs::is_directory(status)) ROOST_USAGE_ERROR("data dir ", root, " is not a directory");
     for (const char* split : {"train", "val"})
-      if (!fs::is_directory(fs::path(root) / split))
+      if (!fs::is_directory(fs::path(root) / split, ec))
         ROOST_USAGE_ERROR("data dir ", root, " has no ", split, "/ folder (expected ", root, "/", split,
                           "/<class>/*.jpg)");
   }
@@ -117,6 +124,14 @@ data::LoaderOptions loader_options(const TrainConfig& c, int epoch, data::Augmen
 int default_threads(const TrainContext& ctx) {
   int cores = static_cast<int>(std::thread::hardware_concurrency());
   return std::max(1, cores / std::max(1, ctx.local_size));
+}
+
+// The options whose value follows the machine (after every rank checked it got the same
+// options): --workers auto.
+TrainConfig resolve_auto(const TrainConfig& requested, const TrainContext& ctx) {
+  TrainConfig c = requested;
+  if (c.workers == kAutoWorkers) c.workers = auto_workers(default_threads(ctx), ctx.device.device >= 0);
+  return c;
 }
 
 // SyncBatchNorm's statistics travel over the host communicator (small: 2C+1 doubles).
@@ -184,18 +199,48 @@ void preflight(const TrainConfig& config) {
   open_datasets(config.data_dir);
   if (!config.pretrained.empty() && !std::filesystem::is_regular_file(config.pretrained))
     ROOST_USAGE_ERROR("--pretrained ", config.pretrained, " is not a file");
+  if (!config.pretrained.empty()) {
+    // Read once here, so a truncated or foreign file is one line and exit 2 before any rank
+    // starts (not a runtime error after the model is built).
+    try {
+      const std::string& p = config.pretrained;
+      auto ends = [&](const std::string& tail) {
+        return p.size() >= tail.size() && p.compare(p.size() - tail.size(), tail.size(), tail) == 0;
+      };
+      if (ends(".h5") || ends(".hdf5")) model::load_weights_h5(p);  // as load_pretrained picks
+      else model::load_pth(p);
+    } catch (const UsageError& e) {
+      ROOST_USAGE_ERROR("--pretrained: ", e.message());
+    } catch (const Error& e) {
+      ROOST_USAGE_ERROR("--pretrained ", config.pretrained, ": ", e.message());
+    }
+  }
+  if (!config.timeline.empty()) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path parent = fs::path(config.timeline).parent_path().empty() ? fs::path(".")
+                                                                              : fs::path(config.timeline).parent_path();
+    if (fs::is_directory(config.timeline, ec))
+      ROOST_USAGE_ERROR("--timeline ", config.timeline, " is a directory (give a file name)");
+    // Proved by creating a file there (permission bits say nothing for root, or on /proc).
+    const fs::path probe = parent / (".roost-timeline-check-" + std::to_string(::getpid()));
+    const bool writable = fs::is_directory(parent, ec) && static_cast<bool>(std::ofstream(probe));
+    fs::remove(probe, ec);
+    if (!writable) ROOST_USAGE_ERROR("--timeline ", config.timeline, ": cannot write into ", parent.string());
+  }
   if (!config.resume.empty() && config.resume != "auto" && !std::filesystem::is_regular_file(config.resume))
     ROOST_USAGE_ERROR("--resume ", config.resume, " is not a file (give a checkpoint file or 'auto')");
 }
 
-TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
+TrainResult run_training(const TrainConfig& requested, const TrainContext& ctx) {
   const auto run_start = Clock::now();
   comm::Communicator& comm = *ctx.host_comm;
   const int rank = comm.rank(), world = comm.size();
   // First, so that a signal during set-up stops the run after its first step instead of
   // killing the rank with nothing written.
   PreemptionWatch preemption(ctx.mpi_comm, ctx.signals_relayed);
-  check_same_config(config, comm);
+  check_same_config(requested, comm);
+  const TrainConfig config = resolve_auto(requested, ctx);
   Datasets data = open_datasets(config.data_dir);
   const auto& classes = data.train->class_names();
   // Before anything is built or written: may this run use the outputs directory?
@@ -259,7 +304,7 @@ TrainResult run_training(const TrainConfig& config, const TrainContext& ctx) {
   log_info("roost train: ", world, " rank(s), arch ", config.arch, ", ", classes.size(), " classes [",
            join(classes), "], ", data.train->size(), " train / ", data.val->size(), " val images, device ",
            on_gpu ? ctx.device.name : std::string("cpu"), ", gradients over ", backend, ", preprocessing on ",
-           gpu_preprocess ? "gpu" : "cpu", ", ", torch::get_num_threads(), " thread(s) per rank",
+           gpu_preprocess ? "gpu" : "cpu", ", ", torch::get_num_threads(), " thread(s) and ", config.workers, " decode worker(s) per rank",
            config.sync_bn ? ", synchronized BatchNorm" : "", config.freeze_backbone ? ", backbone frozen" : "");
 
   SgdOptions sgd;

@@ -34,6 +34,8 @@ expect "lr must be positive" train $OK --lr=-0.01
 expect "lr expects a number" train $OK --lr fast
 expect "data-dir is required" train --output-dir "$WORK/out"
 expect "does not exist" train --data-dir "$WORK/nowhere" --output-dir "$WORK/out"
+ln -s "$WORK/loop" "$WORK/loop"
+expect "data dir .*loop: Too many levels of symbolic links" train --data-dir "$WORK/loop" --output-dir "$WORK/out"
 expect "has no train/ folder" train --data-dir "$WORK/empty" --output-dir "$WORK/out"
 expect "no class folders" train --data-dir "$WORK/noclasses" --output-dir "$WORK/out"
 expect "class mismatch" train --data-dir "$WORK/mismatch" --output-dir "$WORK/out"
@@ -43,9 +45,27 @@ expect "unknown architecture" train $OK --arch resnet7
 expect "preprocess must be" train $OK --preprocess tpu
 expect "unexpected argument" train $OK stray
 expect "pretrained .* is not a file" train $OK --pretrained "$WORK/nowhere.pth"
+head -c 3000 /dev/urandom > "$WORK/cut.pth"
+expect "pretrained: .*cut.pth is not a zip-format torch.save file" train $OK --pretrained "$WORK/cut.pth"
+expect "timeline /proc/x: cannot write into /proc" train $OK --timeline /proc/x
+expect "workers must be auto or in \[0, 256\] (got 100000)" train $OK --workers 100000
+expect "threads must be in \[0, 1024\] (got 100000)" train $OK --threads 100000
+expect "give one of them" train $OK --resume auto --overwrite
+expect "roost launch runs .roost train." launch -np 2 -- predict x
+expect "no command" launch -np 2
+WORLD_SIZE=2 RANK=0 expect "WORLD_SIZE=2 is set (torchrun's way" train $OK
 expect "out is required" data fashion-mnist
 expect "at least 2" data fashion-mnist --out "$WORK/x" --classes 3
+expect "image size must be in 8..4096, got 100000" data fashion-mnist --out "$WORK/x" --size 100000
 
+grep -q '"epoch": 1' "$WORK/out/metrics.jsonl" || fail "existing output was touched"
+# Under mpirun, an error every rank finds is printed once (by rank 0), not once per rank.
+rc=0
+"$MPIRUN" -np 2 "$ROOST" train $OK --epochs 1 > "$WORK/o" 2> "$WORK/e" || rc=$?
+[ "$rc" = 2 ] || fail "a used output dir under mpirun exited $rc, want 2"
+[ "$(cat "$WORK/o" "$WORK/e" | grep -c "roost train: error:")" = 1 ] ||
+  fail "the error is not printed exactly once: $(grep error: "$WORK/o" "$WORK/e")"
+grep -q "error .*holds the outputs of an earlier run" "$WORK/out/logs/rank-0.log" || fail "the error is not in rank 0's log"
 grep -q '"epoch": 1' "$WORK/out/metrics.jsonl" || fail "existing output was touched"
 "$ROOST" --help | grep -q "train" || fail "roost --help lacks train"
 "$ROOST" train --help | grep -q -- "--batch-size" || fail "roost train --help lacks --batch-size"

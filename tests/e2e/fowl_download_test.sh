@@ -106,6 +106,10 @@ expect_fail() {  # rc, expected-substring, out-dir, then the remaining roost arg
 expect_fail 1 "http://127.0.0.1:1/x.zip" "$WORK/f1" --url http://127.0.0.1:1/x.zip
 [ "$(wc -l <"$WORK/all")" -eq 1 ] || fail "unreachable host: more than the error line: $(cat "$WORK/all")"
 grep -qi "connect" "$WORK/e" || fail "unreachable host error does not say so: $(cat "$WORK/e")"
+[ ! -e "$WORK/f1" ] || fail "a failed download left the --out folder it created"
+mkdir -p "$WORK/kept"
+expect_fail 1 "http://127.0.0.1:1/x.zip" "$WORK/kept" --url http://127.0.0.1:1/x.zip
+[ -d "$WORK/kept" ] || fail "a failed download removed an --out folder that existed before"
 expect_fail 1 "404" "$WORK/f2" --url "$URL/missing.zip"
 expect_fail 1 "not a zip" "$WORK/f3" --url "$URL/notzip.zip"
 grep -q "$URL/notzip.zip" "$WORK/e" || fail "the archive error does not name the URL: $(cat "$WORK/e")"

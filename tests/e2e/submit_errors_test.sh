@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # submit_errors_test.sh — roost submit, runs and models refuse bad input with one line on
 # stderr and exit code 2, and record no run for it: unknown target, missing hostfile, no
-# Slurm, bad train options, a workspace database of a newer schema.
+# Slurm, bad train options, a workspace database of a newer schema, a mistyped --workspace.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
 
@@ -32,6 +32,9 @@ expect "experiment 'a/b'" submit --experiment a/b --workspace "$WS" "${T[@]}"
 expect "no run 42" runs show 42 --workspace "$WS"
 expect "unknown runs command" runs frobnicate --workspace "$WS"
 expect "no model named 'x'" models show --name x --workspace "$WS"
+expect "typo is not a roost workspace" runs list --workspace "$WORK/typo"
+expect "typo is not a roost workspace" models list --workspace "$WORK/typo"
+[ ! -e "$WORK/typo" ] || fail "runs/models list created a workspace at a mistyped path"
 [ "$(db 'SELECT count(*) FROM runs')" = 0 ] || fail "a refused submit recorded a run"
 
 db "PRAGMA user_version = 99"

@@ -61,7 +61,7 @@ class RunStore {
 
   // Opens WORKSPACE/roost.db, creating the folder and the schema when missing. UsageError when
   // the database was written by a newer roost (PRAGMA user_version above kSchemaVersion).
-  explicit RunStore(const std::string& workspace);
+  explicit RunStore(const std::string& workspace);  // creates the workspace if needed (submit)
 
   const std::string& workspace() const { return workspace_; }
   std::string db_path() const { return workspace_ + "/roost.db"; }
@@ -95,5 +95,9 @@ class RunStore {
 
 double now_seconds();
 std::string format_time(double seconds);  // "2026-11-26 23:40:05" (UTC)
+
+// For the commands that read or change recorded runs and models (runs, models): a
+// workspace that does not exist is a mistyped path, not a new workspace. UsageError.
+void require_existing_workspace(const std::string& workspace);
 
 }  // namespace roost::run

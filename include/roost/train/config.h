@@ -10,6 +10,8 @@
 
 namespace roost::train {
 
+inline constexpr int kAutoWorkers = -1;
+
 struct TrainConfig {
   // data
   std::string data_dir;            // ImageFolder root with train/ and val/
@@ -18,7 +20,7 @@ struct TrainConfig {
   int resize_short = 256;          // validation Resize(); the CLI defaults it to round(image_size * 256/224)
   double crop_scale_lo = 0.08, crop_scale_hi = 1.0;
   double crop_ratio_lo = 3.0 / 4.0, crop_ratio_hi = 4.0 / 3.0;
-  int workers = 2;                 // decode threads per rank
+  int workers = kAutoWorkers;      // decode threads per rank; kAutoWorkers: from the rank's cores
   // model
   std::string arch = "resnet18";
   bool zero_init_residual = false;
@@ -65,6 +67,15 @@ struct TrainConfig {
 
 // torchvision's validation ratio: Resize(256) before CenterCrop(224), kept at other sizes.
 inline int default_resize_short(int image_size) { return (image_size * 256 + 112) / 224; }
+
+// --workers auto: the decode threads a rank gets from its share of the node's cores. A CPU
+// rank's cores also run the model (one worker, or a quarter of them on larger shares); a GPU
+// rank's host cores have nothing else to do but decode (all but the training thread).
+inline int auto_workers(int cores_per_rank, bool gpu) {
+  if (cores_per_rank < 1) cores_per_rank = 1;
+  const int n = gpu ? cores_per_rank - 1 : cores_per_rank / 4;
+  return n < 1 ? 1 : n > 16 ? 16 : n;
+}
 
 // Upper bounds of the per-rank thread options: far above any machine's cores, low enough
 // that a typo cannot ask the OS for a hundred thousand threads.
