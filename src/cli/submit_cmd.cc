@@ -43,7 +43,7 @@ cxxopts::Options submit_options() {
       ("sbatch-arg", "extra sbatch option written as an #SBATCH line (repeatable)",
        cxxopts::value<std::vector<std::string>>())
       ("sbatch", "the sbatch program", cxxopts::value<std::string>()->default_value("sbatch"))
-      ("skip-data-check", "do not open --data-dir here (it exists only on the cluster's nodes)")
+      ("skip-data-check", "do not open --data-dir, --pretrained or the --timeline folder here (they exist only on the cluster's nodes)")
       ("h,help", "show this help");
   return o;
 }

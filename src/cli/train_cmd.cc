@@ -133,10 +133,16 @@ int train_with_args(int argc, char** argv) {
     if (mpi.rank() != 0) throw QuietExit{2};
     throw;
   } catch (const std::exception& e) {
-    // A failure on one rank would leave the others blocked in a collective: end the job.
-    log_error(e.what());
+    // Said once, without the source location (that goes to the log file for whoever
+    // debugs it). A failure on one rank would leave the others blocked in a collective:
+    // end the job.
+    const auto* error = dynamic_cast<const Error*>(&e);
+    const std::string what = error ? error->message() : e.what();
+    logger.log_to_file(LogLevel::kError, error ? what + " [" + error->where() + "]" : what);
+    std::cerr << (mpi.size() > 1 ? "[rank " + std::to_string(mpi.rank()) + "] " : std::string())
+              << "roost train: error: " << what << std::endl;
     if (mpi.size() > 1) mpi.abort(1);
-    throw;
+    throw QuietExit{1};
   }
   return 0;
 }

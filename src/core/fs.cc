@@ -34,7 +34,11 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
     if (!out) ROOST_THROW("cannot write ", tmp);
     out << contents;
     out.flush();
-    if (!out) ROOST_THROW("write failed for ", tmp, " (disk full?)");
+    if (!out) {
+      out.close();
+      std::remove(tmp.c_str());  // no partial file (or its space) left behind
+      ROOST_THROW("write failed for ", tmp, " (disk full?)");
+    }
   }
   fsync_file(tmp);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {

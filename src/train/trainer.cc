@@ -7,10 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <thread>
-
-#include <unistd.h>
 
 #include "roost/core/fs.h"
 
@@ -33,7 +30,9 @@
 #include "roost/train/checkpoint.h"
 #include "roost/train/class_counts.h"
 #include "roost/train/config_check.h"
+#include "roost/train/datasets.h"
 #include "roost/train/metrics.h"
+#include "roost/train/model_setup.h"
 #include "roost/train/preemption.h"
 #include "roost/train/progress.h"
 #include "roost/train/resume.h"
@@ -48,61 +47,6 @@ namespace roost::train {
 namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
-struct Datasets {
-  std::shared_ptr<data::Dataset> train, val;
-};
-
-// An ImageFolder root (root/train, root/val) or an HDF5 pack made by `roost pack`.
-Datasets open_datasets(const std::string& root) {
-  namespace fs = std::filesystem;
-  std::error_code ec;  // the non-throwing forms: a symlink loop or a permission is the user's to fix
-  const fs::file_status status = fs::status(root, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    ROOST_USAGE_ERROR("data dir ", root, ": ", ec.message());
-  if (!fs::exists(status)) ROOST_USAGE_ERROR("data dir ", root, " does not exist");
-  if (!data::is_pack_path(root)) {
-    if (!fs::is_directory(status)) ROOST_USAGE_ERROR("data dir ", root, " is not a directory");
-    for (const char* split : {"train", "val"})
-      if (!fs::is_directory(fs::path(root) / split, ec))
-        ROOST_USAGE_ERROR("data dir ", root, " has no ", split, "/ folder (expected ", root, "/", split,
-                          "/<class>/*.jpg)");
-  }
-  Datasets d{data::open_split(root, "train"), data::open_split(root, "val")};
-  if (d.train->class_names() != d.val->class_names())
-    ROOST_USAGE_ERROR("train/val class mismatch: train has [", join(d.train->class_names()), "], val has [",
-                      join(d.val->class_names()), "]");
-  if (d.train->class_names().size() < 2)
-    ROOST_USAGE_ERROR("need at least two classes, found ", d.train->class_names().size());
-  return d;
-}
-
-// Makes every rank start from rank 0's parameters and buffers.
-void broadcast_state(model::ResNet& net, comm::Communicator& comm) {
-  for (auto& [name, tensor] : model::state_dict(*net)) {
-    torch::NoGradGuard no_grad;
-    ROOST_CHECK(tensor.is_contiguous() && tensor.device().is_cpu(), name, " must be a contiguous CPU tensor");
-    comm.broadcast(tensor.data_ptr(), tensor.numel() * tensor.element_size(), 0);
-  }
-}
-
-// BatchNorm running statistics drift apart on ranks that see different batches; like DDP's
-// broadcast_buffers, every rank takes rank 0's before evaluating, so the validation metrics
-// are those of the weights rank 0 saves (and a resumed run evaluates exactly the same).
-void broadcast_buffers(model::ResNet& net, comm::Communicator& comm) {
-  torch::NoGradGuard no_grad;
-  for (auto& buffer : net->buffers()) {
-    torch::Tensor host = buffer.to(torch::kCPU).contiguous();
-    comm.broadcast(host.data_ptr(), host.numel() * host.element_size(), 0);
-    if (comm.rank() != 0) buffer.copy_(host);
-  }
-}
 
 data::LoaderOptions loader_options(const TrainConfig& c, int epoch, data::Augment augment, bool decode_only) {
   data::LoaderOptions o;
@@ -134,41 +78,6 @@ TrainConfig resolve_auto(const TrainConfig& requested, const TrainContext& ctx) 
   return c;
 }
 
-// SyncBatchNorm's statistics travel over the host communicator (small: 2C+1 doubles).
-class HostBatchNormSync : public model::BatchNormSync {
- public:
-  explicit HostBatchNormSync(comm::Communicator& comm) : comm_(comm) {}
-  void allreduce_sum(torch::Tensor& values) override {
-    ROOST_CHECK(values.is_contiguous() && values.device().is_cpu() && values.scalar_type() == torch::kFloat64,
-                "BatchNorm statistics must be a contiguous CPU float64 tensor");
-    comm_.allreduce(values.data_ptr(), values.numel(), comm::DType::kFloat64, comm::ReduceOp::kSum);
-  }
-
- private:
-  comm::Communicator& comm_;
-};
-
-// --freeze-backbone: only fc trains; returns the parameters the optimizer updates.
-std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(model::ResNet& net, bool freeze_backbone) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (auto& p : net->named_parameters()) {
-    if (freeze_backbone && p.key().rfind("fc.", 0) != 0) {
-      p.value().set_requires_grad(false);
-      continue;
-    }
-    out.emplace_back(p.key(), p.value());
-  }
-  return out;
-}
-
-// Train mode, except that frozen BatchNorms keep using (and keeping) their running statistics.
-void set_train_mode(model::ResNet& net, bool freeze_backbone) {
-  net->train();
-  if (!freeze_backbone) return;
-  for (auto& m : net->modules(/*include_self=*/false))
-    if (m->as<model::SyncableBatchNormImpl>()) m->eval();
-}
-
 // Fault injection for the reliability tests: ROOST_FAULT_STALL=RANK:STEP makes that rank
 // hang (stop submitting gradients) before step STEP of the first epoch, as a stuck GPU or
 // filesystem would. Unset, this costs one getenv per run.
@@ -188,49 +97,7 @@ struct StallFault {
   }
 };
 
-std::vector<torch::Tensor> values_of(const std::vector<std::pair<std::string, torch::Tensor>>& named) {
-  std::vector<torch::Tensor> out;
-  for (const auto& [name, t] : named) out.push_back(t);
-  return out;
-}
 }  // namespace
-
-void preflight(const TrainConfig& config) {
-  open_datasets(config.data_dir);
-  if (!config.pretrained.empty() && !std::filesystem::is_regular_file(config.pretrained))
-    ROOST_USAGE_ERROR("--pretrained ", config.pretrained, " is not a file");
-  if (!config.pretrained.empty()) {
-    // Read once here, so a truncated or foreign file is one line and exit 2 before any rank
-    // starts (not a runtime error after the model is built).
-    try {
-      const std::string& p = config.pretrained;
-      auto ends = [&](const std::string& tail) {
-        return p.size() >= tail.size() && p.compare(p.size() - tail.size(), tail.size(), tail) == 0;
-      };
-      if (ends(".h5") || ends(".hdf5")) model::load_weights_h5(p);  // as load_pretrained picks
-      else model::load_pth(p);
-    } catch (const UsageError& e) {
-      ROOST_USAGE_ERROR("--pretrained: ", e.message());
-    } catch (const Error& e) {
-      ROOST_USAGE_ERROR("--pretrained ", config.pretrained, ": ", e.message());
-    }
-  }
-  if (!config.timeline.empty()) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const fs::path parent = fs::path(config.timeline).parent_path().empty() ? fs::path(".")
-                                                                              : fs::path(config.timeline).parent_path();
-    if (fs::is_directory(config.timeline, ec))
-      ROOST_USAGE_ERROR("--timeline ", config.timeline, " is a directory (give a file name)");
-    // Proved by creating a file there (permission bits say nothing for root, or on /proc).
-    const fs::path probe = parent / (".roost-timeline-check-" + std::to_string(::getpid()));
-    const bool writable = fs::is_directory(parent, ec) && static_cast<bool>(std::ofstream(probe));
-    fs::remove(probe, ec);
-    if (!writable) ROOST_USAGE_ERROR("--timeline ", config.timeline, ": cannot write into ", parent.string());
-  }
-  if (!config.resume.empty() && config.resume != "auto" && !std::filesystem::is_regular_file(config.resume))
-    ROOST_USAGE_ERROR("--resume ", config.resume, " is not a file (give a checkpoint file or 'auto')");
-}
 
 TrainResult run_training(const TrainConfig& requested, const TrainContext& ctx) {
   const auto run_start = Clock::now();
@@ -302,7 +169,7 @@ TrainResult run_training(const TrainConfig& requested, const TrainContext& ctx) 
 #endif
   const std::string backend = device_comm ? "nccl" : "ring allreduce over mpi";
   log_info("roost train: ", world, " rank(s), arch ", config.arch, ", ", classes.size(), " classes [",
-           join(classes), "], ", data.train->size(), " train / ", data.val->size(), " val images, device ",
+           join_names(classes), "], ", data.train->size(), " train / ", data.val->size(), " val images, device ",
            on_gpu ? ctx.device.name : std::string("cpu"), ", gradients over ", backend, ", preprocessing on ",
            gpu_preprocess ? "gpu" : "cpu", ", ", torch::get_num_threads(), " thread(s) and ", config.workers, " decode worker(s) per rank",
            config.sync_bn ? ", synchronized BatchNorm" : "", config.freeze_backbone ? ", backbone frozen" : "");

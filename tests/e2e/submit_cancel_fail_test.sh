@@ -39,9 +39,11 @@ rc=0
 [ "$rc" -eq 2 ] && grep -q "already ended" "$WORK/cancel2" || fail "second cancel: exit $rc, $(cat "$WORK/cancel2")"
 
 # --- failure -------------------------------------------------------------------------------
+# Submit checks --pretrained as roost train does; --skip-data-check (the option for files only
+# the cluster's nodes see) lets the bad file reach the ranks, which then fail.
 echo "these are not weights" > "$WORK/garbage.h5"
 rc=0
-"$ROOST" submit --mpirun "$MPIRUN" --experiment broken --np 2 --workspace "$WS" --wait -- --data-dir "$WORK/data" --epochs 1 \
+"$ROOST" submit --mpirun "$MPIRUN" --experiment broken --np 2 --workspace "$WS" --wait --skip-data-check -- --data-dir "$WORK/data" --epochs 1 \
   --pretrained "$WORK/garbage.h5" "${TINY[@]}" > "$WORK/stdout" 2> "$WORK/stderr" || rc=$?
 [ "$rc" -eq 1 ] || fail "failing submit --wait exited $rc (stderr: $(cat "$WORK/stderr"))"
 [ "$(status_of 2)" = Failed ] || fail "status $(status_of 2)"
