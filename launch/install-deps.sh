@@ -18,6 +18,8 @@ PACKAGES=(
   libhdf5-dev                       # HDF5 weights, checkpoints and packs
   libcxxopts-dev                    # command-line parsing
   nlohmann-json3-dev                # JSON: run.json, checkpoint identities
+  libonnx-dev libprotobuf-dev       # roost export --format onnx: the ONNX protobuf classes
+  python3-onnx                      # tests/e2e/export_test.sh: the ONNX checker
   libgtest-dev                      # GoogleTest
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
   libcurl4-openssl-dev              # downloads (roost data fowl)

@@ -12,6 +12,7 @@ int data_main(int argc, char** argv);
 int pack_main(int argc, char** argv);
 int predict_main(int argc, char** argv);
 int launch_main(int argc, char** argv);
+int export_main(int argc, char** argv);  // built with ONNX (libonnx-dev) only
 int submit_main(int argc, char** argv);  // submit, runs and models: built with SQLite only
 int runs_main(int argc, char** argv);
 int models_main(int argc, char** argv);

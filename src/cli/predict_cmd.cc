@@ -38,6 +38,8 @@ cxxopts::Options predict_options() {
        cxxopts::value<std::string>())
       ("top-k", "the K most probable classes per image", cxxopts::value<std::string>()->default_value("1"))
       ("json", "one JSON object per line: {\"image\": ..., \"label\": ..., \"probability\": ...}")
+      ("logits", "also print the model's raw outputs, one per class in class order (JSON: \"logits\": [...]; "
+                 "lines: a fourth column, comma-separated)")
       ("images", "image files (JPEG or PNG) or directories of them", cxxopts::value<std::vector<std::string>>())
       ("h,help", "show this help");
   o.parse_positional({"images"});
@@ -81,15 +83,19 @@ std::vector<std::string> expand(const std::vector<std::string>& args) {
   return out;
 }
 
-void print(const train::Prediction& p, bool json) {
+void print(const train::Prediction& p, bool json, bool logits) {
+  std::string list;
+  for (double v : p.logits) list += (list.empty() ? "" : ",") + train::json_value(v);
   for (const train::Guess& g : p.top) {
     if (json) {
-      std::cout << train::JsonObject().add("image", p.image).add("label", g.label).add("probability", g.probability).str()
-                << "\n";
+      train::JsonObject o;
+      o.add("image", p.image).add("label", g.label).add("probability", g.probability);
+      if (logits) o.raw("logits", "[" + list + "]");
+      std::cout << o.str() << "\n";
     } else {
       char prob[32];
       std::snprintf(prob, sizeof prob, "%.4f", g.probability);
-      std::cout << p.image << "\t" << g.label << "\t" << prob << "\n";
+      std::cout << p.image << "\t" << g.label << "\t" << prob << (logits ? "\t" + list : std::string()) << "\n";
     }
   }
 }
@@ -108,6 +114,7 @@ int predict_main(int argc, char** argv) {
   if (!parsed.count("images")) ROOST_USAGE_ERROR("no images given (roost predict --model M IMAGE...)");
   const auto images = expand(parsed["images"].as<std::vector<std::string>>());
   const bool json = parsed.count("json") > 0;
+  const bool logits = parsed.count("logits") > 0;
 
   train::Predictor predictor(model, po);
   size_t failed = 0;
@@ -121,7 +128,7 @@ int predict_main(int argc, char** argv) {
         ++failed;
         continue;
       }
-      print(p, json);
+      print(p, json, logits);
     }
     std::cout.flush();
   }

@@ -120,12 +120,15 @@ std::vector<Prediction> Predictor::predict(const std::vector<std::string>& image
   const int64_t k = std::min<int64_t>(top_k, static_cast<int64_t>(impl_->class_names.size()));
   torch::NoGradGuard no_grad;
   torch::Tensor x = torch::from_blob(batch.data(), {n, 3, size, size}, torch::kFloat32);
-  torch::Tensor probs = torch::softmax(impl_->net->forward(x), 1);
+  const torch::Tensor logits = impl_->net->forward(x).to(torch::kFloat64).contiguous();
+  torch::Tensor probs = torch::softmax(logits, 1);
   auto [values, indices] = probs.topk(k, 1);
   values = values.to(torch::kFloat64).contiguous();
   indices = indices.contiguous();
   for (int64_t i = 0; i < n; ++i) {
     Prediction& p = out[good[static_cast<size_t>(i)]];
+    const double* row = logits.data_ptr<double>() + i * logits.size(1);
+    p.logits.assign(row, row + logits.size(1));
     for (int64_t j = 0; j < k; ++j) {
       Guess g;
       g.index = static_cast<int>(indices[i][j].item<int64_t>());
