@@ -161,7 +161,8 @@ void export_onnx(const std::string& model_path, const OnnxOptions& o, const std:
   m.set_producer_name("roost");
   m.set_producer_version(ROOST_VERSION);
   m.set_model_version(1);
-  m.set_doc_string("ResNet (" + w.arch + ") exported by roost from " + model_path);
+  // No paths or times: the same weights give the same bytes wherever they are exported.
+  m.set_doc_string(w.arch + " exported by roost" + (w.run_id.empty() ? "" : " from run " + w.run_id));
   onnx::OperatorSetIdProto* opset = m.add_opset_import();
   opset->set_domain("");
   opset->set_version(o.opset);

@@ -106,17 +106,59 @@ ModelVersion ModelRegistry::get(const std::string& name, int version) {
   return read_version(s);
 }
 
-std::string ModelRegistry::download(const std::string& name, int version, const std::string& dir) {
-  ModelVersion m = get(name, version);
+ModelFile ModelRegistry::attach_file(const std::string& name, int version, const std::string& format,
+                                     const std::string& file) {
+  ROOST_USAGE_CHECK(format == "onnx" || format == "pth", "format '", format, "': attach onnx or pth files");
+  const ModelVersion m = get(name, version);
+  for (const ModelFile& f : files(name, m.version))
+    if (f.format == format) ROOST_USAGE_ERROR("model '", name, "' version ", m.version, " already has a ", format, " file");
+  ModelFile f;
+  f.format = format;
+  f.path = (fs::path(m.path).parent_path() / ("model." + format)).string();
+  std::error_code ec;
+  fs::rename(file, f.path, ec);  // the usual case: staged in the workspace, same filesystem
+  if (ec) copy_file(file, f.path);
+  f.sha256 = sha256_file(f.path);
+  f.size = static_cast<int64_t>(fs::file_size(f.path));
+  store_.db()
+      .prepare("INSERT INTO model_files(name, version, format, path, sha256, size) VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(1, name).bind(2, m.version).bind(3, format).bind(4, f.path).bind(5, f.sha256).bind(6, f.size).run();
+  return f;
+}
+
+std::vector<ModelFile> ModelRegistry::files(const std::string& name, int version) {
+  Statement s = store_.db().prepare(
+      "SELECT format, path, sha256, size FROM model_files WHERE name = ? AND version = ? ORDER BY format");
+  s.bind(1, name).bind(2, version);
+  std::vector<ModelFile> out;
+  while (s.step()) out.push_back({s.get_text(0), s.get_text(1), s.get_text(2), s.get_int(3)});
+  return out;
+}
+
+std::string ModelRegistry::download(const std::string& name, int version, const std::string& dir,
+                                    const std::string& format) {
+  const ModelVersion m = get(name, version);
+  std::string path = m.path, sha256 = m.sha256;
+  if (!format.empty() && format != "h5") {
+    std::string there = "h5";
+    path.clear();
+    for (const ModelFile& f : files(name, m.version)) {
+      there += ", " + f.format;
+      if (f.format == format) path = f.path, sha256 = f.sha256;
+    }
+    if (path.empty())
+      ROOST_USAGE_ERROR("model '", name, "' version ", m.version, " has no ", format, " file (it has: ", there,
+                        "; roost models register --export ", format, " attaches one)");
+  }
   ensure_writable_dir(dir);
-  const std::string target = (fs::path(dir) / fs::path(m.path).filename()).string();
+  const std::string target = (fs::path(dir) / fs::path(path).filename()).string();
   const std::string partial = target + ".part";
-  copy_file(m.path, partial);
+  copy_file(path, partial);
   const std::string sum = sha256_file(partial);
-  if (sum != m.sha256) {
+  if (sum != sha256) {
     fs::remove(partial);
     ROOST_THROW("checksum mismatch for model '", name, "' version ", m.version, ": the registry recorded ",
-                m.sha256, ", the copy of ", m.path, " has ", sum, " (the stored file is damaged)");
+                sha256, ", the copy of ", path, " has ", sum, " (the stored file is damaged)");
   }
   fs::rename(partial, target);  // the file appears under its name only once it is verified
   return target;

@@ -15,8 +15,9 @@ namespace roost::run {
 namespace {
 constexpr const char* kNames[] = {"Queued", "Preparing", "Running", "Finalizing", "Completed", "Failed", "Canceled"};
 
-// Version 1. A later version adds migrations from each earlier one; an older roost refuses a
-// newer file rather than writing rows it does not understand.
+// Version 2 (1 had no model_files). Every statement is idempotent, so running the whole schema
+// migrates an older file; an older roost refuses a newer file rather than writing rows it does
+// not understand.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS experiments (
   name TEXT PRIMARY KEY,
@@ -64,6 +65,16 @@ CREATE TABLE IF NOT EXISTS models (
   metrics TEXT NOT NULL,
   created_at REAL NOT NULL,
   PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS model_files (
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  format TEXT NOT NULL,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY (name, version, format),
+  FOREIGN KEY (name, version) REFERENCES models(name, version)
 );
 )sql";
 

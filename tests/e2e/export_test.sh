@@ -8,7 +8,10 @@
 #  2. as .pth: torchvision loads it with strict=True and gives the same logits;
 #  3. every depth (torchvision's own random ResNets 18..152, through tools/roost_weights.py)
 #     exports and passes the checker, at opsets 11 and 17 (ResNet-18 at every opset 11..17);
-#  4. bad input: one line, exit 2, no file written.
+#  4. bad input: one line, exit 2, no file written;
+#  5. the registry: `models register --export onnx,pth` keeps both beside the version (with
+#     checksums), `models download --format onnx` fetches a verified copy that passes the
+#     checker, a damaged stored file is refused, and `roost export --model NAME:VERSION` works.
 source "$(dirname "$0")/common.sh"
 
 "$PYTHON" -c "import onnx, torch, torchvision, PIL, h5py" 2>/dev/null || { echo "SKIP: python3-onnx/torch/torchvision/h5py missing"; exit 77; }
@@ -157,3 +160,34 @@ expect "belong to --format onnx" --model "$MODEL" --format pth --fold-bn --out "
 expect "cannot write $WORK/nodir/m.onnx" --model "$MODEL" --out "$WORK/nodir/m.onnx"
 expect "out is required" --model "$MODEL"
 echo "ok: bad export input is one line and exit 2, with no file left"
+
+# 5. exported files in the registry
+command -v sqlite3 >/dev/null || { echo "SKIP (registry part): no sqlite3 program"; exit 0; }
+WS=$WORK/ws
+"$ROOST" submit --mpirun "$MPIRUN" --experiment ex --np 1 --workspace "$WS" --wait -- --data-dir "$WORK/data" \
+  --epochs 1 --batch-size 4 --image-size 32 --workers 1 --threads 1 --progress none > "$WORK/submit.log" 2>&1 ||
+  { cat "$WORK/submit.log"; fail "submit"; }
+"$ROOST" models register --run 1 --name net --export onnx,pth --workspace "$WS" > "$WORK/reg.out" 2>&1 ||
+  fail "register --export: $(cat "$WORK/reg.out")"
+"$ROOST" models register --run 1 --name net --workspace "$WS" > /dev/null 2>&1 || fail "second version"
+"$ROOST" models show --name net --version 1 --workspace "$WS" > "$WORK/show"
+grep -q "file (onnx): .*/models/net/1/model.onnx  sha256 [0-9a-f]\{64\}" "$WORK/show" && grep -q "file (pth): " "$WORK/show" ||
+  fail "models show lacks the exported files: $(cat "$WORK/show")"
+"$ROOST" models download --name net --version 1 --format onnx --to "$WORK/dl" --workspace "$WS" > "$WORK/dl.out" 2>&1 ||
+  fail "download --format onnx: $(cat "$WORK/dl.out")"
+check "$WORK/dl/model.onnx" || fail "the downloaded ONNX fails the checker"
+[ "$(sha256sum < "$WORK/dl/model.onnx" | cut -d' ' -f1)" = \
+  "$(sqlite3 "$WS/roost.db" "SELECT sha256 FROM model_files WHERE name='net' AND version=1 AND format='onnx'")" ] ||
+  fail "downloaded ONNX does not match the recorded checksum"
+compare_ort "$WORK/dl/model.onnx" "$WORK/input.bin" 5
+"$ROOST" export --model net:1 --workspace "$WS" --out "$WORK/byname.onnx" 2>/dev/null || fail "export --model net:1"
+cmp -s "$WORK/byname.onnx" "$WORK/dl/model.onnx" || fail "export by registry name differs from the registered export"
+rc=0
+"$ROOST" models download --name net --version 2 --format pth --to "$WORK/dl2" --workspace "$WS" 2> "$WORK/e" || rc=$?
+[ "$rc" = 2 ] && grep -q "has no pth file (it has: h5;" "$WORK/e" || fail "download of a missing format: exit $rc, $(cat "$WORK/e")"
+printf 'X' | dd of="$WS/models/net/1/model.onnx" bs=1 seek=100 conv=notrunc 2>/dev/null
+rc=0
+"$ROOST" models download --name net --version 1 --format onnx --to "$WORK/dl3" --workspace "$WS" 2> "$WORK/e" || rc=$?
+[ "$rc" = 1 ] && grep -q "checksum mismatch" "$WORK/e" && [ ! -e "$WORK/dl3/model.onnx" ] ||
+  fail "a damaged stored ONNX was handed out: exit $rc, $(cat "$WORK/e")"
+echo "ok: the registry keeps exported ONNX and .pth files, checksummed, and hands out only verified copies"

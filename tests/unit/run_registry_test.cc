@@ -84,5 +84,33 @@ TEST_F(RegistryTest, DownloadRefusesADamagedFile) {
   EXPECT_FALSE(fs::exists(dir_ + "/down/model.h5.part"));
 }
 
+TEST_F(RegistryTest, AttachedFormatsAreKeptAndDownloadedVerified) {
+  ModelRegistry reg(*store_);
+  const ModelVersion v = reg.register_model(completed_run("weights"), "m", "outputs/model.h5");
+  const std::string staged = dir_ + "/staged.onnx";
+  std::ofstream(staged, std::ios::binary) << "onnx bytes";
+  const ModelFile f = reg.attach_file("m", v.version, "onnx", staged);
+  EXPECT_EQ(f.path, fs::path(v.path).parent_path().string() + "/model.onnx");
+  EXPECT_EQ(f.sha256, sha256_hex("onnx bytes"));
+  EXPECT_FALSE(fs::exists(staged));  // moved into the version's folder
+  ASSERT_EQ(reg.files("m", 1).size(), 1u);
+  EXPECT_THROW(reg.attach_file("m", 1, "onnx", staged), UsageError);  // already there
+  EXPECT_THROW(reg.attach_file("m", 1, "tflite", staged), UsageError);
+  EXPECT_THROW(reg.attach_file("m", 7, "pth", staged), UsageError);  // no such version
+  const std::string copy = reg.download("m", 1, dir_ + "/down", "onnx");
+  EXPECT_EQ(copy, dir_ + "/down/model.onnx");
+  EXPECT_EQ(sha256_file(copy), f.sha256);
+  EXPECT_EQ(reg.download("m", 1, dir_ + "/down2", "h5"), dir_ + "/down2/model.h5");
+  try {
+    reg.download("m", 1, dir_ + "/down3", "pth");
+    FAIL() << "a format the version lacks was downloaded";
+  } catch (const UsageError& e) {
+    EXPECT_NE(e.message().find("it has: h5, onnx"), std::string::npos) << e.message();
+  }
+  std::ofstream(f.path, std::ios::binary) << "tampered";
+  EXPECT_THROW(reg.download("m", 1, dir_ + "/down4", "onnx"), Error);
+  EXPECT_FALSE(fs::exists(dir_ + "/down4/model.onnx"));
+}
+
 }  // namespace
 }  // namespace roost::run

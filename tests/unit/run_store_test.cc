@@ -132,6 +132,22 @@ TEST_F(RunStoreTest, RefusesANewerSchema) {
   }
 }
 
+TEST_F(RunStoreTest, MigratesAVersion1Workspace) {
+  { RunStore store(dir_); }
+  {  // what a roost of schema 1 left: no model_files table
+    Database db(dir_ + "/roost.db", false);
+    db.exec("DROP TABLE model_files");
+    db.exec("PRAGMA user_version = 1");
+  }
+  RunStore store(dir_);
+  Statement v = store.db().prepare("PRAGMA user_version");
+  ASSERT_TRUE(v.step());
+  EXPECT_EQ(v.get_int(0), RunStore::kSchemaVersion);
+  Statement t = store.db().prepare("SELECT count(*) FROM sqlite_master WHERE name = 'model_files'");
+  ASSERT_TRUE(t.step());
+  EXPECT_EQ(t.get_int(0), 1);
+}
+
 TEST_F(RunStoreTest, TransactionRollsBackUnlessCommitted) {
   RunStore store(dir_);
   {

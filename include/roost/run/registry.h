@@ -24,6 +24,14 @@ struct ModelVersion {
   double created_at = 0;
 };
 
+// Another format of a version's model (onnx, pth), exported from it and kept beside it.
+struct ModelFile {
+  std::string format;
+  std::string path;
+  std::string sha256;
+  int64_t size = 0;
+};
+
 class ModelRegistry {
  public:
   explicit ModelRegistry(RunStore& store) : store_(store) {}
@@ -35,9 +43,16 @@ class ModelRegistry {
   std::vector<ModelVersion> list(const std::string& name = "");
   // version 0 = the newest. UsageError when absent.
   ModelVersion get(const std::string& name, int version = 0);
-  // Copies the version into `dir` (created if needed) under its file name, verifies the
-  // checksum of the copy and returns the copy's path. Error (and no file left) on a mismatch.
-  std::string download(const std::string& name, int version, const std::string& dir);
+  // Keeps `file` (moved or copied into the version's folder) as the version's `format`
+  // (onnx, pth), with its SHA-256. UsageError when the version is absent or has that format.
+  ModelFile attach_file(const std::string& name, int version, const std::string& format, const std::string& file);
+  std::vector<ModelFile> files(const std::string& name, int version);
+
+  // Copies the version (`format` "" or "h5": its weight file; else an attached format) into
+  // `dir` (created if needed) under its file name, verifies the checksum of the copy and
+  // returns the copy's path. Error (and no file left) on a mismatch; UsageError naming the
+  // formats there are when the version has no file of `format`.
+  std::string download(const std::string& name, int version, const std::string& dir, const std::string& format = "");
 
  private:
   RunStore& store_;

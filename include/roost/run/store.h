@@ -57,7 +57,7 @@ struct StatusEvent {
 
 class RunStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;  // 2: model_files (exported formats of a version)
 
   // Opens WORKSPACE/roost.db, creating the folder and the schema when missing. UsageError when
   // the database was written by a newer roost (PRAGMA user_version above kSchemaVersion).
