@@ -36,6 +36,7 @@ cxxopts::Options predict_options() {
       ("resize-short", "Resize() of the short side before the crop (default: the model file's, else "
                        "round(image-size x 256/224))",
        cxxopts::value<std::string>())
+      ("threads", "threads of the forward pass (0 = every core)", cxxopts::value<std::string>()->default_value("0"))
       ("top-k", "the K most probable classes per image", cxxopts::value<std::string>()->default_value("1"))
       ("json", "one JSON object per line: {\"image\": ..., \"label\": ..., \"probability\": ...}")
       ("logits", "also print the model's raw outputs, one per class in class order (JSON: \"logits\": [...]; "
@@ -109,6 +110,7 @@ int predict_main(int argc, char** argv) {
   train::PredictOptions po;
   po.image_size = positive_option(parsed, "image-size");
   po.resize_short = positive_option(parsed, "resize-short");
+  po.threads = get_int(parsed, "threads");
   const int top_k = get_int(parsed, "top-k");
   ROOST_USAGE_CHECK(top_k >= 1, "--top-k must be at least 1, got ", top_k);
   if (!parsed.count("images")) ROOST_USAGE_ERROR("no images given (roost predict --model M IMAGE...)");

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "roost/core/error.h"
 #include "roost/data/decode.h"
@@ -73,6 +74,11 @@ std::string load_image(const std::string& path, int resize_short, int size, floa
 
 Predictor::Predictor(const std::string& model_path, const PredictOptions& options) : impl_(std::make_unique<Impl>()) {
   ROOST_USAGE_CHECK(options.image_size >= 0 && options.resize_short >= 0, "image sizes must be positive");
+  ROOST_USAGE_CHECK(options.threads >= 0 && options.threads <= kMaxThreads, "--threads must be in [0, ", kMaxThreads, "]");
+  // libtorch's own default can be one thread (it counts physical cores): one process that
+  // classifies files should use the machine.
+  torch::set_num_threads(options.threads > 0 ? options.threads
+                                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   model::WeightsFile file = read_model(model_path);
   const auto& archs = model::resnet_archs();
   if (std::find(archs.begin(), archs.end(), file.arch) == archs.end())

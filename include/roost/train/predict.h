@@ -15,6 +15,7 @@ struct PredictOptions {
   // 0 = as the weight file records it, else the training defaults 224 / 256.
   int image_size = 0;
   int resize_short = 0;
+  int threads = 0;  // intra-op threads of the forward pass; 0 = every core of the machine
 };
 
 struct Guess {
