@@ -13,6 +13,7 @@ int pack_main(int argc, char** argv);
 int predict_main(int argc, char** argv);
 int launch_main(int argc, char** argv);
 int export_main(int argc, char** argv);  // built with ONNX (libonnx-dev) only
+int serve_main(int argc, char** argv);   // built with cpp-httplib only
 int submit_main(int argc, char** argv);  // submit, runs and models: built with SQLite only
 int runs_main(int argc, char** argv);
 int models_main(int argc, char** argv);

@@ -22,6 +22,8 @@ const char* kUsage =
     "  data    make datasets: roost data fashion-mnist|fowl --out DIR\n"
     "  pack    store an ImageFolder tree in one HDF5 file: roost pack --data-dir D --out D.h5\n"
     "  predict classify images with a trained model (no mpirun): roost predict --model M IMAGE...\n"
+    "  serve   serve models over HTTP (KServe v2 / Open Inference Protocol), with dynamic batching:\n"
+    "          roost serve --model M [--port 8000]\n"
     "  export  write a trained model as ONNX or a torchvision state dict:\n"
     "          roost export --model M --format onnx|pth --out FILE\n"
     "  submit  record a run in a workspace and launch it (mpirun here, on hosts, or via Slurm):\n"
@@ -55,6 +57,13 @@ int main(int argc, char** argv) {
     if (command == "pack") return roost::cli::pack_main(argc - 1, argv + 1);
     if (command == "predict") return roost::cli::predict_main(argc - 1, argv + 1);
     if (command == "launch") return roost::cli::launch_main(argc - 1, argv + 1);
+    if (command == "serve") {
+#ifdef ROOST_WITH_SERVE
+      return roost::cli::serve_main(argc - 1, argv + 1);
+#else
+      ROOST_USAGE_ERROR("this roost was built without cpp-httplib (libcpp-httplib-dev): no roost serve");
+#endif
+    }
     if (command == "export") {
 #ifdef ROOST_WITH_EXPORT
       return roost::cli::export_main(argc - 1, argv + 1);

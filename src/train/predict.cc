@@ -51,24 +51,35 @@ std::string known_archs() {
   return out;
 }
 
+// Why the encoded image cannot be classified ("" when it was preprocessed into `out`).
+std::string preprocess_bytes(const uint8_t* bytes, size_t n, int resize_short, int size, float* out) {
+  try {
+    data::ResizePlan plan;
+    auto make_plan = [&](int height, int width) { return data::val_plan(height, width, resize_short, size); };
+    data::Image image = data::decode_for_plan(bytes, n, make_plan, &plan);
+    data::apply_plan_normalized(image, plan, data::Normalization{}, out);  // ImageNet statistics
+  } catch (const Error& e) {
+    return e.message();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
+}
+
 // Why `path` cannot be classified ("" when it was decoded into `out`).
 std::string load_image(const std::string& path, int resize_short, int size, float* out) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) return "image " + path + " does not exist";
   if (!fs::is_regular_file(path, ec)) return "image " + path + " is not a file";
+  std::vector<uint8_t> bytes;
   try {
-    const std::vector<uint8_t> bytes = data::read_file(path);
-    data::ResizePlan plan;
-    auto make_plan = [&](int height, int width) { return data::val_plan(height, width, resize_short, size); };
-    data::Image image = data::decode_for_plan(bytes.data(), bytes.size(), make_plan, &plan);
-    data::apply_plan_normalized(image, plan, data::Normalization{}, out);  // ImageNet statistics
+    bytes = data::read_file(path);
   } catch (const Error& e) {
     return "cannot read image " + path + ": " + e.message();
-  } catch (const std::exception& e) {
-    return "cannot decode image " + path + ": " + e.what();
   }
-  return {};
+  const std::string why = preprocess_bytes(bytes.data(), bytes.size(), resize_short, size, out);
+  return why.empty() ? why : "cannot decode image " + path + ": " + why;
 }
 }  // namespace
 
@@ -108,6 +119,28 @@ Predictor::Predictor(const std::string& model_path, const PredictOptions& option
 
 Predictor::~Predictor() = default;
 
+torch::Tensor Predictor::forward_tensor(const float* batch, int n) const {
+  torch::NoGradGuard no_grad;
+  const int size = impl_->image_size;
+  const torch::Tensor x = torch::from_blob(const_cast<float*>(batch), {n, 3, size, size}, torch::kFloat32);
+  return impl_->net->forward(x).to(torch::kFloat64).contiguous();
+}
+
+std::string Predictor::preprocess(const uint8_t* bytes, size_t size, float* out) const {
+  if (size == 0) return "empty image";
+  return preprocess_bytes(bytes, size, impl_->resize_short, impl_->image_size, out);
+}
+
+std::vector<std::vector<double>> Predictor::forward(const float* batch, int n) const {
+  const torch::Tensor logits = forward_tensor(batch, n);
+  std::vector<std::vector<double>> out(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const double* row = logits.data_ptr<double>() + static_cast<int64_t>(i) * logits.size(1);
+    out[static_cast<size_t>(i)].assign(row, row + logits.size(1));
+  }
+  return out;
+}
+
 std::vector<Prediction> Predictor::predict(const std::vector<std::string>& images, int top_k) const {
   ROOST_USAGE_CHECK(top_k >= 1, "top-k must be at least 1");
   if (images.empty()) return {};
@@ -125,8 +158,7 @@ std::vector<Prediction> Predictor::predict(const std::vector<std::string>& image
   const int64_t n = static_cast<int64_t>(good.size());
   const int64_t k = std::min<int64_t>(top_k, static_cast<int64_t>(impl_->class_names.size()));
   torch::NoGradGuard no_grad;
-  torch::Tensor x = torch::from_blob(batch.data(), {n, 3, size, size}, torch::kFloat32);
-  const torch::Tensor logits = impl_->net->forward(x).to(torch::kFloat64).contiguous();
+  const torch::Tensor logits = forward_tensor(batch.data(), static_cast<int>(n));
   torch::Tensor probs = torch::softmax(logits, 1);
   auto [values, indices] = probs.topk(k, 1);
   values = values.to(torch::kFloat64).contiguous();

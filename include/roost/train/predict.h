@@ -5,9 +5,15 @@
 // CLI that uses this includes no torch headers.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace at {
+class Tensor;
+}
 
 namespace roost::train {
 
@@ -44,6 +50,13 @@ class Predictor {
   // gets its error in its Prediction; the others are classified all the same.
   std::vector<Prediction> predict(const std::vector<std::string>& images, int top_k) const;
 
+  // For servers: the validation transform of one encoded JPEG/PNG into `out` (3 x S x S
+  // normalized floats, S = image_size()); "" on success, else why it cannot be read.
+  // Thread-safe.
+  std::string preprocess(const uint8_t* bytes, size_t size, float* out) const;
+  // Logits [n][classes] of n preprocessed images (n x 3 x S x S floats), one forward pass.
+  std::vector<std::vector<double>> forward(const float* batch, int n) const;
+
   const std::string& arch() const;
   const std::vector<std::string>& class_names() const;
   int image_size() const;
@@ -52,6 +65,7 @@ class Predictor {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  at::Tensor forward_tensor(const float* batch, int n) const;
 };
 
 }  // namespace roost::train

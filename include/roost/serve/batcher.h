@@ -1,0 +1,65 @@
+// roost/serve/batcher.h — dynamic batching for one served model. HTTP threads put
+// preprocessed images into a bounded queue; one worker takes up to max_batch of them, waiting
+// at most max_delay for more once the first has arrived, runs them as one forward pass and
+// hands every image its logits. Eval-mode inference treats each image on its own, so an
+// image's logits do not depend on its batch-mates (the tests compare with one-by-one runs).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "roost/serve/metrics.h"
+#include "roost/train/predict.h"
+
+namespace roost::serve {
+
+struct BatchOptions {
+  int max_batch = 32;
+  std::chrono::microseconds max_delay{5000};
+  int max_queue = 256;  // images waiting; more is a QueueFull (HTTP 503)
+};
+
+class QueueFull : public std::runtime_error {
+ public:
+  QueueFull() : std::runtime_error("the server's queue is full") {}
+};
+
+class Batcher {
+ public:
+  Batcher(std::string name, const train::Predictor& model, BatchOptions options, ServerMetrics& metrics);
+  ~Batcher();  // finishes what is queued, then stops the worker
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Queues `images` (each 3 x S x S floats) as one unit: all or none (QueueFull). The
+  // futures give each image's logits.
+  std::vector<std::future<std::vector<double>>> submit(std::vector<std::vector<float>> images);
+  int depth() const;
+
+ private:
+  struct Item {
+    std::vector<float> input;
+    std::promise<std::vector<double>> logits;
+  };
+  void run();
+
+  const std::string name_;
+  const train::Predictor& model_;
+  const BatchOptions options_;
+  ServerMetrics& metrics_;
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace roost::serve
