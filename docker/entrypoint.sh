@@ -2,7 +2,9 @@
 # entrypoint.sh — container entry for cloud jobs. With `train` arguments it runs roost train
 # writing to $ROOST_OUTPUT_DIR (default /outputs) unless --output-dir is given; rank and world
 # size come from the launcher (Open MPI, PMIx or Slurm set them; MPI_Init reads them).
-# Any other command line is run as it is (e.g. mpirun ... roost-entrypoint train ...).
+# With `serve` arguments it runs roost serve listening on every address of the container
+# (--host 0.0.0.0) unless --host is given. Any other command line is run as it is (e.g.
+# mpirun ... roost-entrypoint train ...).
 #
 # Each rank started through this script logs one line on stderr saying which rank it is, so
 # that a job's log shows every rank arrived. Nothing per rank needs setting here: roost picks
@@ -41,5 +43,13 @@ if [ "${1:-}" = "train" ]; then
        "outputs in ${given:-$OUT}" >&2
   if [ $has_out -eq 1 ]; then exec roost train "$@"; fi
   exec roost train --output-dir "$OUT" "$@"
+fi
+if [ "${1:-}" = "serve" ]; then
+  shift
+  for a in "$@"; do
+    case $a in --host|--host=*) exec roost serve "$@" ;; esac
+  done
+  # In a container, loopback is reachable only from inside it.
+  exec roost serve --host 0.0.0.0 "$@"
 fi
 exec "$@"

@@ -214,6 +214,42 @@ httplib::Server::Handler guarded(Handler handler) {
   };
 }
 
+// A POST or PUT body read through httplib's content reader: unlike its default reading, this
+// takes any Content-Type (curl --data-binary sends x-www-form-urlencoded, which httplib would
+// otherwise cap at 8 KB and parse as a form). For multipart/form-data (curl -F data=@img.jpg,
+// as TorchServe's clients send) the body is the first part's content. --max-body-mb applies.
+template <typename Handler>
+httplib::Server::HandlerWithContentReader with_body(Handler handler) {
+  return [handler](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+    try {
+      std::string body;
+      bool ok = true;
+      if (req.is_multipart_form_data()) {
+        int part = 0;
+        ok = read([&](const httplib::MultipartFormData&) { return ++part >= 1; },
+                  [&](const char* data, size_t n) {
+                    if (part == 1) body.append(data, n);
+                    return true;
+                  });
+      } else {
+        ok = read([&](const char* data, size_t n) {
+          body.append(data, n);
+          return true;
+        });
+      }
+      if (!ok) {
+        if (res.status == 413) throw HttpError{413, "the request body is larger than --max-body-mb"};
+        throw HttpError{400, "cannot read the request body"};
+      }
+      handler(req, body, res);
+    } catch (const HttpError& e) {
+      send_error(res, e.status, e.message);
+    } catch (const std::exception& e) {
+      send_error(res, 500, e.what());
+    }
+  };
+}
+
 void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
   svr.Get("/v2/health/live", guarded([](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, json{{"live", true}});
@@ -233,10 +269,11 @@ void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
     service.find(req.matches[1], req.matches[2]);
     send_json(res, service.ready.load() ? 200 : 503, json{{"ready", service.ready.load()}});
   }));
-  svr.Post(model + "/infer", guarded([&service, &o](const httplib::Request& req, httplib::Response& res) {
+  svr.Post(model + "/infer", with_body([&service, &o](const httplib::Request& req, const std::string& text,
+                                                       httplib::Response& res) {
     const LoadedModel& m = service.find(req.matches[1], req.matches[2]);
-    if (req.body.empty()) throw HttpError{400, "empty body: send a JSON inference request"};
-    const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (text.empty()) throw HttpError{400, "empty body: send a JSON inference request"};
+    const json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded()) throw HttpError{400, "the body is not valid JSON"};
     const auto logits = service.infer(m, request_images(service, m, body, o.max_queue));
     json flat_logits = json::array(), flat_probs = json::array(), labels = json::array();
@@ -255,10 +292,11 @@ void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
     if (body.contains("id")) out["id"] = body["id"];
     send_json(res, 200, out);
   }));
-  svr.Post(R"(/predictions/([^/]+))", guarded([&service](const httplib::Request& req, httplib::Response& res) {
+  const auto predictions = with_body([&service](const httplib::Request& req, const std::string& body,
+                                                httplib::Response& res) {
     const LoadedModel& m = service.find(req.matches[1], "");
-    if (req.body.empty()) throw HttpError{400, "empty body: send one JPEG or PNG image"};
-    const auto logits = service.infer(m, {service.decode(m, req.body, "the body")});
+    if (body.empty()) throw HttpError{400, "empty body: send one JPEG or PNG image"};
+    const auto logits = service.infer(m, {service.decode(m, body, "the body")});
     const std::vector<double> p = softmax(logits.at(0));
     const auto& classes = m.predictor->class_names();
     int top_k = std::min<int>(5, static_cast<int>(classes.size()));
@@ -274,7 +312,9 @@ void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
     json top = json::array();
     for (int i = 0; i < top_k; ++i) top.push_back({{"label", classes[order[i]]}, {"probability", p[order[i]]}});
     send_json(res, 200, json{{"label", classes[order[0]]}, {"probability", p[order[0]]}, {"top_k", top}});
-  }));
+  });
+  svr.Post(R"(/predictions/([^/]+))", predictions);
+  svr.Put(R"(/predictions/([^/]+))", predictions);  // curl -T image.jpg, as TorchServe's docs do
   svr.Get("/metrics", guarded([&service](const httplib::Request&, httplib::Response& res) {
     res.set_content(service.metrics.prometheus(), "text/plain; version=0.0.4");
   }));

@@ -69,6 +69,12 @@ expect_log "PMIx" "rank 5 of 16 (local 1, PMIx)"
 run SLURM_PROCID=7 SLURM_NTASKS=8 SLURM_LOCALID=3 -- train --data-dir /data
 expect_log "Slurm" "rank 7 of 8 (local 3, Slurm)"
 
+# serve listens on every address of the container unless --host says otherwise.
+run -- serve --model /models/model.h5 --port 8000
+expect_args "serve" serve --host 0.0.0.0 --model /models/model.h5 --port 8000
+run -- serve --model /m.h5 --host=127.0.0.1
+expect_args "serve --host" serve --model /m.h5 --host=127.0.0.1
+
 # Other commands run as they are, with nothing added and nothing logged.
 run OMPI_COMM_WORLD_RANK=0 -- roost data fashion-mnist --out "/data/fashion 2"
 expect_args "other roost command" data fashion-mnist --out "/data/fashion 2"

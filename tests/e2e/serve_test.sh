@@ -46,6 +46,18 @@ start_server() {  # log [options...]: starts roost serve on a free port; sets PI
 # 1.
 start_server "$WORK/serve.log" --max-batch 8 --max-delay-ms 10 --timeout-s 1
 "$PYTHON" "$(dirname "$0")/serve_client.py" "$PORT" "$PID" "$WORK" || { kill "$PID"; cat "$WORK/serve.log"; fail "serve_client.py"; }
+# curl as users send an image: raw body (curl's default form Content-Type), PUT (-T, as
+# TorchServe's docs do) and a multipart form (-F data=@...): each the answer roost predict gives.
+img=$(head -1 "$WORK/images.txt")
+for how in "--data-binary @$img" "-T $img" "-F data=@$img"; do
+  curl -s -f $how "http://127.0.0.1:$PORT/predictions/model" > "$WORK/curl.json" || fail "curl $how failed"
+  "$PYTHON" -c "
+import json, sys
+got, want = json.load(open(sys.argv[1])), json.loads(open(sys.argv[2]).readline())
+assert got['label'] == want['label'] and abs(got['probability'] - want['probability']) < 1e-6, (got, want)
+" "$WORK/curl.json" "$WORK/predict.jsonl" || fail "curl $how: $(cat "$WORK/curl.json")"
+done
+echo "ok: curl --data-binary, -T and -F all get roost predict's answer"
 kill -TERM "$PID"
 rc=0; wait "$PID" || rc=$?
 [ "$rc" = 0 ] || fail "roost serve exited $rc after SIGTERM"

@@ -1,0 +1,51 @@
+"""serve_load.py — the load generator of serve_bench.sh: C clients, each on its own keep-alive
+connection, POST the same image to /predictions/model back to back for S seconds (after one
+warm-up request each); prints one JSON line: requests/s, p50 and p99 latency in ms, errors.
+
+  serve_load.py PORT IMAGE CLIENTS SECONDS
+"""
+import http.client
+import json
+import sys
+import threading
+import time
+
+port, image, clients, seconds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+body = open(image, "rb").read()
+latencies, errors = [], [0]
+lock = threading.Lock()
+start_gate = threading.Barrier(clients + 1)
+
+
+def client():
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("POST", "/predictions/model", body=body)
+    conn.getresponse().read()
+    start_gate.wait()
+    mine, bad = [], 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        conn.request("POST", "/predictions/model", body=body)
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            bad += 1
+        mine.append(time.monotonic() - t0)
+    with lock:
+        latencies.extend(mine)
+        errors[0] += bad
+
+
+threads = [threading.Thread(target=client) for _ in range(clients)]
+for t in threads:
+    t.start()
+start_gate.wait()
+t0 = time.monotonic()
+for t in threads:
+    t.join()
+elapsed = time.monotonic() - t0
+latencies.sort()
+pick = lambda q: 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+print(json.dumps({"clients": clients, "requests": len(latencies), "rps": len(latencies) / elapsed,
+                  "p50_ms": pick(0.5), "p99_ms": pick(0.99), "errors": errors[0]}))
