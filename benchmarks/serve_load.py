@@ -1,6 +1,7 @@
 """serve_load.py — the load generator of serve_bench.sh: C clients, each on its own keep-alive
 connection, POST the same image to /predictions/model back to back for S seconds (after one
-warm-up request each); prints one JSON line: requests/s, p50 and p99 latency in ms, errors.
+warm-up request each); prints one JSON line: requests/s and p50/p99 latency in ms of the
+answered requests, and errors (non-200 answers and failed connections, which are reopened).
 
   serve_load.py PORT IMAGE CLIENTS SECONDS
 """
@@ -17,20 +18,35 @@ lock = threading.Lock()
 start_gate = threading.Barrier(clients + 1)
 
 
+def post(conn):
+    """Status of one request, or None when the connection failed (it is then reopened)."""
+    try:
+        conn.request("POST", "/predictions/model", body=body)
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        return None
+
+
 def client():
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request("POST", "/predictions/model", body=body)
-    conn.getresponse().read()
-    start_gate.wait()
+    for attempt in range(5):  # a server with a short listen backlog may refuse a burst of connects
+        if post(conn) == 200:
+            break
+        time.sleep(0.2 * (attempt + 1))
+    try:
+        start_gate.wait(timeout=300)
+    except threading.BrokenBarrierError:
+        return
     mine, bad = [], 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         t0 = time.monotonic()
-        conn.request("POST", "/predictions/model", body=body)
-        r = conn.getresponse()
-        r.read()
-        if r.status != 200:
-            bad += 1
+        if post(conn) != 200:
+            bad += 1  # counted as an error; its time is not a latency
+            continue
         mine.append(time.monotonic() - t0)
     with lock:
         latencies.extend(mine)
@@ -40,12 +56,12 @@ def client():
 threads = [threading.Thread(target=client) for _ in range(clients)]
 for t in threads:
     t.start()
-start_gate.wait()
+start_gate.wait(timeout=300)
 t0 = time.monotonic()
 for t in threads:
     t.join()
 elapsed = time.monotonic() - t0
 latencies.sort()
-pick = lambda q: 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+pick = lambda q: 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
 print(json.dumps({"clients": clients, "requests": len(latencies), "rps": len(latencies) / elapsed,
                   "p50_ms": pick(0.5), "p99_ms": pick(0.99), "errors": errors[0]}))

@@ -34,6 +34,7 @@ start_server() {  # log [options...]: starts roost serve on a free port; sets PI
   local log=$1; shift
   "$ROOST" serve --model "$WORK/out/model.h5" --port 0 "$@" > "$log" 2>&1 &
   PID=$!
+  trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT  # no server outlives a failed test
   for _ in $(seq 300); do
     PORT=$(grep -o "listening on http://127.0.0.1:[0-9]*" "$log" | grep -o "[0-9]*$" || true)
     [ -n "$PORT" ] && return 0
