@@ -9,7 +9,7 @@
 #include "roost/core/error.h"
 #include "roost/export/onnx.h"
 #ifdef ROOST_WITH_RUN
-#include "roost/run/registry.h"
+#include "model_ref.h"
 #endif
 
 namespace roost::cli {
@@ -46,19 +46,7 @@ std::string resolve_model(const std::string& model, const std::string& workspace
     return model;
   }
 #ifdef ROOST_WITH_RUN
-  if (std::filesystem::is_regular_file(std::filesystem::path(workspace) / "roost.db", ec)) {
-    const size_t colon = model.rfind(':');
-    const std::string name = colon == std::string::npos ? model : model.substr(0, colon);
-    int version = 0;
-    if (colon != std::string::npos) {
-      const std::string v = model.substr(colon + 1);
-      ROOST_USAGE_CHECK(!v.empty() && v.find_first_not_of("0123456789") == std::string::npos,
-                        "--model ", model, ": the version after ':' must be a number");
-      version = std::stoi(v);
-    }
-    run::RunStore store(workspace);
-    return run::ModelRegistry(store).get(name, version).path;
-  }
+  if (const auto registered = find_registered(model, workspace)) return registered->path;
 #endif
   ROOST_USAGE_ERROR("model file ", model, " does not exist (and ", workspace,
                     " is no workspace with a registry to look it up in)");

@@ -13,7 +13,7 @@
 #include "roost/core/error.h"
 #include "roost/serve/server.h"
 #ifdef ROOST_WITH_RUN
-#include "roost/run/registry.h"
+#include "model_ref.h"
 #endif
 
 namespace roost::cli {
@@ -59,20 +59,7 @@ serve::ModelSpec resolve(const std::string& arg, const std::string& workspace) {
   }
   if (fs::is_regular_file(arg, ec)) return {fs::path(arg).stem().string(), "1", arg};
 #ifdef ROOST_WITH_RUN
-  if (fs::is_regular_file(fs::path(workspace) / "roost.db", ec)) {
-    const size_t colon = arg.rfind(':');
-    const std::string name = colon == std::string::npos ? arg : arg.substr(0, colon);
-    int version = 0;
-    if (colon != std::string::npos) {
-      const std::string v = arg.substr(colon + 1);
-      ROOST_USAGE_CHECK(!v.empty() && v.find_first_not_of("0123456789") == std::string::npos,
-                        "--model ", arg, ": the version after ':' must be a number");
-      version = std::stoi(v);
-    }
-    run::RunStore store(workspace);
-    const run::ModelVersion mv = run::ModelRegistry(store).get(name, version);
-    return {mv.name, std::to_string(mv.version), mv.path};
-  }
+  if (const auto mv = find_registered(arg, workspace)) return {mv->name, std::to_string(mv->version), mv->path};
 #endif
   ROOST_USAGE_ERROR("--model ", arg, ": no such file (and ", workspace, " is no workspace with a registry)");
 }

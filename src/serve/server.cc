@@ -332,6 +332,9 @@ int run_server(const std::vector<ModelSpec>& models, const ServeOptions& o, cons
   svr.set_read_timeout(timeout);
   svr.set_write_timeout(timeout);
   svr.set_keep_alive_timeout(2);
+  // httplib closes a keep-alive connection after 5 requests by default; under many clients the
+  // reconnects then meet its short listen backlog and some are refused.
+  svr.set_keep_alive_max_count(10000);
   svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404) send_error(res, 404, "no route " + req.method + " " + req.path);

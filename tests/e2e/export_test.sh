@@ -191,3 +191,13 @@ rc=0
 [ "$rc" = 1 ] && grep -q "checksum mismatch" "$WORK/e" && [ ! -e "$WORK/dl3/model.onnx" ] ||
   fail "a damaged stored ONNX was handed out: exit $rc, $(cat "$WORK/e")"
 echo "ok: the registry keeps exported ONNX and .pth files, checksummed, and hands out only verified copies"
+
+# A registered version served by name (roost serve --model NAME:VERSION).
+"$ROOST" serve --model net:2 --workspace "$WS" --port 0 > "$WORK/serve.log" 2>&1 &
+spid=$!
+trap 'kill "$spid" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 300); do grep -q "listening" "$WORK/serve.log" && break; sleep 0.1; done
+port=$(grep -o "127.0.0.1:[0-9]*" "$WORK/serve.log" | cut -d: -f2)
+curl -s -f "http://127.0.0.1:$port/v2/models/net/versions/2" | grep -q '"name":"net"' || fail "serve net:2: $(cat "$WORK/serve.log")"
+kill -TERM "$spid"; wait "$spid" || fail "roost serve net:2 did not stop cleanly"
+echo "ok: roost serve --model net:2 serves the registered version"
