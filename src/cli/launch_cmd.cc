@@ -34,7 +34,10 @@ const char* kLaunchUsage =
     "cleanly (the ranks finish their step, rank 0 writes a checkpoint, last.h5 and summary.json)\n"
     "\n"
     "Usage: roost launch [--mpirun PATH] [MPIRUN OPTIONS...] -- train [TRAIN OPTIONS...]\n"
+    "       roost launch [--mpirun PATH] [MPIRUN OPTIONS...] -- PROGRAM [ARGS...]\n"
     "  e.g. roost launch -np 4 --hostfile hosts -- train --data-dir D --output-dir OUT\n"
+    "  PROGRAM (a path, roost, roost-entrypoint, env) is what each rank runs and must run roost\n"
+    "  train; it gets ROOST_SIGNAL_RELAY=1 in its environment.\n"
     "\n"
     "Exit status: the job's (0, 143 after SIGTERM, 130 after SIGINT, 2 for bad input, ...);\n"
     "a second signal is reported and otherwise ignored, a third kills the job at once.\n";
@@ -94,9 +97,12 @@ int launch_main(int argc, char** argv) {
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) mpirun_args.push_back(argv[i]);
   if (i >= argc) ROOST_USAGE_ERROR("no command: roost launch [MPIRUN OPTIONS] -- train [TRAIN OPTIONS]");
   for (++i; i < argc; ++i) command.push_back(argv[i]);
-  if (command.empty() || command[0] != "train")
-    ROOST_USAGE_ERROR("roost launch runs `roost train`: give -- train [TRAIN OPTIONS] (got '",
-                      command.empty() ? std::string() : command[0], "')");
+  if (command.empty()) ROOST_USAGE_ERROR("no command after --: roost launch [MPIRUN OPTIONS] -- train [TRAIN OPTIONS]");
+  const std::string program = command[0];
+  const bool is_roost_command = program.find('/') == std::string::npos && program != "roost" &&
+                                program.rfind("roost-", 0) != 0 && program != "env";
+  if (is_roost_command && program != "train")
+    ROOST_USAGE_ERROR("roost launch runs `roost train`: give -- train [TRAIN OPTIONS] (got '", program, "')");
 
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -105,7 +111,10 @@ int launch_main(int argc, char** argv) {
   setenv("ROOST_SIGNAL_RELAY", "1", 1);
   std::vector<std::string> args = {mpirun};
   args.insert(args.end(), mpirun_args.begin(), mpirun_args.end());
-  args.insert(args.end(), {"-x", "ROOST_SIGNAL_RELAY", self});
+  args.insert(args.end(), {"-x", "ROOST_SIGNAL_RELAY"});
+  // `train ...` is this roost's; anything else (roost-entrypoint train ..., a rank wrapper
+  // script) is the program each rank runs, which must end up running roost train.
+  if (program == "train") args.push_back(self);
   args.insert(args.end(), command.begin(), command.end());
 
   // The signals are taken synchronously (sigtimedwait), so no handler races the wait.

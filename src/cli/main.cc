@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
     std::cerr << "roost " << command << ": error: " << e.message() << "\n";
     return 2;
   } catch (const roost::Error& e) {
-    std::cerr << "roost " << command << ": error: " << e.message() << " [" << e.where() << "]\n";
+    // One line for the user; the source location is for whoever debugs (train logs it).
+    std::cerr << "roost " << command << ": error: " << e.message() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "roost " << command << ": error: " << e.what() << "\n";

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "args.h"
@@ -58,6 +59,17 @@ struct QuietExit {
   int code;
 };
 
+// A start refused before MPI (bad options or data) leaves its reason in rank 0's log too,
+// when the outputs directory already has one (a rerun): the log then tells the whole story.
+// Nothing is created for it.
+void note_in_existing_log(const std::string& output_dir, const std::string& message) {
+  if (output_dir.empty()) return;
+  const std::string path = output_dir + "/logs/rank-0.log";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return;
+  std::ofstream(path, std::ios::app) << "error " << message << "\n";
+}
+
 // RANK / WORLD_SIZE are how torchrun starts processes. roost's ranks come from MPI: processes
 // started that way would each train alone, into one outputs directory, without a word.
 void check_not_torchrun_style(int mpi_world) {
@@ -93,8 +105,9 @@ int train_with_args(int argc, char** argv) {
     train::preflight(config);
     ensure_writable_dir(config.output_dir);
     ensure_writable_dir(config.output_dir + "/logs");
-  } catch (const UsageError&) {
+  } catch (const UsageError& e) {
     if (launcher_rank() > 0) throw QuietExit{2};
+    note_in_existing_log(config.output_dir, e.message());
     throw;
   }
 

@@ -76,6 +76,10 @@ std::vector<std::string> mpirun_command(const LaunchConfig& c) {
   if (c.target != Target::kLocal && c.procs_per_node > 0)
     argv.insert(argv.end(), {"--map-by", "ppr:" + std::to_string(c.procs_per_node) + ":node"});
   argv.insert(argv.end(), c.mpirun_args.begin(), c.mpirun_args.end());
+  // scancel, a preemption or the time limit signal every process of the job, the ranks too,
+  // which then stop after their step and checkpoint; mpirun, signalled at the same moment,
+  // would kill them a second later. Slurm's own KillWait (30 s by default) bounds the wait.
+  if (c.target == Target::kSlurm) argv.insert(argv.end(), {"--mca", "odls_base_sigkill_timeout", "30"});
   argv.insert(argv.end(), {"-x", "ROOST_SIGNAL_RELAY=1"});
   argv.insert(argv.end(), {"/bin/sh", "-c", kRankWrapper, "roost-rank", c.run_dir + "/logs", c.roost_binary, "train"});
   argv.insert(argv.end(), c.train_args.begin(), c.train_args.end());

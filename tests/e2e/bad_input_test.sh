@@ -59,6 +59,10 @@ expect "at least 2" data fashion-mnist --out "$WORK/x" --classes 3
 expect "image size must be in 8..4096, got 100000" data fashion-mnist --out "$WORK/x" --size 100000
 
 grep -q '"epoch": 1' "$WORK/out/metrics.jsonl" || fail "existing output was touched"
+# A start refused before MPI leaves its reason in an existing rank-0 log (a rerun's).
+mkdir -p "$WORK/out/logs" && : >> "$WORK/out/logs/rank-0.log"
+"$ROOST" train $OK --epochs=-3 2> /dev/null || true
+grep -q "error --epochs must be at least 1" "$WORK/out/logs/rank-0.log" || fail "the refusal is not in rank 0's log"
 # Under mpirun, an error every rank finds is printed once (by rank 0), not once per rank.
 rc=0
 "$MPIRUN" -np 2 "$ROOST" train $OK --epochs 1 > "$WORK/o" 2> "$WORK/e" || rc=$?

@@ -55,9 +55,11 @@ worker_pod = replicas["Worker"]["template"]["spec"]
 worker = worker_pod["containers"][0]
 check(launcher["image"] == worker["image"], "launcher and workers run the same image")
 
-# The launcher: mpirun -np workers×slots ... roost[-entrypoint] train ... --resume auto --output-dir DIR
+# The launcher: roost launch -np workers×slots ... -- roost[-entrypoint] train ... --resume auto --output-dir DIR
+# (roost launch: mpirun, with SIGTERM to the launcher pod relayed to the ranks as a clean stop)
 argv = [str(a) for a in launcher.get("command", []) + launcher.get("args", [])]
-check(argv[:1] == ["mpirun"], f"launcher runs {argv[:1]}, not mpirun")
+check(argv[:2] == ["roost", "launch"], f"launcher runs {argv[:2]}, not roost launch")
+check("--" in argv, "roost launch has no -- before the ranks' command")
 def option(args, name):  # value of --name VALUE or --name=VALUE
     for i, a in enumerate(args):
         if a == name and i + 1 < len(args):

@@ -112,7 +112,7 @@ TEST(Launch, SbatchScript) {
                            "#SBATCH --output=/ws/experiments/e/runs/7/logs/driver.log\n",
                            "echo $rc > /ws/experiments/e/runs/7/exit-status\n"})
     EXPECT_NE(s.find(line), std::string::npos) << "missing " << line << " in\n" << s;
-  EXPECT_NE(s.find("mpirun -np 8 --map-by ppr:4:node -x ROOST_SIGNAL_RELAY=1 /bin/sh -c"), std::string::npos) << s;
+  EXPECT_NE(s.find("mpirun -np 8 --map-by ppr:4:node --mca odls_base_sigkill_timeout 30 -x ROOST_SIGNAL_RELAY=1 /bin/sh -c"), std::string::npos) << s;
   EXPECT_NE(s.find("'/data/fashion two'"), std::string::npos) << s;
   // Every #SBATCH line comes before the first command, or sbatch ignores it.
   EXPECT_LT(s.rfind("#SBATCH"), s.find("\necho"));
