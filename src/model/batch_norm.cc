@@ -16,8 +16,12 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     // Local mean and variance computed in two passes, combined across ranks in float64.
     auto [var_local, mean_local] = torch::var_mean(xf, {0, 2, 3}, /*unbiased=*/false);
     const double n_local = static_cast<double>(x.numel() / channels);
-    torch::Tensor m = mean_local.to(torch::kCPU, torch::kFloat64);
-    torch::Tensor v = var_local.to(torch::kCPU, torch::kFloat64);
+    // A rank with no images this step (all unreadable) still joins the collective, adding
+    // nothing: the mean of no values would be NaN and poison every rank's sum.
+    torch::Tensor m = n_local > 0 ? mean_local.to(torch::kCPU, torch::kFloat64)
+                                  : torch::zeros({channels}, torch::kFloat64);
+    torch::Tensor v = n_local > 0 ? var_local.to(torch::kCPU, torch::kFloat64)
+                                  : torch::zeros({channels}, torch::kFloat64);
     torch::Tensor stats = torch::cat({m * n_local, (v + m * m) * n_local, torch::full({1}, n_local, torch::kFloat64)});
     sync->allreduce_sum(stats);
     const double n = stats[2 * channels].item<double>();

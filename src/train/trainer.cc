@@ -347,6 +347,18 @@ TrainResult run_training(const TrainConfig& requested, const TrainContext& ctx) 
         train_correct_acc = train_correct_acc + logits.argmax(1).eq(labels).sum().to(torch::kFloat64);
         sums.train_count += batch.size;
         images_this_run += batch.size;
+      } else if (batch.size == 0 && config.sync_bn && world > 1) {
+        // Synchronized BatchNorm's collectives need this rank's forward and backward pass
+        // even when every image of its batch was unreadable: an empty batch adds nothing to
+        // the statistics and its zero loss gives zero gradients, through the usual hooks.
+        const torch::Tensor empty =
+            torch::zeros({0, 3, config.image_size, config.image_size}, torch::TensorOptions().device(device));
+        torch::Tensor logits;
+        {
+          AutocastScope autocast(config.amp != "off", amp_dtype);
+          logits = net->forward(empty);
+        }
+        (logits.to(torch::kFloat32).sum() * 0.0).backward();
       } else {
         synchronizer.submit_zero_gradients();
       }

@@ -8,7 +8,8 @@
 #     metrics, model and checkpoint stay;
 #  4. every file of one class unreadable (the others fine): exit 2 naming the class, where a
 #     run once trained a one-class problem and reported it as a result; per-class counts in
-#     the log and summary.json.
+#     the log and summary.json;
+#  5. with --sync-bn on two ranks, a step whose whole batch is unreadable on one rank.
 source "$(dirname "$0")/common.sh"
 
 make_tiny_dataset "$WORK/data" 4 2 32
@@ -93,4 +94,21 @@ spoil "$WORK"/novalclass/val/pullover/*
 rc=0; train 2 "$WORK/novalclass" "$WORK/novalclass-out" 1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q "none of the 2 validation images of class 'pullover' could be read" "$WORK/novalclass-out.log" ||
   fail "a class with no readable validation image: exit $rc: $(grep error: "$WORK/novalclass-out.log")"
-echo "ok: unreadable images are named and counted; a pass or a class with none readable is a clear error, earlier outputs kept"
+
+# 5. Synchronized BatchNorm over two ranks, one image per rank and step, one of them
+# unreadable: that rank's batch is empty for a step, yet the other rank's BatchNorm
+# collectives need it; the run must train on (it once could hang there).
+cp -r "$WORK/data" "$WORK/syncbn"
+spoil "$(ls "$WORK"/syncbn/train/coat/* | head -1)"
+rc=0
+timeout 120 "$MPIRUN" -np 2 "$ROOST" train --data-dir "$WORK/syncbn" --output-dir "$WORK/syncbn-out" --epochs 1 \
+  --sync-bn --batch-size 1 --image-size 48 --workers 1 --threads 1 --progress none > "$WORK/syncbn-out.log" 2>&1 || rc=$?
+[ "$rc" -ne 124 ] || fail "--sync-bn with an empty batch on one rank hung: $(tail -5 "$WORK/syncbn-out.log")"
+[ "$rc" -eq 0 ] || fail "--sync-bn with an empty batch on one rank: exit $rc: $(tail -5 "$WORK/syncbn-out.log")"
+grep -q '"skipped_images": 1' "$WORK/syncbn-out/metrics.jsonl" || fail "the unreadable image was not counted"
+"$PYTHON" -c "
+import json, math, sys
+r = json.loads(open(sys.argv[1]).readline())
+assert all(math.isfinite(r[k]) for k in ('train_loss', 'val_loss')), r
+" "$WORK/syncbn-out/metrics.jsonl" || fail "non-finite metrics after an empty synchronized batch"
+echo "ok: unreadable images are named and counted; a pass or a class with none readable is a clear error, earlier outputs kept; an empty batch under --sync-bn trains on"
