@@ -10,8 +10,11 @@ source "$(dirname "$0")/submit_common.sh"
 make_tiny_dataset "$WORK/data" 6 4 32
 
 # --- cancel --------------------------------------------------------------------------------
-"$ROOST" submit --mpirun "$MPIRUN" --experiment long --np 2 --workspace "$WS" -- --data-dir "$WORK/data" --epochs 500 "${TINY[@]}" \
-  > /dev/null 2>&1 || fail "submit exited $?"
+# Submitted with --wait; Ctrl-C ends only the streaming, and says how to stop the run.
+"$ROOST" submit --mpirun "$MPIRUN" --experiment long --np 2 --workspace "$WS" --wait -- --data-dir "$WORK/data" \
+  --epochs 500 "${TINY[@]}" > /dev/null 2> "$WORK/waiting" &
+waiter=$!
+for _ in $(seq 300); do [ -s "$WS/roost.db" ] && [ "$(db "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && break; sleep 0.2; done
 wait_status 1 Running 60
 pgid=$(db "SELECT pgid FROM runs WHERE id = 1")
 [ "$pgid" -gt 0 ] || fail "no process group recorded"
@@ -20,6 +23,11 @@ for _ in $(seq 300); do
   grep -q "step" "$WS/experiments/long/runs/1/outputs/logs/rank-1.log" 2>/dev/null && break
   sleep 0.2
 done
+kill -INT "$waiter"
+rc=0; wait "$waiter" || rc=$?
+[ "$rc" = 130 ] && grep -q "run 1 is still running; stop it with: roost runs cancel 1" "$WORK/waiting" ||
+  fail "Ctrl-C to submit --wait: exit $rc, stderr: $(cat "$WORK/waiting")"
+[ "$(status_of 1)" = Running ] || fail "Ctrl-C to submit --wait changed the run to $(status_of 1)"
 "$ROOST" runs cancel 1 --workspace "$WS" 2> "$WORK/cancel" || fail "cancel exited $?: $(cat "$WORK/cancel")"
 [ "$(status_of 1)" = Canceled ] || fail "status after cancel: $(status_of 1)"
 ! kill -0 -- "-$pgid" 2>/dev/null || fail "process group $pgid still alive after cancel"

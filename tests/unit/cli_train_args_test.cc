@@ -36,6 +36,25 @@ TEST(TrainArgs, DefaultsAreTheReferenceRecipe) {
   EXPECT_EQ(c.seed, 42u);
 }
 
+TEST(TrainArgs, ValidationResizeFollowsTheImageSize) {
+  EXPECT_EQ(parse({"--data-dir", "d"}).resize_short, 256);  // torchvision's 256 at 224
+  EXPECT_EQ(parse({"--data-dir", "d", "--image-size", "32"}).resize_short, 37);  // was 256: a 32/256 center
+  EXPECT_EQ(parse({"--data-dir", "d", "--image-size", "64"}).resize_short, 73);
+  EXPECT_EQ(parse({"--data-dir", "d", "--image-size", "32", "--resize-short", "36"}).resize_short, 36);
+}
+
+TEST(TrainArgs, WorkersDefaultToTheRanksCores) {
+  EXPECT_EQ(parse({"--data-dir", "d"}).workers, train::kAutoWorkers);
+  EXPECT_EQ(parse({"--data-dir", "d", "--workers", "3"}).workers, 3);
+  EXPECT_EQ(train::auto_workers(1, false), 1);   // two ranks on a 2-core machine: 1 each, not 2
+  EXPECT_EQ(train::auto_workers(16, false), 4);  // a CPU rank leaves most cores to the model
+  EXPECT_EQ(train::auto_workers(16, true), 15);  // a GPU rank's cores only decode
+  EXPECT_EQ(train::auto_workers(128, true), 16);
+  EXPECT_THROW(parse({"--data-dir", "d", "--workers", "100000"}), UsageError);
+  EXPECT_THROW(parse({"--data-dir", "d", "--threads", "100000"}), UsageError);
+  EXPECT_THROW(parse({"--data-dir", "d", "--resume", "auto", "--overwrite"}), UsageError);
+}
+
 TEST(TrainArgs, BothSpellingsOfAValue) {
   train::TrainConfig c = parse({"--data-dir=d.h5", "--epochs", "3", "--lr=0.5", "--nesterov"});
   EXPECT_EQ(c.data_dir, "d.h5");
