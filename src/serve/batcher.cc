@@ -38,6 +38,7 @@ int Batcher::depth() const {
 }
 
 void Batcher::run() {
+  model_.use_threads_here();
   const size_t per_image = 3 * static_cast<size_t>(model_.image_size()) * model_.image_size();
   std::vector<float> batch;
   for (;;) {

@@ -26,6 +26,7 @@ struct Predictor::Impl {
   std::string arch;
   std::vector<std::string> class_names;
   int image_size = 0, resize_short = 0;
+  int threads = 1;
 };
 
 namespace {
@@ -88,8 +89,9 @@ Predictor::Predictor(const std::string& model_path, const PredictOptions& option
   ROOST_USAGE_CHECK(options.threads >= 0 && options.threads <= kMaxThreads, "--threads must be in [0, ", kMaxThreads, "]");
   // libtorch's own default can be one thread (it counts physical cores): one process that
   // classifies files should use the machine.
-  torch::set_num_threads(options.threads > 0 ? options.threads
-                                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  impl_->threads = options.threads > 0 ? options.threads
+                                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  use_threads_here();
   model::WeightsFile file = read_model(model_path);
   const auto& archs = model::resnet_archs();
   if (std::find(archs.begin(), archs.end(), file.arch) == archs.end())
@@ -118,6 +120,9 @@ Predictor::Predictor(const std::string& model_path, const PredictOptions& option
 }
 
 Predictor::~Predictor() = default;
+
+// OpenMP keeps the thread count per thread: a server's forward-pass thread must set it too.
+void Predictor::use_threads_here() const { torch::set_num_threads(impl_->threads); }
 
 torch::Tensor Predictor::forward_tensor(const float* batch, int n) const {
   torch::NoGradGuard no_grad;

@@ -5,7 +5,8 @@
 #     gives the logits of roost's own forward pass (roost predict --logits) within 1e-4 of the
 #     largest logit, for a batch of 5 real images and for a batch of 1; the metadata names
 #     the classes and the preprocessing;
-#  2. as .pth: torchvision loads it with strict=True and gives the same logits;
+#  2. as .pth: torchvision loads it with strict=True and gives the same logits, and the file
+#     equals tools/roost_weights.py to-pth's byte for byte (every depth too);
 #  3. every depth (torchvision's own random ResNets 18..152, through tools/roost_weights.py)
 #     exports and passes the checker, at opsets 11 and 17 (ResNet-18 at every opset 11..17);
 #  4. bad input: one line, exit 2, no file written;
@@ -120,7 +121,10 @@ want = np.array([json.loads(l)["logits"] for l in open(f"{work}/roost.jsonl")])
 err = np.abs(got - want).max() / np.abs(want).max()
 assert err <= 1e-4, f"torchvision with the exported .pth differs by {err:.2e}"
 PY
-echo "ok: the .pth loads strictly in torchvision and gives roost's logits"
+mkdir -p "$WORK/py"
+"$PYTHON" "$ROOST_SOURCE_DIR/tools/roost_weights.py" to-pth "$MODEL" "$WORK/py/model.pth" > /dev/null || fail "roost_weights.py to-pth"
+cmp "$WORK/model.pth" "$WORK/py/model.pth" || fail "roost export --format pth differs from roost_weights.py to-pth"
+echo "ok: the .pth loads strictly in torchvision, gives roost's logits, and equals roost_weights.py's byte for byte"
 
 # 3. every depth, at the lowest and highest opset (ResNet-18 at all of them)
 for arch in resnet18 resnet34 resnet50 resnet101 resnet152; do
@@ -136,8 +140,13 @@ torch.save(getattr(torchvision.models, sys.argv[1])(num_classes=3).state_dict(),
       fail "export $arch opset $opset"
     check "$WORK/$arch-$opset.onnx" || fail "$arch at opset $opset fails the ONNX checker"
   done
-  rm -f "$WORK/$arch".* "$WORK/$arch"-*.onnx
-  echo "ok: $arch exports at opsets $opsets"
+  mkdir -p "$WORK/roost-$arch" "$WORK/py-$arch"
+  "$ROOST" export --model "$WORK/$arch.h5" --format pth --out "$WORK/roost-$arch/m.pth" 2>/dev/null || fail "export pth $arch"
+  "$PYTHON" "$ROOST_SOURCE_DIR/tools/roost_weights.py" to-pth "$WORK/$arch.h5" "$WORK/py-$arch/m.pth" > /dev/null ||
+    fail "roost_weights.py to-pth $arch"
+  cmp -s "$WORK/roost-$arch/m.pth" "$WORK/py-$arch/m.pth" || fail "$arch: roost's .pth differs from roost_weights.py's"
+  rm -rf "$WORK/$arch".* "$WORK/$arch"-*.onnx "$WORK/roost-$arch" "$WORK/py-$arch"
+  echo "ok: $arch exports at opsets $opsets, and as a .pth equal byte for byte to roost_weights.py's"
 done
 
 # 4. bad input: one line, exit 2, nothing written

@@ -54,6 +54,9 @@ class Predictor {
   // normalized floats, S = image_size()); "" on success, else why it cannot be read.
   // Thread-safe.
   std::string preprocess(const uint8_t* bytes, size_t size, float* out) const;
+  // Gives the calling thread the forward pass's thread count (options.threads); OpenMP keeps
+  // it per thread, so a thread other than the constructing one that runs forward() calls this.
+  void use_threads_here() const;
   // Logits [n][classes] of n preprocessed images (n x 3 x S x S floats), one forward pass.
   std::vector<std::vector<double>> forward(const float* batch, int n) const;
 
