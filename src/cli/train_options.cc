@@ -1,6 +1,7 @@
 // train_options.cc — `roost train`'s option table and its conversion to a TrainConfig.
 #include "train_options.h"
 
+#include <charconv>
 #include <string>
 
 namespace roost::cli {
@@ -13,6 +14,12 @@ cxxopts::Options train_options() {
   train::TrainConfig d;
   auto s = [](auto v) { return cxxopts::value<std::string>()->default_value(std::to_string(v)); };
   auto str = [](const std::string& v) { return cxxopts::value<std::string>()->default_value(v); };
+  // A double default as its shortest exact decimal (0.001, not 0.0010000000000000000208).
+  auto num = [](double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return cxxopts::value<std::string>()->default_value(std::string(buf, r.ptr));
+  };
   o.add_options("Data")
       ("data-dir", "ImageFolder root with train/ and val/, or an HDF5 pack from roost pack (required)", cxxopts::value<std::string>())
       ("output-dir", "where metrics.jsonl, model.h5 and logs/ are written", str(d.output_dir))
@@ -20,10 +27,10 @@ cxxopts::Options train_options() {
       ("resize-short", "validation Resize() of the short side before the center crop (default: "
                        "round(image-size x 256/224), torchvision's ratio: 256 at 224, 37 at 32)",
        cxxopts::value<std::string>())
-      ("crop-scale-min", "RandomResizedCrop smallest area fraction", str("0.08"))
-      ("crop-scale-max", "RandomResizedCrop largest area fraction", str("1.0"))
-      ("crop-ratio-min", "RandomResizedCrop smallest aspect ratio (w/h)", str("0.75"))
-      ("crop-ratio-max", "RandomResizedCrop largest aspect ratio (w/h)", str("1.3333333333333333"))
+      ("crop-scale-min", "RandomResizedCrop smallest area fraction", num(d.crop_scale_lo))
+      ("crop-scale-max", "RandomResizedCrop largest area fraction", num(d.crop_scale_hi))
+      ("crop-ratio-min", "RandomResizedCrop smallest aspect ratio (w/h)", num(d.crop_ratio_lo))
+      ("crop-ratio-max", "RandomResizedCrop largest aspect ratio (w/h)", num(d.crop_ratio_hi))
       ("workers", "decode threads per rank, or auto: from the rank's share of the node's cores (a CPU rank: "
                   "a quarter of them, at least 1, as the model uses the rest; a GPU rank: all but one, at most 16)",
        str("auto"))
@@ -42,15 +49,15 @@ cxxopts::Options train_options() {
   o.add_options("Optimisation")
       ("epochs", "training epochs", s(d.epochs))
       ("batch-size", "images per rank per step", s(d.batch_size))
-      ("lr", "SGD learning rate", str("0.001"))
-      ("momentum", "SGD momentum", str("0.9"))
-      ("weight-decay", "L2 weight decay", str("0"))
+      ("lr", "SGD learning rate", num(d.lr))
+      ("momentum", "SGD momentum", num(d.momentum))
+      ("weight-decay", "L2 weight decay", num(d.weight_decay))
       ("nesterov", "Nesterov momentum")
       ("lr-step", "StepLR: epochs between learning-rate decays", s(d.lr_step))
-      ("lr-gamma", "StepLR: decay factor", str("0.1"))
+      ("lr-gamma", "StepLR: decay factor", num(d.lr_gamma))
       ("lr-scaling", "none|linear: linear multiplies --lr by the number of ranks", str(d.lr_scaling))
-      ("warmup-epochs", "ramp the learning rate up linearly over this many epochs (may be fractional)", str("0"))
-      ("label-smoothing", "cross-entropy label smoothing", str("0"))
+      ("warmup-epochs", "ramp the learning rate up linearly over this many epochs (may be fractional)", num(d.warmup_epochs))
+      ("label-smoothing", "cross-entropy label smoothing", num(d.label_smoothing))
       ("seed", "seed of initialisation, shuffling and augmentation", s(d.seed));
   o.add_options("Execution")
       ("threads", "intra-op threads per rank (0 = cores / ranks on the node)", s(d.threads))
@@ -73,15 +80,15 @@ cxxopts::Options train_options() {
       ("overwrite", "replace the run whose outputs are in --output-dir (its checkpoints, metrics, model "
                     "and summary are deleted); without it or --resume, a used --output-dir is refused");
   o.add_options("Gradient synchronization")
-      ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", str("128"))
-      ("cycle-time-ms", "period of the background negotiation thread", str("1"))
+      ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", num(d.fusion_threshold_mb))
+      ("cycle-time-ms", "period of the background negotiation thread", num(d.cycle_time_ms))
       ("fp16-allreduce", "send gradients as float16 (halves the bytes on the wire)")
       ("shared-update", "auto|off: on the host, when all ranks share a node, the parameters live in memory "
                         "they all map and each rank sums and steps only its share of every gradient group "
                         "(auto); off: every rank averages and steps every parameter", str(d.shared_update))
       ("backward-passes-per-step", "micro-batches accumulated before each allreduce", s(d.backward_passes_per_step))
-      ("stall-warning-s", "warn when some ranks submitted a gradient and others did not for this long", str("60"))
-      ("stall-shutdown-s", "stop the job after a stall this long (0 = never)", str("0"))
+      ("stall-warning-s", "warn when some ranks submitted a gradient and others did not for this long", num(d.stall_warning_s))
+      ("stall-shutdown-s", "stop the job after a stall this long (0 = never)", num(d.stall_shutdown_s))
       ("timeline", "write a Chrome-trace timeline of gradient synchronization to this file",
        cxxopts::value<std::string>()->default_value(""));
   return o;

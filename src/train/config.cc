@@ -97,6 +97,18 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   return e.out_;
 }
 
+sync::SyncOptions sync_options(const TrainConfig& c, int rank) {
+  sync::SyncOptions o;
+  o.fusion_threshold_mb = c.fusion_threshold_mb;
+  o.cycle_time_ms = c.cycle_time_ms;
+  o.fp16_allreduce = c.fp16_allreduce;
+  o.backward_passes_per_step = c.backward_passes_per_step;
+  o.stall_warning_s = c.stall_warning_s;
+  o.stall_shutdown_s = c.stall_shutdown_s;
+  if (rank == 0) o.timeline_path = c.timeline;
+  return o;
+}
+
 std::string to_json(const TrainConfig& c) {
   JsonObject o;
   for (const auto& [key, value] : config_entries(c)) o.raw(key, value);

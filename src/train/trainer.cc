@@ -190,16 +190,8 @@ TrainResult run_training(const TrainConfig& requested, const TrainContext& ctx) 
   MpiCommDup reduce_dup(ctx.mpi_comm), negotiate_dup(ctx.mpi_comm);
   std::unique_ptr<comm::Communicator> ring;
   if (!device_comm) ring = std::make_unique<comm::RingMpiCommunicator>(reduce_dup.get());
-  sync::SyncOptions sopts;
-  sopts.fusion_threshold_mb = config.fusion_threshold_mb;
-  sopts.cycle_time_ms = config.cycle_time_ms;
-  sopts.fp16_allreduce = config.fp16_allreduce;
-  sopts.backward_passes_per_step = config.backward_passes_per_step;
-  sopts.stall_warning_s = config.stall_warning_s;
-  sopts.stall_shutdown_s = config.stall_shutdown_s;
-  if (rank == 0) sopts.timeline_path = config.timeline;
   sync::GradientSynchronizer synchronizer(trainable, device_comm ? *device_comm : *ring, negotiate_dup.get(), rank,
-                                          sopts);
+                                          sync_options(config, rank));
   // On the host, with every rank on one node, each rank steps its share of the parameters
   // in memory all ranks map (shared_update.h). Decided the same way on every rank.
   std::string shared_why;

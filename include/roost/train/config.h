@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "roost/sync/options.h"
+
 namespace roost::train {
 
 inline constexpr int kAutoWorkers = -1;
@@ -49,14 +51,14 @@ struct TrainConfig {
   int log_every = 10;              // steps between progress lines
   std::string progress = "auto";   // auto (bar on a terminal) | bar | lines | none
   // gradient synchronization
-  double fusion_threshold_mb = 128;
-  double cycle_time_ms = 1;
+  double fusion_threshold_mb = sync::SyncOptions{}.fusion_threshold_mb;
+  double cycle_time_ms = sync::SyncOptions{}.cycle_time_ms;
   bool fp16_allreduce = false;
   std::string prefetch_next_pass = "auto";  // auto|on|off: next_loader.h (auto: on for GPU)
   std::string shared_update = "auto";  // auto|off: one node's ranks each step their share (shared_update.h)
-  int backward_passes_per_step = 1;
-  double stall_warning_s = 60;
-  double stall_shutdown_s = 0;     // 0 = only warn
+  int backward_passes_per_step = sync::SyncOptions{}.backward_passes_per_step;
+  double stall_warning_s = sync::SyncOptions{}.stall_warning_s;
+  double stall_shutdown_s = sync::SyncOptions{}.stall_shutdown_s;  // 0 = only warn
   std::string timeline;            // Chrome-trace file, empty = none
   // checkpoints
   int checkpoint_every = 1;        // epochs between checkpoints; 0 = none (preemption still writes one)
@@ -76,6 +78,9 @@ inline int auto_workers(int cores_per_rank, bool gpu) {
   const int n = gpu ? cores_per_rank - 1 : cores_per_rank / 4;
   return n < 1 ? 1 : n > 16 ? 16 : n;
 }
+
+// The gradient synchronizer's options of a run (rank 0 alone writes the timeline).
+sync::SyncOptions sync_options(const TrainConfig& config, int rank);
 
 // Upper bounds of the per-rank thread options: far above any machine's cores, low enough
 // that a typo cannot ask the OS for a hundred thousand threads.

@@ -1,4 +1,4 @@
-// core_plot_test.cc — the training-curve PNG read back with roost's PNG decoder: size, each
+// plot_training_curves_test.cc — the training-curve PNG read back with roost's PNG decoder: size, each
 // series in its own panel, lines that follow the data's direction, odd inputs (one epoch,
 // NaN/inf, flat series, none) and paths that cannot be written.
 #include <gtest/gtest.h>
