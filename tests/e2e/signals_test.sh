@@ -52,7 +52,7 @@ for i in $(seq 1 12); do
     grep -q "step 1/20" "$WORK/$out/logs/rank-0.log" 2>/dev/null && break
     sleep 0.1
   done
-  sleep "$(awk -v s="$RANDOM" 'BEGIN { printf "%.2f", (s % 300) / 100 }')"
+  sleep "$(awk -v s="$RANDOM" 'BEGIN { printf "%.2f", (s % 200) / 100 }')"
   how="to roost launch"
   case $((i % 4)) in
     0) kill "-$sig" -- "-$job"; how="to its process group" ;;
