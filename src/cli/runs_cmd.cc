@@ -22,7 +22,7 @@ constexpr const char* kRunsUsage =
     "  logs   RUN [--rank R] [--train]   what rank R (default 0) wrote to stdout and stderr;\n"
     "                                    --train: roost train's full log of that rank (with times)\n"
     "  logs   RUN --driver               the launcher's output: mpirun's or the Slurm job's\n"
-    "  cancel RUN                        stop the job (SIGTERM to mpirun's group, or scancel)\n"
+    "  cancel RUN                        stop the job (SIGUSR1 to mpirun: a checkpoint; or scancel)\n"
     "Every command takes --workspace DIR (default roost-workspace).\n";
 
 cxxopts::Options runs_options(const std::string& verb) {
