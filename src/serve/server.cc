@@ -332,6 +332,9 @@ int run_server(const std::vector<ModelSpec>& models, const ServeOptions& o, cons
   svr.set_read_timeout(timeout);
   svr.set_write_timeout(timeout);
   svr.set_keep_alive_timeout(2);
+  // Answers are written as headers then body: with Nagle's algorithm the body waits for the
+  // client's delayed ACK of the headers, 40 ms on Linux, longer than a forward pass.
+  svr.set_tcp_nodelay(true);
   // httplib closes a keep-alive connection after 5 requests by default; under many clients the
   // reconnects then meet its short listen backlog and some are refused.
   svr.set_keep_alive_max_count(10000);
