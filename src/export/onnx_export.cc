@@ -136,22 +136,13 @@ std::string floats(const std::array<float, 3>& v) {
   return buf;
 }
 
-model::WeightsFile read_weights(const std::string& path) {
-  try {
-    return model::load_weights_h5(path);
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    ROOST_USAGE_ERROR("cannot read model file ", path, ": ", e.message());
-  }
-}
 }  // namespace
 
 void export_onnx(const std::string& model_path, const OnnxOptions& o, const std::string& out_path) {
   ROOST_USAGE_CHECK(o.opset >= kMinOpset && o.opset <= kMaxOpset, "--opset must be in ", kMinOpset, "..",
                     kMaxOpset, " (got ", o.opset, ")");
   ROOST_USAGE_CHECK(o.batch >= 0, "--batch must be positive or 'dynamic'");
-  const model::WeightsFile w = read_weights(model_path);
+  const model::WeightsFile w = model::read_model_file(model_path);
   const int size = w.image_size > 0 ? w.image_size : 224;
   const int resize = w.resize_short > 0 ? w.resize_short : train::default_resize_short(size);
   const data::Normalization norm;

@@ -120,24 +120,18 @@ const char* storage_type(torch::ScalarType t) {
 }
 }  // namespace
 
-void export_pth(const std::string& model_path, const std::string& out_path) {
-  model::WeightsFile w;
-  try {
-    w = model::load_weights_h5(model_path);
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    ROOST_USAGE_ERROR("cannot read model file ", model_path, ": ", e.message());
-  }
-  std::vector<torch::Tensor> storages;
+namespace {
+// The pickle torch.save writes for an OrderedDict of these tensors; `storages` receives the
+// tensors in the order of their storage keys "0", "1", ...
+std::string state_dict_pickle(const model::NamedTensors& tensors, std::vector<torch::Tensor>* storages) {
   Pickle p;
   p.proto();
   p.global("collections", "OrderedDict");
   p.op(')');  // OrderedDict(): no arguments
   p.op('R');
   p.put("");
-  if (w.tensors.size() > 1) p.mark();  // Python batches dict items by 1000; a state dict is one batch
-  for (const auto& [name, tensor] : w.tensors) {
+  if (tensors.size() > 1) p.mark();  // Python batches dict items by 1000; a state dict is one batch
+  for (const auto& [name, tensor] : tensors) {
     const torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
     p.str(name);
     p.global("torch._utils", "_rebuild_tensor_v2");
@@ -146,12 +140,12 @@ void export_pth(const std::string& model_path, const std::string& out_path) {
     p.mark();
     p.str("storage", /*shared=*/true);
     p.global("torch", storage_type(t.scalar_type()));
-    p.str(std::to_string(storages.size()));
+    p.str(std::to_string(storages->size()));
     p.str("cpu", /*shared=*/true);
     p.integer(t.numel());
     p.op('t');
     p.put("");
-    p.op('Q');  // BINPERSID
+    p.op('Q');     // BINPERSID
     p.integer(0);  // storage offset
     p.int_tuple(t.sizes().vec());
     p.int_tuple(t.strides().vec());
@@ -164,11 +158,34 @@ void export_pth(const std::string& model_path, const std::string& out_path) {
     p.put("");
     p.op('R');
     p.put("");
-    storages.push_back(t);
+    storages->push_back(t);
   }
-  if (w.tensors.size() > 1) p.op('u');       // SETITEMS
-  else if (w.tensors.size() == 1) p.op('s');  // SETITEM
+  if (tensors.size() > 1) p.op('u');       // SETITEMS
+  else if (tensors.size() == 1) p.op('s');  // SETITEM
   p.stop();
+  return p.bytes;
+}
+
+// torch.save's zip container at `path`: data.pkl, then data/<key> in sorted (string) key
+// order, then the version record (PyTorchStreamWriter writes it and names the folder).
+void write_torch_zip(const std::string& path, const std::string& pickle, const std::vector<torch::Tensor>& storages) {
+  caffe2::serialize::PyTorchStreamWriter writer(path);
+  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < storages.size(); ++i) keys.push_back(std::to_string(i));
+  std::sort(keys.begin(), keys.end());
+  for (const auto& key : keys) {
+    const torch::Tensor& t = storages[std::stoul(key)];
+    writer.writeRecord("data/" + key, t.data_ptr(), t.numel() * t.element_size());
+  }
+  writer.writeEndOfFile();
+}
+}  // namespace
+
+void export_pth(const std::string& model_path, const std::string& out_path) {
+  const model::WeightsFile w = model::read_model_file(model_path);
+  std::vector<torch::Tensor> storages;
+  const std::string pickle = state_dict_pickle(w.tensors, &storages);
 
   // Under its final name in a private folder, then renamed: the archive's folder name comes
   // from the file name, and the destination never holds a partial file.
@@ -181,18 +198,7 @@ void export_pth(const std::string& model_path, const std::string& out_path) {
     ROOST_USAGE_ERROR("cannot write ", out_path, ": cannot create files in ", parent.string());
   const fs::path staged = staging / out.filename();
   try {
-    {
-      caffe2::serialize::PyTorchStreamWriter writer(staged.string());
-      writer.writeRecord("data.pkl", p.bytes.data(), p.bytes.size());
-      std::vector<std::string> keys;
-      for (size_t i = 0; i < storages.size(); ++i) keys.push_back(std::to_string(i));
-      std::sort(keys.begin(), keys.end());  // torch.save writes them in sorted (string) order
-      for (const auto& key : keys) {
-        const torch::Tensor& t = storages[std::stoul(key)];
-        writer.writeRecord("data/" + key, t.data_ptr(), t.numel() * t.element_size());
-      }
-      writer.writeEndOfFile();
-    }
+    write_torch_zip(staged.string(), pickle, storages);
     fsync_file(staged.string());
     fs::rename(staged, out, ec);
     if (ec) ROOST_USAGE_ERROR("cannot write ", out_path, ": ", ec.message());

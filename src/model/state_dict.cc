@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "roost/core/error.h"
 #include "roost/core/fs.h"
@@ -47,6 +48,20 @@ void save_weights_h5(const std::string& path, const NamedTensors& tensors, const
     // HDF5 lists datasets alphabetically; the state-dict order is kept explicitly.
     io::write_string_list_attr(file, "keys", order);
   });
+}
+
+WeightsFile read_model_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(path)) ROOST_USAGE_ERROR("model file ", path, " does not exist");
+  if (!fs::is_regular_file(path)) ROOST_USAGE_ERROR("model file ", path, " is not a file");
+  if (!std::ifstream(path, std::ios::binary)) ROOST_USAGE_ERROR("cannot read model file ", path);
+  try {
+    return load_weights_h5(path);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    ROOST_USAGE_ERROR("cannot read model file ", path, ": ", e.message());
+  }
 }
 
 WeightsFile load_weights_h5(const std::string& path) {

@@ -30,22 +30,6 @@ struct Predictor::Impl {
 };
 
 namespace {
-// Every failure to read the model is something the user can fix (wrong path, wrong file),
-// so all of them are UsageErrors naming the file.
-model::WeightsFile read_model(const std::string& path) {
-  namespace fs = std::filesystem;
-  if (!fs::exists(path)) ROOST_USAGE_ERROR("model file ", path, " does not exist");
-  if (!fs::is_regular_file(path)) ROOST_USAGE_ERROR("model file ", path, " is not a file");
-  if (!std::ifstream(path, std::ios::binary)) ROOST_USAGE_ERROR("cannot read model file ", path);
-  try {
-    return model::load_weights_h5(path);
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    ROOST_USAGE_ERROR("cannot read model file ", path, ": ", e.message());
-  }
-}
-
 std::string known_archs() {
   std::string out;
   for (const auto& a : model::resnet_archs()) out += (out.empty() ? "" : ", ") + a;
@@ -92,7 +76,7 @@ Predictor::Predictor(const std::string& model_path, const PredictOptions& option
   impl_->threads = options.threads > 0 ? options.threads
                                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   use_threads_here();
-  model::WeightsFile file = read_model(model_path);
+  model::WeightsFile file = model::read_model_file(model_path);
   const auto& archs = model::resnet_archs();
   if (std::find(archs.begin(), archs.end(), file.arch) == archs.end())
     ROOST_USAGE_ERROR(model_path, " is for an unknown architecture '", file.arch, "' (known: ", known_archs(), ")");

@@ -38,25 +38,24 @@ std::string describe(const RunIdentity& id) {
 }
 }  // namespace
 
-std::string utc_now_iso8601() {
+namespace {
+std::string utc_now(const char* format) {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   gmtime_r(&now, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
+}  // namespace
+
+std::string utc_now_iso8601() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string new_run_id() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
   std::random_device rd;
   char tail[16];
   std::snprintf(tail, sizeof tail, "%06x", static_cast<unsigned>(rd() & 0xffffffu));
-  return std::string(stamp) + "-" + tail;
+  return utc_now("%Y%m%d-%H%M%S") + "-" + tail;
 }
 
 std::string run_identity_json(const RunIdentity& id) {

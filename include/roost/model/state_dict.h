@@ -39,6 +39,10 @@ void save_weights_h5(const std::string& path, const NamedTensors& tensors, const
 // missing, truncated or foreign file.
 WeightsFile load_weights_h5(const std::string& path);
 
+// load_weights_h5 for a file the user named (roost predict, serve, export): every failure is
+// a UsageError naming the file (missing, not a file, unreadable, not roost weights, damaged).
+WeightsFile read_model_file(const std::string& path);
+
 // CRC-32 of the bytes of `tensors` (contiguous CPU copies, in order): a cheap fingerprint to
 // prove ranks hold identical parameters.
 uint32_t tensors_crc32(const NamedTensors& tensors);
