@@ -30,7 +30,7 @@
 #include "roost/comm/ring_mpi_communicator.h"
 #include "roost/core/error.h"
 #include "roost/core/gpu.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 
 #ifdef ROOST_WITH_NCCL
 #include "roost/comm/nccl_communicator.h"

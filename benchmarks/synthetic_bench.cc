@@ -34,7 +34,7 @@
 #include "roost/core/mpi_yield.h"
 #include "roost/core/host_memory.h"
 #include "roost/core/gpu.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 #include "roost/model/resnet.h"
 #include "roost/sync/grad_sync.h"
 #include "roost/train/sgd.h"

@@ -11,7 +11,7 @@
 #include "args.h"
 #include "commands.h"
 #include "roost/core/error.h"
-#include "roost/train/json.h"
+#include "roost/core/json.h"
 #include "roost/train/predict.h"
 
 namespace roost::cli {
@@ -86,10 +86,10 @@ std::vector<std::string> expand(const std::vector<std::string>& args) {
 
 void print(const train::Prediction& p, bool json, bool logits) {
   std::string list;
-  for (double v : p.logits) list += (list.empty() ? "" : ",") + train::json_value(v);
+  for (double v : p.logits) list += (list.empty() ? "" : ",") + json_value(v);
   for (const train::Guess& g : p.top) {
     if (json) {
-      train::JsonObject o;
+      JsonObject o;
       o.add("image", p.image).add("label", g.label).add("probability", g.probability);
       if (logits) o.raw("logits", "[" + list + "]");
       std::cout << o.str() << "\n";

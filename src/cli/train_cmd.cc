@@ -13,7 +13,7 @@
 #include "roost/core/fs.h"
 #include "roost/core/gpu.h"
 #include "roost/core/log.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 #include "roost/core/mpi_yield.h"
 #include "roost/model/resnet.h"
 #include "roost/train/trainer.h"

@@ -5,7 +5,7 @@
 #include <climits>
 #include <vector>
 
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 
 namespace roost::comm {
 

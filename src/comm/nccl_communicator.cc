@@ -2,7 +2,7 @@
 #include "roost/comm/nccl_communicator.h"
 
 #include "roost/core/cuda_check.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 
 namespace roost::comm {
 

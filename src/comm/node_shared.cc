@@ -13,7 +13,7 @@
 #include <random>
 #include <string>
 
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 #include "stale_shm.h"
 
 namespace roost::comm::detail {

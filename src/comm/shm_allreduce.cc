@@ -8,7 +8,7 @@
 
 #include "reduce.h"
 #include "roost/comm/ring.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 
 namespace roost::comm::detail {
 namespace {

@@ -10,20 +10,20 @@
 #include "roost/run/follow.h"
 #include "roost/run/monitor.h"
 #include "roost/run/process.h"
-#include "roost/train/json.h"
+#include "roost/core/json.h"
 
 namespace roost::run {
 
 namespace {
 std::string json_array(const std::vector<std::string>& words) {
   std::string out = "[";
-  for (const auto& w : words) out += (out.size() > 1 ? "," : "") + train::json_escape(w);
+  for (const auto& w : words) out += (out.size() > 1 ? "," : "") + json_escape(w);
   return out + "]";
 }
 
 std::string config_json(const SubmitConfig& c, int64_t id) {
   const LaunchConfig& l = c.launch;
-  train::JsonObject o;
+  JsonObject o;
   o.add("run", static_cast<int64_t>(id)).add("experiment", c.experiment).add("target", to_string(l.target));
   o.add("np", l.np).add("nodes", l.nodes).add("procs_per_node", l.procs_per_node);
   if (!l.hostfile.empty()) o.add("hostfile", l.hostfile);

@@ -6,7 +6,7 @@
 
 #include "roost/core/error.h"
 #include "roost/core/log.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 
 namespace roost::sync {
 

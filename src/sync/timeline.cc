@@ -4,19 +4,9 @@
 #include <cstdio>
 
 #include "roost/core/error.h"
+#include "roost/core/json.h"
 
 namespace roost::sync {
-
-namespace {
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-}  // namespace
 
 Timeline::Timeline(const std::string& path, int rank, size_t keep_in_memory)
     : rank_(rank), keep_(keep_in_memory), start_(std::chrono::steady_clock::now()) {
@@ -43,9 +33,9 @@ void Timeline::add(const std::string& name, const std::string& phase, char kind)
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.3f", ts);
     // One lane (tid) per tensor name, like Horovod's timeline; phases nest within a lane.
-    file_ << (first_ ? "" : ",\n") << "{\"name\": \"" << escape(kind == 'i' ? name : phase)
-          << "\", \"cat\": \"" << escape(phase) << "\", \"ph\": \"" << kind << "\", \"ts\": " << buf
-          << ", \"pid\": " << rank_ << ", \"tid\": \"" << escape(name) << "\""
+    file_ << (first_ ? "" : ",\n") << "{\"name\": " << json_escape(kind == 'i' ? name : phase)
+          << ", \"cat\": " << json_escape(phase) << ", \"ph\": \"" << kind << "\", \"ts\": " << buf
+          << ", \"pid\": " << rank_ << ", \"tid\": " << json_escape(name)
           << (kind == 'i' ? ", \"s\": \"p\"" : "") << "}";
     first_ = false;
   }

@@ -1,7 +1,7 @@
 // roost/train/class_counts.cc — per-class counts of the images an epoch read (class_counts.h).
 #include "roost/train/class_counts.h"
 
-#include "roost/train/json.h"
+#include "roost/core/json.h"
 
 namespace roost::train {
 

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "roost/core/error.h"
-#include "roost/train/json.h"
+#include "roost/core/json.h"
 
 namespace roost::train {
 

@@ -7,7 +7,7 @@
 
 #include "roost/core/error.h"
 #include "roost/core/fs.h"
-#include "roost/train/json.h"
+#include "roost/core/json.h"
 
 namespace roost::train {
 

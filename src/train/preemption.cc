@@ -5,7 +5,7 @@
 #include <csignal>
 #include <exception>
 
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 
 namespace roost::train {
 

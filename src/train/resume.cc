@@ -6,7 +6,7 @@
 #include "roost/core/error.h"
 #include "roost/core/log.h"
 #include "roost/model/state_dict.h"
-#include "roost/train/json.h"
+#include "roost/core/json.h"
 #include "roost/train/run_identity.h"
 
 namespace roost::train {

@@ -6,7 +6,7 @@
 #include <torch/version.h>
 
 #include "roost/core/fs.h"
-#include "roost/train/json.h"
+#include "roost/core/json.h"
 
 namespace roost::train {
 

@@ -15,7 +15,7 @@
 #include "roost/train/batch_source.h"
 #include "roost/comm/nccl_communicator.h"
 #include "roost/comm/ring_mpi_communicator.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 #include "roost/sync/grad_sync.h"
 #include "roost/core/error.h"
 #include "roost/core/log.h"

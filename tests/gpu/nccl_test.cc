@@ -10,7 +10,7 @@
 
 #include "roost/comm/nccl_communicator.h"
 #include "roost/core/gpu.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 
 #ifdef ROOST_WITH_NCCL
 #include <cuda_bf16.h>

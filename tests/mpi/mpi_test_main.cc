@@ -3,7 +3,7 @@
 // code reflect failures on any rank (so mpirun fails when one rank fails).
 #include <gtest/gtest.h>
 
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 #include "mpi_env.h"
 
 namespace roost::testing {

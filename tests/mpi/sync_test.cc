@@ -14,7 +14,7 @@
 
 #include "mpi_env.h"
 #include "roost/comm/ring_mpi_communicator.h"
-#include "roost/core/mpi_scope.h"
+#include "roost/comm/mpi_scope.h"
 #include "roost/model/resnet.h"
 #include "roost/sync/grad_sync.h"
 

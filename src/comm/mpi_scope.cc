@@ -1,5 +1,5 @@
-// roost/core/mpi_scope.cc — MPI_Init_thread / MPI_Finalize and the duplicated communicator.
-#include "roost/core/mpi_scope.h"
+// roost/comm/mpi_scope.cc — MPI_Init_thread / MPI_Finalize and the duplicated communicator.
+#include "roost/comm/mpi_scope.h"
 
 namespace roost {
 

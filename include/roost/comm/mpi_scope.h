@@ -1,4 +1,4 @@
-// roost/core/mpi_scope.h — RAII ownership of the MPI runtime and roost's own communicator.
+// roost/comm/mpi_scope.h — RAII ownership of the MPI runtime and roost's own communicator.
 //
 // MpiScope calls MPI_Init_thread (MPI_THREAD_MULTIPLE is asked for, because the gradient
 // synchronizer runs collectives from a background thread), duplicates MPI_COMM_WORLD so

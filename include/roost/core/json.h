@@ -1,4 +1,4 @@
-// roost/train/json.h — a tiny JSON object writer for metrics lines and summaries.
+// roost/core/json.h — a tiny JSON object writer for metrics lines and summaries.
 // Only what roost writes: flat objects of strings, numbers, booleans and raw JSON values.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-namespace roost::train {
+namespace roost {
 
 inline std::string json_escape(const std::string& s) {
   std::string out = "\"";
@@ -55,4 +55,4 @@ class JsonObject {
   std::string body_;
 };
 
-}  // namespace roost::train
+}  // namespace roost
