@@ -29,20 +29,17 @@
 #include <thread>
 #include <vector>
 
-#include "roost/comm/ring_mpi_communicator.h"
+#include "roost/comm/mpi_communicator.h"
 #include "roost/core/error.h"
 #include "roost/core/mpi_yield.h"
 #include "roost/core/host_memory.h"
 #include "roost/core/gpu.h"
 #include "roost/comm/mpi_scope.h"
 #include "roost/model/resnet.h"
+#include "roost/sync/backend.h"
 #include "roost/sync/grad_sync.h"
 #include "roost/train/sgd.h"
 #include "roost/train/shared_update.h"
-
-#ifdef ROOST_WITH_NCCL
-#include "roost/comm/nccl_communicator.h"
-#endif
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -181,29 +178,29 @@ int run(roost::MpiScope& mpi, const Options& o, const std::string& yield) {
   so.momentum = 0.9;
   roost::train::Sgd opt(net->parameters(), so);
 
-  // Wired as the trainer wires it: the fused allreduces and the negotiation each on a
-  // communicator of their own, driven by the synchronizer's thread while backward runs.
-  roost::MpiCommDup reduce_dup(mpi.comm()), negotiate_dup(mpi.comm());
-  std::unique_ptr<roost::comm::Communicator> reduce_comm;
+  // Wired as the trainer wires it (sync/backend.h): the fused allreduces and the negotiation
+  // each on a communicator of their own, driven by the synchronizer's thread while backward runs.
+  roost::comm::MpiCommunicator host(mpi.comm());
+  std::unique_ptr<roost::sync::GradientBackend> transport;
   std::unique_ptr<roost::sync::GradientSynchronizer> sync;
   std::string backend = "ring allreduce over MPI";
   std::string shared_why = o.shared_update ? "" : "--no-shared-update";  // why it is not on
   if (o.allreduce) {
-#ifdef ROOST_WITH_NCCL
-    if (on_gpu) {
-      reduce_comm = std::make_unique<roost::comm::NcclCommunicator>(reduce_dup.get(), choice.device);
-      backend = "NCCL";
-    }
-#endif
-    if (!reduce_comm) reduce_comm = std::make_unique<roost::comm::RingMpiCommunicator>(reduce_dup.get());
+    roost::sync::Placement placement;
+    placement.on_gpu = on_gpu;
+    placement.gpu = choice.device;
+    placement.local_size = mpi.local_size();
+    placement.gpu_count = choice.device_count;
+    transport = std::make_unique<roost::sync::GradientBackend>(mpi.comm(), host, placement);
+    if (transport->on_device()) backend = "NCCL";
     std::vector<std::pair<std::string, torch::Tensor>> named;
     for (const auto& p : net->named_parameters()) named.emplace_back(p.key(), p.value());
     roost::sync::SyncOptions sopts;
     sopts.fp16_allreduce = o.fp16_allreduce;
-    sync = std::make_unique<roost::sync::GradientSynchronizer>(named, *reduce_comm, negotiate_dup.get(),
+    sync = std::make_unique<roost::sync::GradientSynchronizer>(named, transport->reduce(), transport->negotiate(),
                                                                mpi.rank(), sopts);
     if (o.shared_update && !on_gpu)
-      shared_why = roost::train::enable_shared_update(net->parameters(), opt, *sync, *reduce_comm);
+      shared_why = roost::train::enable_shared_update(net->parameters(), opt, *sync, *transport->host_ring());
   }
   const bool shared = sync && sync->updates();
 

@@ -61,6 +61,8 @@ void Communicator::allreduce_parts(const std::vector<Part>& parts, void* out, DT
 
 std::shared_ptr<void> Communicator::map_shared(size_t) { return nullptr; }
 
+bool Communicator::probe(int, int) { ROOST_THROW("the ", backend(), " communicator cannot probe for messages"); }
+
 void Communicator::reduce_apply(const std::vector<Part>&, DType, ReduceOp, const ApplyFn&) {
   ROOST_THROW("the ", backend(), " communicator cannot reduce into shared memory (reduce_apply)");
 }

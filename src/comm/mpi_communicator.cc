@@ -125,6 +125,12 @@ void MpiCommunicator::send(const void* data, size_t bytes, int peer, int tag) {
     MPI_CHECK(MPI_Send(p + i * kMaxMessage, piece_bytes(bytes, i), MPI_BYTE, peer, tag, comm_));
 }
 
+bool MpiCommunicator::probe(int peer, int tag) {
+  int flag = 0;
+  MPI_CHECK(MPI_Iprobe(peer, tag, comm_, &flag, MPI_STATUS_IGNORE));
+  return flag != 0;
+}
+
 void MpiCommunicator::recv(void* data, size_t bytes, int peer, int tag) {
   char* p = static_cast<char*>(data);
   for (size_t i = 0; i < pieces(bytes); ++i) {

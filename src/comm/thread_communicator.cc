@@ -63,6 +63,16 @@ void ThreadGroup::take(int src, int dst, int tag, void* data, size_t bytes) {
   if (bytes) std::memcpy(data, message.data(), bytes);
 }
 
+bool ThreadGroup::has(int src, int dst, int tag) {
+  check_rank(src, "source");
+  check_rank(dst, "destination");
+  throw_if_aborted();
+  Mailbox& box = *mailboxes_[dst];
+  std::lock_guard<std::mutex> lock(box.mutex);
+  auto it = box.queues.find({src, tag});
+  return it != box.queues.end() && !it->second.empty();
+}
+
 void ThreadGroup::barrier(int rank) {
   check_rank(rank, "barrier");
   std::unique_lock<std::mutex> lock(barrier_mutex_);
@@ -153,6 +163,8 @@ void ThreadCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, v
   if (dst != kNoPeer) group_.post(rank_, dst, tag, sendbuf, sbytes);
   if (src != kNoPeer) group_.take(src, rank_, tag, recvbuf, rbytes);
 }
+
+bool ThreadCommunicator::probe(int peer, int tag) { return group_.has(peer, rank_, tag); }
 
 std::unique_ptr<Request> ThreadCommunicator::isendrecv(const void* sendbuf, size_t sbytes, int dst,
                                                        void* recvbuf, size_t rbytes, int src,

@@ -1,4 +1,4 @@
-// roost/sync/controller.cc — rank 0 coordinates negotiation rounds over MPI p2p.
+// roost/sync/controller.cc — rank 0 coordinates negotiation rounds over point-to-point messages.
 #include "roost/sync/controller.h"
 
 #include <sstream>
@@ -6,7 +6,6 @@
 
 #include "roost/core/error.h"
 #include "roost/core/log.h"
-#include "roost/comm/mpi_scope.h"
 
 namespace roost::sync {
 
@@ -27,18 +26,23 @@ const char* dtype_str(int32_t d) {
   return d >= 0 && d < 6 ? names[d] : "?";
 }
 
-std::vector<int64_t> recv_words(MPI_Comm comm, int source, int tag) {
-  MPI_Status status;
-  MPI_CHECK(MPI_Probe(source, tag, comm, &status));
-  int count = 0;
-  MPI_CHECK(MPI_Get_count(&status, MPI_INT64_T, &count));
+// A message is its length in words, then the words (a receive names its exact size).
+constexpr int64_t kMaxWords = int64_t(1) << 28;
+
+std::vector<int64_t> recv_words(comm::Communicator& comm, int source, int tag) {
+  int64_t count = 0;
+  comm.recv(&count, sizeof count, source, tag);
+  ROOST_CHECK(count >= 0 && count <= kMaxWords, "negotiation message from rank ", source, " declares ", count,
+              " words");
   std::vector<int64_t> words(static_cast<size_t>(count));
-  MPI_CHECK(MPI_Recv(words.data(), count, MPI_INT64_T, source, tag, comm, MPI_STATUS_IGNORE));
+  if (count > 0) comm.recv(words.data(), words.size() * sizeof(int64_t), source, tag);
   return words;
 }
 
-void send_words(MPI_Comm comm, const std::vector<int64_t>& words, int dest, int tag) {
-  MPI_CHECK(MPI_Send(words.data(), static_cast<int>(words.size()), MPI_INT64_T, dest, tag, comm));
+void send_words(comm::Communicator& comm, const std::vector<int64_t>& words, int dest, int tag) {
+  const int64_t count = static_cast<int64_t>(words.size());
+  comm.send(&count, sizeof count, dest, tag);
+  if (count > 0) comm.send(words.data(), words.size() * sizeof(int64_t), dest, tag);
 }
 }  // namespace
 
@@ -73,11 +77,8 @@ std::vector<TensorRequest> decode_requests(const std::vector<int64_t>& w) {
   return out;
 }
 
-Controller::Controller(MPI_Comm comm, std::vector<std::string> names, ControllerOptions options)
-    : comm_(comm), names_(std::move(names)), options_(options) {
-  MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
-  MPI_CHECK(MPI_Comm_size(comm_, &size_));
-}
+Controller::Controller(comm::Communicator& comm, std::vector<std::string> names, ControllerOptions options)
+    : comm_(comm), rank_(comm.rank()), size_(comm.size()), names_(std::move(names)), options_(options) {}
 
 std::string Controller::describe(const TensorRequest& r) const {
   return std::string(dtype_str(r.dtype)) + " " + shape_str(r.shape);
@@ -161,9 +162,7 @@ std::vector<int32_t> Controller::coordinate(const std::vector<TensorRequest>& mi
   while (!waiting.empty()) {
     bool progressed = false;
     for (auto it = waiting.begin(); it != waiting.end();) {
-      int flag = 0;
-      MPI_CHECK(MPI_Iprobe(*it, kTagRequest, comm_, &flag, MPI_STATUS_IGNORE));
-      if (!flag) {
+      if (!comm_.probe(*it, kTagRequest)) {
         ++it;
         continue;
       }

@@ -27,7 +27,7 @@ int64_t us_since(Clock::time_point t) {
 }  // namespace
 
 GradientSynchronizer::GradientSynchronizer(std::vector<std::pair<std::string, torch::Tensor>> params,
-                                           comm::Communicator& reduce_comm, MPI_Comm negotiation_comm,
+                                           comm::Communicator& reduce_comm, comm::Communicator& negotiation_comm,
                                            int rank, const SyncOptions& options)
     : comm_(reduce_comm),
       controller_(negotiation_comm,

@@ -19,8 +19,9 @@ namespace {
 using Named = std::vector<std::pair<std::string, torch::Tensor>>;
 
 struct Engine {
-  MpiCommDup reduce{testing::g_mpi->comm()}, negotiate{testing::g_mpi->comm()};
+  MpiCommDup reduce{testing::g_mpi->comm()}, negotiate_dup{testing::g_mpi->comm()};
   comm::RingMpiCommunicator ring{reduce.get()};
+  comm::MpiCommunicator negotiate{negotiate_dup.get()};
   model::ResNet net = nullptr;
   std::vector<torch::Tensor> params;
   std::unique_ptr<train::Sgd> sgd;
@@ -36,7 +37,7 @@ struct Engine {
     sgd = std::make_unique<train::Sgd>(params, so);
     SyncOptions o;
     o.fusion_threshold_mb = 2;  // several groups per step
-    sync = std::make_unique<GradientSynchronizer>(named, ring, negotiate.get(), testing::g_mpi->rank(), o);
+    sync = std::make_unique<GradientSynchronizer>(named, ring, negotiate, testing::g_mpi->rank(), o);
     if (!shared) return;
     std::vector<torch::Tensor> in_shm = node_shared_copies(params, ring), momentum = node_shared_copies(params, ring);
     if (in_shm.empty() || momentum.empty()) return;  // checked by the test

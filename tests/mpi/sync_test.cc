@@ -24,8 +24,9 @@ namespace {
 using Named = std::vector<std::pair<std::string, torch::Tensor>>;
 
 struct Comms {
-  MpiCommDup reduce{testing::g_mpi->comm()}, negotiate{testing::g_mpi->comm()};
+  MpiCommDup reduce{testing::g_mpi->comm()}, negotiate_dup{testing::g_mpi->comm()};
   comm::RingMpiCommunicator ring{reduce.get()};
+  comm::MpiCommunicator negotiate{negotiate_dup.get()};
 };
 
 Named named_params(model::ResNet& net) {
@@ -51,7 +52,7 @@ TEST(GradientSynchronizer, AveragesAcrossRanks) {
   torch::Tensor b = torch::ones({7}).requires_grad_(true);
   SyncOptions o;
   o.fusion_threshold_mb = 0;  // every tensor in its own buffer
-  GradientSynchronizer sync({{"a", a}, {"b", b}}, c.ring, c.negotiate.get(), rank, o);
+  GradientSynchronizer sync({{"a", a}, {"b", b}}, c.ring, c.negotiate, rank, o);
   for (int step = 0; step < 3; ++step) {
     sync.begin_backward();
     ((a * (rank + 1 + step)).sum() + (b * b * (rank + 2)).sum()).backward();
@@ -70,7 +71,7 @@ TEST(GradientSynchronizer, ReleasedGradientsReuseOneHostBlockAndHeldOnesAreNotOv
   const int rank = testing::g_mpi->rank(), world = testing::g_mpi->size();
   torch::Tensor a = torch::ones({300, 7}).requires_grad_(true);
   torch::Tensor b = torch::ones({1001}).requires_grad_(true);
-  GradientSynchronizer sync({{"a", a}, {"b", b}}, c.ring, c.negotiate.get(), rank, SyncOptions{});
+  GradientSynchronizer sync({{"a", a}, {"b", b}}, c.ring, c.negotiate, rank, SyncOptions{});
   auto expected = [&](int step) {
     double mean = 0;
     for (int r = 0; r < world; ++r) mean += r + 1 + step;
@@ -112,7 +113,7 @@ TEST(GradientSynchronizer, ReadyCallbackGetsEveryParameterOnceWithItsAveragedGra
   }
   SyncOptions o;
   o.fusion_threshold_mb = 0.01;  // several groups, so several hand-overs
-  GradientSynchronizer sync(named, c.ring, c.negotiate.get(), rank, o);
+  GradientSynchronizer sync(named, c.ring, c.negotiate, rank, o);
   double mean = 0;
   for (int r = 0; r < world; ++r) mean += r + 1;
   mean /= world;
@@ -146,7 +147,7 @@ TEST(GradientSynchronizer, ResNetStepsKeepRanksIdenticalAndOverlapBackward) {
   model::ResNet net = model::make_resnet(mo);
   SyncOptions o;
   o.fusion_threshold_mb = 4;  // several fused buffers per step
-  GradientSynchronizer sync(named_params(net), c.ring, c.negotiate.get(), rank, o);
+  GradientSynchronizer sync(named_params(net), c.ring, c.negotiate, rank, o);
   torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
   torch::manual_seed(100 + rank);  // every rank sees different data
   bool overlapped = false;
@@ -188,7 +189,7 @@ TEST(GradientSynchronizer, ShapeMismatchIsAnErrorOnEveryRank) {
   const bool odd = rank == testing::g_mpi->size() - 1;
   torch::Tensor a = torch::ones({4}).requires_grad_(true);
   torch::Tensor w = torch::ones(odd ? std::vector<int64_t>{3, 2} : std::vector<int64_t>{2, 3}).requires_grad_(true);
-  GradientSynchronizer sync({{"a", a}, {"layer.weight", w}}, c.ring, c.negotiate.get(), rank, SyncOptions{});
+  GradientSynchronizer sync({{"a", a}, {"layer.weight", w}}, c.ring, c.negotiate, rank, SyncOptions{});
   sync.begin_backward();
   (a.sum() + w.sum()).backward();
   try {
@@ -209,7 +210,7 @@ TEST(GradientSynchronizer, LateRankTriggersStallWarningNamingIt) {
   torch::Tensor a = torch::ones({8}).requires_grad_(true);
   SyncOptions o;
   o.stall_warning_s = 1;
-  GradientSynchronizer sync({{"late.tensor", a}}, c.ring, c.negotiate.get(), rank, o);
+  GradientSynchronizer sync({{"late.tensor", a}}, c.ring, c.negotiate, rank, o);
   if (rank == world - 1) std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   sync.begin_backward();
   (a * 2).sum().backward();

@@ -96,6 +96,10 @@ class Communicator {
   // other memory while it is in flight. The default runs sendrecv() to completion at once.
   virtual std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst,
                                              void* recvbuf, size_t rbytes, int src, int tag);
+  // Whether a message from `peer` under `tag` has arrived, so that recv() would not wait: a
+  // coordinator that serves several peers polls with it instead of blocking on the slowest.
+  // Host backends only; elsewhere an error.
+  virtual bool probe(int peer, int tag);
 };
 
 }  // namespace roost::comm

@@ -33,6 +33,7 @@ class MpiCommunicator : public Communicator {
   // MPI_Irecv + MPI_Isend; the request's wait() is MPI_Waitall.
   std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
                                      size_t rbytes, int src, int tag) override;
+  bool probe(int peer, int tag) override;  // MPI_Iprobe
 
  private:
   MPI_Comm comm_;

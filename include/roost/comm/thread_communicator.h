@@ -39,6 +39,8 @@ class ThreadGroup {
   void post(int src, int dst, int tag, const void* data, size_t bytes);
   // Takes the oldest message from src under tag into `data`; it must hold exactly `bytes`.
   void take(int src, int dst, int tag, void* data, size_t bytes);
+  // Whether dst's mailbox holds a message from src under tag (never waits).
+  bool has(int src, int dst, int tag);
   void barrier(int rank);
   // Makes every waiting and future take/barrier throw with `why` (a rank has failed).
   void abort(const std::string& why);
@@ -89,6 +91,7 @@ class ThreadCommunicator : public Communicator {
   // The send half is buffered at once; the receive completes in wait().
   std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
                                      size_t rbytes, int src, int tag) override;
+  bool probe(int peer, int tag) override;
 
  private:
   ThreadGroup& group_;

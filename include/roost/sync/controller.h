@@ -1,5 +1,6 @@
 // roost/sync/controller.h — agreement between ranks on which gradients are ready, before
-// any fused allreduce starts (Horovod's coordinator design, over MPI point-to-point).
+// any fused allreduce starts (Horovod's coordinator design, over the point-to-point calls of
+// a comm::Communicator: MPI in a job, threads in the tests).
 //
 // Each negotiation round, every rank sends rank 0 the tensors that became ready on it since
 // its last round; rank 0 keeps a table of who reported what, answers every rank with the
@@ -11,14 +12,14 @@
 // stall_shutdown_s (when set) the job is stopped with an error.
 #pragma once
 
-#include <mpi.h>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "roost/comm/communicator.h"
 
 namespace roost::sync {
 
@@ -35,9 +36,9 @@ struct ControllerOptions {
 
 class Controller {
  public:
-  // `comm` must be a communicator used by nobody else (the caller dups one); `names` are
-  // the tensor names, identical on every rank.
-  Controller(MPI_Comm comm, std::vector<std::string> names, ControllerOptions options);
+  // `comm` must be a communicator used by nobody else and able to probe (a host backend);
+  // `names` are the tensor names, identical on every rank.
+  Controller(comm::Communicator& comm, std::vector<std::string> names, ControllerOptions options);
 
   // One round: reports `newly_ready` and returns the indices ready on every rank, in the
   // order rank 0 fixed. Collective in the sense that every rank must call it the same
@@ -66,7 +67,7 @@ class Controller {
   void inspect_stalls(const std::set<int>& waiting_for);
   std::string describe(const TensorRequest& r) const;
 
-  MPI_Comm comm_;
+  comm::Communicator& comm_;
   int rank_ = 0, size_ = 1;
   std::vector<std::string> names_;
   ControllerOptions options_;

@@ -6,7 +6,6 @@
 // writes the averaged gradients back, ready for optimizer.step().
 #pragma once
 
-#include <mpi.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -31,9 +30,10 @@ class GradientSynchronizer {
  public:
   // `reduce_comm` carries the fused allreduces (host or device memory, matching the
   // parameters' device, or host memory for a device-less communicator: then device
-  // buffers are staged through the host). `negotiation_comm` must be used by nobody else.
+  // buffers are staged through the host). `negotiation_comm` must be used by nobody else
+  // and be a host backend (MPI or threads: rank 0 probes it).
   GradientSynchronizer(std::vector<std::pair<std::string, torch::Tensor>> params,
-                       comm::Communicator& reduce_comm, MPI_Comm negotiation_comm, int rank,
+                       comm::Communicator& reduce_comm, comm::Communicator& negotiation_comm, int rank,
                        const SyncOptions& options);
   ~GradientSynchronizer();
   GradientSynchronizer(const GradientSynchronizer&) = delete;

@@ -1,0 +1,51 @@
+// roost/train/passes.h — the loaders of a run's passes: each epoch's training pass over this
+// rank's shard, then its validation pass. With prefetching on, the next pass's loader starts
+// as soon as the current one has decoded its last sample (data/next_loader.h), so its
+// workers decode while the current pass's last batches train. A pass's key is 2 × epoch for
+// training and 2 × epoch + 1 for validation.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "roost/data/loader.h"
+#include "roost/data/next_loader.h"
+#include "roost/train/config.h"
+#include "roost/train/datasets.h"
+
+namespace roost::train {
+
+class PassLoaders {
+ public:
+  // `prepare` runs on the loaders' workers for each decoded batch (BatchSource's packing on
+  // the GPU path; empty on the CPU path); `decode_only` leaves the crop, resize and
+  // normalisation to the GPU kernel.
+  PassLoaders(const TrainConfig& config, Datasets data, int rank, int world, bool decode_only,
+              std::function<void(data::Batch&)> prepare, bool prefetch);
+
+  // The epoch's training pass from `first_step` on (a resumed epoch skips the steps done).
+  std::unique_ptr<data::Loader> train(int epoch, int first_step);
+  std::unique_ptr<data::Loader> val(int epoch);
+  // After each batch taken from the current pass: once it is drained, the next one starts.
+  void after_train_batch(const data::Loader& current, int epoch);
+  void after_val_batch(const data::Loader& current, int epoch);
+
+  bool prefetching() const { return prefetch_; }
+  // This rank's training steps in an epoch.
+  int steps_per_epoch() const;
+
+ private:
+  data::NextLoader::Make train_pass(int epoch, int first_step) const;
+  data::NextLoader::Make val_pass(int epoch) const;
+  data::LoaderOptions options(int epoch, bool train) const;
+
+  const TrainConfig& config_;
+  Datasets data_;
+  int rank_, world_;
+  bool decode_only_;
+  std::function<void(data::Batch&)> prepare_;
+  bool prefetch_;
+  data::NextLoader ahead_;
+};
+
+}  // namespace roost::train
