@@ -3,10 +3,11 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "roost/core/error.h"
 #include "roost/core/log.h"
 #include "roost/model/state_dict.h"
-#include "roost/core/json.h"
 #include "roost/train/run_identity.h"
 
 namespace roost::train {
@@ -45,39 +46,39 @@ void broadcast_doubles(std::vector<double>& v, comm::Communicator& comm) {
 void broadcast_tensor(torch::Tensor& t, comm::Communicator& comm) {
   comm.broadcast(t.data_ptr(), t.numel() * t.element_size(), 0);
 }
-}  // namespace
 
-ResumePoint resume_training(const TrainConfig& config, const std::string& expected_run_id,
-                            const std::vector<std::string>& classes, model::ResNet& net,
-                            const std::vector<torch::Tensor>& trainable, comm::Communicator& comm) {
-  const bool root = comm.rank() == 0;
-  ResumePoint point;
-  Checkpoint checkpoint;
-  std::string error;  // rank 0's reason to refuse, shared so every rank fails alike
-  if (root) {
-    try {
-      point.path = resolve(config);
-      if (!point.path.empty()) {
-        checkpoint = load_checkpoint(point.path);
-        point.run_id = checkpoint.run_id;
-        error = checkpoint_mismatch(point.path, checkpoint.run_id, checkpoint.arch, checkpoint.class_names,
-                                    expected_run_id, config.arch, classes);
-        const std::string misfit = error.empty() ? copy_into(net, checkpoint.model) : std::string();
-        if (!misfit.empty())
-          error = "checkpoint " + point.path + " does not fit --arch " + config.arch + " with this dataset: " + misfit;
-        else if (error.empty() && checkpoint.momentum.size() > trainable.size())
-          error = "checkpoint " + point.path + " holds momentum for " + std::to_string(checkpoint.momentum.size()) +
-                  " parameters, this run trains " + std::to_string(trainable.size()) +
-                  " (was --freeze-backbone changed?)";
-        for (size_t i = 0; error.empty() && i < checkpoint.momentum.size(); ++i)
-          if (checkpoint.momentum[i].defined() && checkpoint.momentum[i].sizes() != trainable[i].sizes())
-            error = "checkpoint " + point.path + ": momentum buffer " + std::to_string(i) + " has shape " +
-                    c10::str(checkpoint.momentum[i].sizes()) + ", the parameter " + c10::str(trainable[i].sizes());
-      }
-    } catch (const Error& e) {
-      error = e.message();
-    }
+// Rank 0: loads the checkpoint --resume names into `net`; the reason to refuse it, or "".
+std::string load_on_root(const TrainConfig& config, const std::string& expected_run_id,
+                         const std::vector<std::string>& classes, model::ResNet& net,
+                         const std::vector<torch::Tensor>& trainable, ResumePoint& point, Checkpoint& checkpoint) {
+  try {
+    point.path = resolve(config);
+    if (point.path.empty()) return {};
+    checkpoint = load_checkpoint(point.path);
+    point.run_id = checkpoint.run_id;
+    std::string error = checkpoint_mismatch(point.path, checkpoint.run_id, checkpoint.arch, checkpoint.class_names,
+                                            expected_run_id, config.arch, classes);
+    if (!error.empty()) return error;
+    if (const std::string misfit = copy_into(net, checkpoint.model); !misfit.empty())
+      return "checkpoint " + point.path + " does not fit --arch " + config.arch + " with this dataset: " + misfit;
+    if (checkpoint.momentum.size() > trainable.size())
+      return "checkpoint " + point.path + " holds momentum for " + std::to_string(checkpoint.momentum.size()) +
+             " parameters, this run trains " + std::to_string(trainable.size()) + " (was --freeze-backbone changed?)";
+    for (size_t i = 0; i < checkpoint.momentum.size(); ++i)
+      if (checkpoint.momentum[i].defined() && checkpoint.momentum[i].sizes() != trainable[i].sizes())
+        return "checkpoint " + point.path + ": momentum buffer " + std::to_string(i) + " has shape " +
+               c10::str(checkpoint.momentum[i].sizes()) + ", the parameter " + c10::str(trainable[i].sizes());
+    return {};
+  } catch (const Error& e) {
+    return e.message();
   }
+}
+
+// Every rank: rank 0's verdict, scalars and momentum buffers. A refusal is a UsageError on
+// every rank. Returns the world size the checkpoint was written by (rank 0's; 0 elsewhere).
+int share_from_root(const Checkpoint& checkpoint, std::string error, const std::vector<torch::Tensor>& trainable,
+                    ResumePoint& point, comm::Communicator& comm) {
+  const bool root = comm.rank() == 0;
   // Header: error length, resumed flag, scalars, which momentum buffers exist.
   std::vector<double> header(8 + trainable.size(), 0.0);
   if (root) {
@@ -98,7 +99,7 @@ ResumePoint resume_training(const TrainConfig& config, const std::string& expect
     ROOST_USAGE_ERROR("--resume: ", error);
   }
   point.resumed = header[1] != 0;
-  if (!point.resumed) return point;
+  if (!point.resumed) return 0;
   point.epochs_done = static_cast<int>(header[2]);
   point.step = static_cast<int>(header[3]);
   point.best_val_acc = header[4];
@@ -112,21 +113,40 @@ ResumePoint resume_training(const TrainConfig& config, const std::string& expect
     broadcast_tensor(buf, comm);
     point.momentum[i] = buf;
   }
-  if (root) {
-    point.partial = checkpoint.partial;
-    point.history = checkpoint.history;
-    if (checkpoint.rng.defined()) {
-      at::Generator generator = at::detail::getDefaultCPUGenerator();
-      generator.set_state(checkpoint.rng);
-    }
-    if (static_cast<int>(header[7]) != comm.size())
-      log_warn("--resume: the checkpoint was written by ", static_cast<int>(header[7]), " rank(s), this run has ",
-               comm.size(), ": shards and the global batch change, so the run is not an exact continuation");
-    for (const auto& change : changed_options(checkpoint.config_json, config))
-      log_warn("--resume: option changed since the checkpoint: ", change);
-    log_info("resuming from ", point.path, " (", point.epochs_done, " epoch(s)",
-             point.step > 0 ? " and " + std::to_string(point.step) + " step(s)" : std::string(), " done)");
+  return static_cast<int>(header[7]);
+}
+
+// Rank 0: what only it keeps (metrics history, the interrupted epoch's sums, the random
+// state), and what the user should know about the continuation.
+void continue_on_root(const TrainConfig& config, Checkpoint& checkpoint, int written_by, ResumePoint& point,
+                      int world) {
+  point.partial = checkpoint.partial;
+  point.history = checkpoint.history;
+  if (checkpoint.rng.defined()) {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    generator.set_state(checkpoint.rng);
   }
+  if (written_by != world)
+    log_warn("--resume: the checkpoint was written by ", written_by, " rank(s), this run has ", world,
+             ": shards and the global batch change, so the run is not an exact continuation");
+  for (const auto& change : changed_options(checkpoint.config_json, config))
+    log_warn("--resume: option changed since the checkpoint: ", change);
+  log_info("resuming from ", point.path, " (", point.epochs_done, " epoch(s)",
+           point.step > 0 ? " and " + std::to_string(point.step) + " step(s)" : std::string(), " done)");
+}
+}  // namespace
+
+ResumePoint resume_training(const TrainConfig& config, const std::string& expected_run_id,
+                            const std::vector<std::string>& classes, model::ResNet& net,
+                            const std::vector<torch::Tensor>& trainable, comm::Communicator& comm) {
+  const bool root = comm.rank() == 0;
+  ResumePoint point;
+  Checkpoint checkpoint;
+  // Rank 0's reason to refuse, shared so that every rank fails alike.
+  const std::string error =
+      root ? load_on_root(config, expected_run_id, classes, net, trainable, point, checkpoint) : std::string();
+  const int written_by = share_from_root(checkpoint, error, trainable, point, comm);
+  if (root && point.resumed) continue_on_root(config, checkpoint, written_by, point, comm.size());
   return point;
 }
 
@@ -139,26 +159,17 @@ void restore_momentum(Sgd& optimizer, const std::vector<torch::Tensor>& params,
 }
 
 std::vector<std::string> changed_options(const std::string& old_json, const TrainConfig& now) {
+  using nlohmann::json;
+  const json old = json::parse(old_json, nullptr, /*allow_exceptions=*/false);
+  const bool readable = old.is_object();
   std::vector<std::string> out;
   for (const auto& [key, value] : config_entries(now)) {
     if (key == "epochs" || key == "resume" || key == "overwrite" || key == "progress" || key == "log_every" ||
         key == "prefetch_next_pass" || key == "workers")  // none of these changes what is trained
       continue;
-    const std::string marker = json_escape(key) + ": ";
-    size_t at = old_json.find(marker);
-    std::string old = "(absent)";
-    if (at != std::string::npos) {
-      size_t begin = at + marker.size(), end = begin;
-      if (end < old_json.size() && old_json[end] == '"') {  // a string: up to its closing quote
-        for (++end; end < old_json.size() && old_json[end] != '"'; ++end)
-          if (old_json[end] == '\\') ++end;
-        ++end;
-      } else {
-        while (end < old_json.size() && old_json[end] != ',' && old_json[end] != '}') ++end;
-      }
-      old = old_json.substr(begin, end - begin);
-    }
-    if (old != value) out.push_back(key + " (was " + old + ", now " + value + ")");
+    const auto it = readable ? old.find(key) : old.end();
+    if (readable && it != old.end() && *it == json::parse(value, nullptr, false)) continue;
+    out.push_back(key + " (was " + (readable && it != old.end() ? it->dump() : "(absent)") + ", now " + value + ")");
   }
   return out;
 }
