@@ -24,6 +24,7 @@ PACKAGES=(
   curl                              # tests/e2e/serve_test.sh talks to roost serve with curl
   libgtest-dev                      # GoogleTest
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
+  libcairo2-dev fonts-dejavu-core    # the training-curves PNG: drawing, and the face its text is set in
   libcurl4-openssl-dev              # downloads (roost data fowl)
   libsqlite3-dev                    # the run store and model registry (roost submit, runs, models)
   sqlite3                           # the submit tests read the run store with the sqlite3 program

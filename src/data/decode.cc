@@ -227,23 +227,29 @@ std::vector<uint8_t> encode_jpeg(const Image& image, int quality) {
   return std::vector<uint8_t>(out, out + out_size);
 }
 
-std::vector<uint8_t> encode_png(const Image& image) {
-  check_encodable(image);
+std::vector<uint8_t> encode_png(const uint8_t* pixels, int width, int height, int channels) {
+  ROOST_CHECK(channels == 1 || channels == 3, "PNG encoding takes 1 or 3 channels, got ", channels);
+  ROOST_CHECK(pixels != nullptr && width > 0 && height > 0, "cannot encode an image of ", width, "x", height);
   // The simplified write API reports errors in png.message without longjmp; 8-bit sRGB input
   // is written as is (no gamma conversion).
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
-  png.width = static_cast<png_uint_32>(image.width);
-  png.height = static_cast<png_uint_32>(image.height);
-  png.format = PNG_FORMAT_RGB;
+  png.width = static_cast<png_uint_32>(width);
+  png.height = static_cast<png_uint_32>(height);
+  png.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
   png_alloc_size_t size = 0;
-  if (!png_image_write_to_memory(&png, nullptr, &size, 0, image.pixels.data(), 0, nullptr))
+  if (!png_image_write_to_memory(&png, nullptr, &size, 0, pixels, 0, nullptr))
     ROOST_THROW("PNG encoding failed: ", png.message);
   std::vector<uint8_t> out(size);
-  if (!png_image_write_to_memory(&png, out.data(), &size, 0, image.pixels.data(), 0, nullptr))
+  if (!png_image_write_to_memory(&png, out.data(), &size, 0, pixels, 0, nullptr))
     ROOST_THROW("PNG encoding failed: ", png.message);
   out.resize(size);
   return out;
+}
+
+std::vector<uint8_t> encode_png(const Image& image) {
+  check_encodable(image);
+  return encode_png(image.pixels.data(), image.width, image.height, 3);
 }
 
 }  // namespace roost::data

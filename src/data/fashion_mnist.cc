@@ -6,7 +6,6 @@
 // every machine and every run.
 #include "roost/data/fashion_mnist.h"
 
-#include <png.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 
 #include "roost/core/error.h"
 #include "roost/core/fs.h"
+#include "roost/data/decode.h"
 #include "roost/data/image.h"
 #include "roost/data/resize.h"
 #include "roost/data/transforms.h"
@@ -104,23 +104,11 @@ std::vector<uint32_t> pick(const std::vector<uint8_t>& labels, const std::vector
   return picked;
 }
 
-// Writes a grey or RGB 8-bit PNG. The simplified libpng API reports errors in png.message
-// instead of longjmp, and stores 8-bit samples as given.
+// Writes a grey or RGB 8-bit PNG.
 void write_png(const std::string& path, const uint8_t* pixels, int side, bool rgb) {
-  png_image png{};
-  png.version = PNG_IMAGE_VERSION;
-  png.width = static_cast<png_uint_32>(side);
-  png.height = static_cast<png_uint_32>(side);
-  png.format = rgb ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
-  png_alloc_size_t size = 0;
-  std::vector<uint8_t> bytes;
-  if (png_image_write_to_memory(&png, nullptr, &size, 0, pixels, 0, nullptr)) {
-    bytes.resize(size);
-    png_image_write_to_memory(&png, bytes.data(), &size, 0, pixels, 0, nullptr);
-  }
-  if (png.warning_or_error & PNG_IMAGE_ERROR) ROOST_THROW("PNG encoding failed: ", png.message);
+  const std::vector<uint8_t> bytes = encode_png(pixels, side, side, rgb ? 3 : 1);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(size));
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out) ROOST_THROW("cannot write ", path);
 }
 

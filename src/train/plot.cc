@@ -1,16 +1,18 @@
-// roost/train/plot.cc — lays out the training-curve figure (title and legend on top, then
-// loss, accuracy and throughput panels), encodes it as PNG and replaces the file atomically.
+// roost/train/plot.cc — the training-curve figure drawn with cairo: title and legend on top,
+// then loss, accuracy (%) and throughput panels with grid, ticks and axis titles in DejaVu
+// Sans; cairo encodes the PNG and the file is replaced atomically.
 #include "roost/train/plot.h"
 
-#include <png.h>
+#include <cairo.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "plot_axis.h"
-#include "plot_canvas.h"
 #include "roost/core/error.h"
 #include "roost/core/fs.h"
 
@@ -19,22 +21,25 @@ namespace roost::train {
 namespace {
 
 constexpr PlotColor kBackground{255, 255, 255};
-constexpr PlotColor kInk{35, 35, 35};         // titles and tick labels
-constexpr PlotColor kMuted{120, 120, 120};    // axis label, "no data"
-constexpr PlotColor kFrame{110, 110, 110};
-constexpr PlotColor kGrid{228, 228, 228};
+constexpr PlotColor kInk{35, 35, 35};        // titles and tick labels
+constexpr PlotColor kMuted{95, 95, 95};      // axis titles, "no data"
+constexpr PlotColor kFrame{150, 150, 150};
+constexpr PlotColor kGrid{230, 230, 230};
 
-// Every text is the 5×8 font at 2×: 14 px capitals, readable at the figure's own size.
-constexpr int kScale = 2;
-constexpr int kHeaderHeight = 36;
+// DejaVu Sans (Debian: fonts-dejavu-core) through fontconfig; another sans-serif face
+// stands in where it is missing. Sizes are in pixels.
+constexpr char kFontFace[] = "DejaVu Sans";
+constexpr double kTitleSize = 16, kPanelTitleSize = 14, kAxisTitleSize = 13, kTickSize = 12;
+
+constexpr int kHeaderHeight = 40;  // figure title and legend; the panels start below
 constexpr int kPanelWidth = kCurvesWidth / 3;
-// Frame of the plot area inside its panel: room on the left for y labels such as "0.125",
-// below for the x labels and "epoch", above for the panel title.
-constexpr int kFrameLeft = 74, kFrameRight = 18, kFrameTop = kHeaderHeight + 30, kFrameBottom = 52;
+// Frame of the plot area inside its panel: room on the left for the y tick labels and the
+// rotated axis title, below for the x tick labels and "epoch", above for the panel title.
+constexpr int kFrameLeft = 84, kFrameRight = 16, kFrameTop = kHeaderHeight + 32, kFrameBottom = 50;
 // Data are mapped this far inside the frame, so markers on the range's ends are not cut.
 constexpr int kInset = 10;
 constexpr double kLineWidth = 2.5;  // wide enough that every stretch keeps a solid core
-constexpr double kDiscRadius = 3.6, kSquareHalf = 3.2, kHalo = 1.6;
+constexpr double kDiscRadius = 4.0, kSquareHalf = 3.5, kHalo = 1.5;
 // Below this spacing between epochs markers would merge into a band; the line alone is
 // drawn, with markers only on points that have no neighbour to join.
 constexpr double kMinMarkerSpacing = 7.0;
@@ -52,37 +57,143 @@ struct Series {
 };
 
 struct Panel {
-  std::string title;
+  std::string title;        // above the frame
+  std::string axis_title;   // along the y axis; PanelAxis::title
   std::vector<Series> series;
+  double ceiling;           // where the y axis stops widening (100 for percentages)
+  const char* tick_suffix;  // appended to every y tick label
 };
 
 struct Rect {
-  int x0, y0, x1, y1;
+  double x0, y0, x1, y1;
 };
 
 Axis panel_axis(const Panel& panel) {
   std::vector<double> all_values;
   for (const auto& s : panel.series) all_values.insert(all_values.end(), s.values.begin(), s.values.end());
-  return value_axis(all_values, 5);
+  // An empty percent panel still shows the whole scale, not 0-1 %.
+  const bool any = std::any_of(all_values.begin(), all_values.end(), [](double v) { return std::isfinite(v); });
+  if (!any && std::isfinite(panel.ceiling)) all_values = {0.0, panel.ceiling};
+  // Losses, accuracies and throughputs are never negative: a flat zero sits on the bottom.
+  Axis axis = value_axis(all_values, 5, 0.0, panel.ceiling);
+  for (auto& label : axis.labels) label += panel.tick_suffix;
+  return axis;
 }
 
-void draw_marker(Canvas& canvas, double x, double y, Marker marker, PlotColor color, bool halo) {
-  // A white halo keeps the marker apart from lines that cross it.
+// --- cairo helpers ----------------------------------------------------------------------
+
+struct SurfaceFree {
+  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
+};
+struct ContextFree {
+  void operator()(cairo_t* cr) const { cairo_destroy(cr); }
+};
+
+void set_color(cairo_t* cr, PlotColor c) { cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0); }
+
+void set_font(cairo_t* cr, double size, bool bold = false) {
+  cairo_select_font_face(cr, kFontFace, CAIRO_FONT_SLANT_NORMAL,
+                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, size);
+}
+
+// The length of the valid, printable UTF-8 character at s[i], or 0 (a control character,
+// a stray or truncated byte, an overlong form, a surrogate).
+size_t printable_char_length(const std::string& s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return c >= 0x20 && c != 0x7F ? 1 : 0;
+  size_t len = 0;
+  uint32_t cp = 0;
+  if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
+  else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
+  else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
+  else return 0;
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (b & 0x3F);
+  }
+  static constexpr uint32_t kShortest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kShortest[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+// cairo refuses text that is not UTF-8 (and then draws nothing more); titles hold
+// user-chosen names, so what is not printable UTF-8 becomes '?'.
+std::string printable_utf8(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = printable_char_length(s, i);
+    out += len ? s.substr(i, len) : "?";
+    i += len ? len : 1;
+  }
+  return out;
+}
+
+double text_width(cairo_t* cr, const std::string& s) {
+  cairo_text_extents_t e;
+  cairo_text_extents(cr, s.c_str(), &e);
+  return e.x_advance;
+}
+
+enum class Align { kLeft, kCenter, kRight };
+
+// Text on `baseline`, its left end, middle or right end at x.
+void draw_text(cairo_t* cr, double x, double baseline, const std::string& s, Align align, PlotColor color) {
+  const double w = text_width(cr, s);
+  cairo_move_to(cr, align == Align::kLeft ? x : align == Align::kCenter ? x - w / 2 : x - w, baseline);
+  set_color(cr, color);
+  cairo_show_text(cr, s.c_str());
+}
+
+// The baseline offset that centres digits vertically on a line (half their height).
+double digit_half_height(cairo_t* cr) {
+  cairo_text_extents_t e;
+  cairo_text_extents(cr, "0", &e);
+  return -e.y_bearing / 2;
+}
+
+// A one-pixel line on whole pixels: cairo's coordinates name pixel edges, so a crisp
+// horizontal or vertical line runs through pixel centres.
+void crisp_line(cairo_t* cr, double x0, double y0, double x1, double y1, PlotColor color) {
+  set_color(cr, color);
+  cairo_set_line_width(cr, 1.0);
+  cairo_move_to(cr, std::floor(x0) + 0.5, std::floor(y0) + 0.5);
+  cairo_line_to(cr, std::floor(x1) + 0.5, std::floor(y1) + 0.5);
+  cairo_stroke(cr);
+}
+
+void marker_path(cairo_t* cr, double x, double y, Marker marker, double grow) {
   if (marker == Marker::kDisc) {
-    if (halo) canvas.disc(x, y, kDiscRadius + kHalo, kBackground);
-    canvas.disc(x, y, kDiscRadius, color);
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, x, y, kDiscRadius + grow, 0, 2 * M_PI);
   } else {
-    if (halo) canvas.square(x, y, kSquareHalf + kHalo, kBackground);
-    canvas.square(x, y, kSquareHalf, color);
+    const double h = kSquareHalf + grow;
+    cairo_rectangle(cr, x - h, y - h, 2 * h, 2 * h);
   }
 }
 
-// Keeps a mapped coordinate within a few canvases of the image, so that the integer
-// conversions in the rasteriser stay defined whatever the data.
+void draw_marker(cairo_t* cr, double x, double y, Marker marker, PlotColor color, bool halo) {
+  // A white halo keeps the marker apart from lines that cross it.
+  if (halo) {
+    marker_path(cr, x, y, marker, kHalo);
+    set_color(cr, kBackground);
+    cairo_fill(cr);
+  }
+  marker_path(cr, x, y, marker, 0);
+  set_color(cr, color);
+  cairo_fill(cr);
+}
+
+// --- the figure ------------------------------------------------------------------------
+
+// Keeps a mapped coordinate within a few canvases of the image, inside cairo's fixed-point
+// range whatever the data.
 double clamp_pixel(double v) { return std::clamp(v, -4.0 * kCurvesWidth, 4.0 * kCurvesWidth); }
 
-void draw_series(Canvas& canvas, const Series& series, const std::vector<double>& epochs,
-                 const Axis& x_axis, const Axis& y_axis, const Rect& area) {
+void draw_series(cairo_t* cr, const Series& series, const std::vector<double>& epochs, const Axis& x_axis,
+                 const Axis& y_axis, const Rect& area) {
   auto map_x = [&](double e) {
     return clamp_pixel(area.x0 + (e - x_axis.lo) / (x_axis.hi - x_axis.lo) * (area.x1 - area.x0));
   };
@@ -94,126 +205,130 @@ void draw_series(Canvas& canvas, const Series& series, const std::vector<double>
   auto finite = [&](size_t i) { return i < n && std::isfinite(series.values[i]); };
 
   // Runs of consecutive finite values become one polyline each.
-  std::vector<PlotPoint> run;
-  for (size_t i = 0; i <= n; ++i) {
-    if (finite(i)) {
-      run.push_back({map_x(epochs[i]), map_y(series.values[i])});
-      continue;
-    }
-    canvas.polyline(run, kLineWidth, series.color);
-    run.clear();
+  set_color(cr, series.color);
+  cairo_set_line_width(cr, kLineWidth);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+  for (size_t i = 0; i < n; ++i) {
+    if (!finite(i)) continue;
+    if (i == 0 || !finite(i - 1))
+      cairo_move_to(cr, map_x(epochs[i]), map_y(series.values[i]));
+    else
+      cairo_line_to(cr, map_x(epochs[i]), map_y(series.values[i]));
   }
+  cairo_stroke(cr);
   for (size_t i = 0; i < n; ++i) {
     if (!finite(i)) continue;
     const bool isolated = (i == 0 || !finite(i - 1)) && !finite(i + 1);
     if (spacing >= kMinMarkerSpacing || isolated)
-      draw_marker(canvas, map_x(epochs[i]), map_y(series.values[i]), series.marker, series.color,
+      draw_marker(cr, map_x(epochs[i]), map_y(series.values[i]), series.marker, series.color,
                   spacing >= kMinHaloSpacing);
   }
 }
 
-void draw_panel(Canvas& canvas, int panel_x, const Panel& panel, const std::vector<double>& epochs,
+void draw_panel(cairo_t* cr, int panel_x, const Panel& panel, const std::vector<double>& epochs,
                 const Axis& x_axis) {
-  const Rect frame{panel_x + kFrameLeft, kFrameTop, panel_x + kPanelWidth - kFrameRight,
-                   kCurvesHeight - kFrameBottom};
+  const Rect frame{panel_x + double(kFrameLeft), double(kFrameTop), panel_x + double(kPanelWidth - kFrameRight),
+                   double(kCurvesHeight - kFrameBottom)};
   const Rect area{frame.x0 + kInset, frame.y0 + kInset, frame.x1 - kInset, frame.y1 - kInset};
-  const int text_h = Canvas::text_height(kScale);
-
   const Axis y_axis = panel_axis(panel);
   const bool has_data = std::any_of(panel.series.begin(), panel.series.end(), [](const Series& s) {
     return std::any_of(s.values.begin(), s.values.end(), [](double v) { return std::isfinite(v); });
   });
 
-  // Grid and tick labels; the outer ticks may fall in the inset, still inside the frame.
+  // Grid lines and tick labels; the outer ticks may fall in the inset, still inside the frame.
+  set_font(cr, kTickSize);
+  const double half = digit_half_height(cr);
+  double widest_label = 0;
   for (size_t i = 0; i < y_axis.ticks.size(); ++i) {
     const double f = (y_axis.ticks[i] - y_axis.lo) / (y_axis.hi - y_axis.lo);
-    const int y = static_cast<int>(std::lround(area.y1 - f * (area.y1 - area.y0)));
-    canvas.fill_rect(frame.x0, y, frame.x1, y + 1, kGrid);
-    canvas.fill_rect(frame.x0 - 5, y, frame.x0, y + 1, kFrame);
-    const std::string& label = y_axis.labels[i];
-    canvas.text(frame.x0 - 9 - Canvas::text_width(label, kScale), y - text_h / 2, label, kScale, kInk);
+    const double y = std::round(area.y1 - f * (area.y1 - area.y0));
+    crisp_line(cr, frame.x0, y, frame.x1, y, kGrid);
+    crisp_line(cr, frame.x0 - 5, y, frame.x0, y, kFrame);
+    draw_text(cr, frame.x0 - 8, y + half, y_axis.labels[i], Align::kRight, kInk);
+    widest_label = std::max(widest_label, text_width(cr, y_axis.labels[i]));
   }
   for (size_t i = 0; i < x_axis.ticks.size(); ++i) {
     const double f = (x_axis.ticks[i] - x_axis.lo) / (x_axis.hi - x_axis.lo);
-    const int x = static_cast<int>(std::lround(area.x0 + f * (area.x1 - area.x0)));
-    canvas.fill_rect(x, frame.y0, x + 1, frame.y1, kGrid);
-    canvas.fill_rect(x, frame.y1, x + 1, frame.y1 + 5, kFrame);
-    const std::string& label = x_axis.labels[i];
-    canvas.text(x - Canvas::text_width(label, kScale) / 2, frame.y1 + 9, label, kScale, kInk);
+    const double x = std::round(area.x0 + f * (area.x1 - area.x0));
+    crisp_line(cr, x, frame.y0, x, frame.y1, kGrid);
+    crisp_line(cr, x, frame.y1, x, frame.y1 + 5, kFrame);
+    draw_text(cr, x + 0.5, frame.y1 + 20, x_axis.labels[i], Align::kCenter, kInk);
   }
-  canvas.stroke_rect(frame.x0, frame.y0, frame.x1, frame.y1, kFrame);
+  set_color(cr, kFrame);
+  cairo_set_line_width(cr, 1.0);
+  cairo_rectangle(cr, frame.x0 + 0.5, frame.y0 + 0.5, frame.x1 - frame.x0, frame.y1 - frame.y0);
+  cairo_stroke(cr);
 
-  const int title_w = Canvas::text_width(panel.title, kScale);
-  canvas.text((frame.x0 + frame.x1 - title_w) / 2, kHeaderHeight + 8, panel.title, kScale, kInk);
-  const std::string x_label = "epoch";
-  canvas.text((frame.x0 + frame.x1 - Canvas::text_width(x_label, kScale)) / 2, frame.y1 + 13 + text_h + 6,
-              x_label, kScale, kMuted);
+  set_font(cr, kPanelTitleSize, true);
+  draw_text(cr, (frame.x0 + frame.x1) / 2, frame.y0 - 10, panel.title, Align::kCenter, kInk);
+  set_font(cr, kAxisTitleSize);
+  draw_text(cr, (frame.x0 + frame.x1) / 2, frame.y1 + 40, "epoch", Align::kCenter, kMuted);
+  // The y axis title reads bottom to top, just left of the widest tick label.
+  cairo_save(cr);
+  cairo_translate(cr, std::max(panel_x + 18.0, frame.x0 - 14 - widest_label), (frame.y0 + frame.y1) / 2);
+  cairo_rotate(cr, -M_PI / 2);
+  draw_text(cr, 0, 0, panel.axis_title, Align::kCenter, kMuted);
+  cairo_restore(cr);
 
   if (!has_data) {
-    const std::string note = "no data";
-    canvas.text((frame.x0 + frame.x1 - Canvas::text_width(note, kScale)) / 2,
-                (frame.y0 + frame.y1 - text_h) / 2, note, kScale, kMuted);
+    draw_text(cr, (frame.x0 + frame.x1) / 2, (frame.y0 + frame.y1) / 2, "no data", Align::kCenter, kMuted);
     return;
   }
-  // Later series are drawn over earlier ones: validation first, training on top.
+  // Later series are drawn over earlier ones: validation first, training on top. Nothing
+  // leaves the frame, whatever the values.
+  cairo_save(cr);
+  cairo_rectangle(cr, frame.x0 + 1, frame.y0 + 1, frame.x1 - frame.x0 - 1, frame.y1 - frame.y0 - 1);
+  cairo_clip(cr);
   for (auto it = panel.series.rbegin(); it != panel.series.rend(); ++it)
-    draw_series(canvas, *it, epochs, x_axis, y_axis, area);
+    draw_series(cr, *it, epochs, x_axis, y_axis, area);
+  cairo_restore(cr);
 }
 
-// Title on the left, the train/val legend (shared by the loss and accuracy panels) on the
-// right. A title too long for the space left is cut and ends in "..".
-void draw_header(Canvas& canvas, const std::string& title) {
+// Title on the left, the train/validation legend (shared by the loss and accuracy panels)
+// on the right. A title too long for the space left is cut and ends in "…".
+void draw_header(cairo_t* cr, const std::string& title) {
   struct Entry {
-    std::string label;
+    const char* label;
     PlotColor color;
     Marker marker;
   };
-  const Entry entries[] = {{"train", kTrainColor, Marker::kDisc}, {"val", kValColor, Marker::kSquare}};
-  constexpr int kSwatch = 26, kSwatchGap = 8, kEntryGap = 24;
-  int legend_w = 0;
-  for (const auto& e : entries) legend_w += kSwatch + kSwatchGap + Canvas::text_width(e.label, kScale) + kEntryGap;
-  legend_w -= kEntryGap;
-
-  const int text_y = (kHeaderHeight - Canvas::text_height(kScale)) / 2 + 2;
-  int x = kCurvesWidth - 18 - legend_w;
+  const Entry entries[] = {{"train", kTrainColor, Marker::kDisc}, {"validation", kValColor, Marker::kSquare}};
+  constexpr double kSwatch = 28, kSwatchGap = 7, kEntryGap = 22, kMargin = 18;
+  const double baseline = 26;
+  set_font(cr, kAxisTitleSize);
+  const double mid_y = baseline - digit_half_height(cr);
+  double legend_w = -kEntryGap;
+  for (const auto& e : entries) legend_w += kSwatch + kSwatchGap + text_width(cr, e.label) + kEntryGap;
+  double x = kCurvesWidth - kMargin - legend_w;
+  const double legend_x = x;
   for (const auto& e : entries) {
-    const double mid_y = text_y + Canvas::text_height(kScale) / 2.0;
-    canvas.polyline({{x + 0.0, mid_y}, {x + double(kSwatch), mid_y}}, kLineWidth, e.color);
-    draw_marker(canvas, x + kSwatch / 2.0, mid_y, e.marker, e.color, true);
+    set_color(cr, e.color);
+    cairo_set_line_width(cr, kLineWidth);
+    cairo_move_to(cr, x, mid_y);
+    cairo_line_to(cr, x + kSwatch, mid_y);
+    cairo_stroke(cr);
+    draw_marker(cr, x + kSwatch / 2, mid_y, e.marker, e.color, true);
     x += kSwatch + kSwatchGap;
-    canvas.text(x, text_y, e.label, kScale, kInk);
-    x += Canvas::text_width(e.label, kScale) + kEntryGap;
+    draw_text(cr, x, baseline, e.label, Align::kLeft, kInk);
+    x += text_width(cr, e.label) + kEntryGap;
   }
 
-  const int title_x = 18;
-  const int room = kCurvesWidth - 18 - legend_w - 40 - title_x;
-  const int max_chars = room / (6 * kScale);
-  std::string shown = title;
-  if (static_cast<int>(shown.size()) > max_chars) shown = shown.substr(0, std::max(0, max_chars - 2)) + "..";
-  canvas.text(title_x, text_y, shown, kScale, kInk);
+  set_font(cr, kTitleSize, true);
+  const double room = legend_x - 40 - kMargin;
+  std::string shown = printable_utf8(title);
+  if (text_width(cr, shown) > room) {
+    // Cut whole characters (never inside a UTF-8 sequence) until the rest and "…" fit.
+    while (!shown.empty() && text_width(cr, shown + "\u2026") > room) {
+      size_t cut = shown.size() - 1;
+      while (cut > 0 && (static_cast<unsigned char>(shown[cut]) >> 6) == 0x2) --cut;
+      shown.resize(cut);
+    }
+    shown += "\u2026";
+  }
+  draw_text(cr, kMargin, baseline, shown, Align::kLeft, kInk);
 }
 
-std::string encode_png(const Canvas& canvas, const std::string& path) {
-  // libpng's simplified API reports errors in png.message instead of longjmp.
-  png_image png{};
-  png.version = PNG_IMAGE_VERSION;
-  png.width = static_cast<png_uint_32>(canvas.width());
-  png.height = static_cast<png_uint_32>(canvas.height());
-  png.format = PNG_FORMAT_RGB;
-  png_alloc_size_t size = 0;
-  const void* pixels = canvas.pixels().data();
-  if (!png_image_write_to_memory(&png, nullptr, &size, 0, pixels, 0, nullptr))
-    ROOST_THROW("cannot encode training curves for ", path, ": ", png.message);
-  std::string bytes(size, '\0');
-  if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, pixels, 0, nullptr))
-    ROOST_THROW("cannot encode training curves for ", path, ": ", png.message);
-  bytes.resize(size);
-  return bytes;
-}
-
-}  // namespace
-
-namespace {
 struct Figure {
   std::vector<double> epochs;
   std::vector<Panel> panels;  // loss, accuracy (%), throughput
@@ -221,7 +336,7 @@ struct Figure {
 
 Figure make_figure(const std::vector<EpochPoint>& sorted) {
   Figure f;
-  Series train_loss{"train", {}, kTrainColor, Marker::kDisc}, val_loss{"val", {}, kValColor, Marker::kSquare};
+  Series train_loss{"train", {}, kTrainColor, Marker::kDisc}, val_loss{"validation", {}, kValColor, Marker::kSquare};
   Series train_acc = train_loss, val_acc = val_loss;
   Series throughput{"images/s", {}, kThroughputColor, Marker::kDisc};
   for (const auto& p : sorted) {
@@ -232,9 +347,9 @@ Figure make_figure(const std::vector<EpochPoint>& sorted) {
     val_acc.values.push_back(p.val_acc * 100);
     throughput.values.push_back(p.images_per_sec);
   }
-  f.panels = {{"loss", {train_loss, val_loss}},
-              {"accuracy (%)", {train_acc, val_acc}},
-              {"throughput (images/s)", {throughput}}};
+  f.panels = {{"Loss", "loss", {train_loss, val_loss}, INFINITY, ""},
+              {"Accuracy", "accuracy (%)", {train_acc, val_acc}, 100.0, "%"},
+              {"Throughput", "throughput (images/s)", {throughput}, INFINITY, ""}};
   return f;
 }
 
@@ -245,13 +360,18 @@ std::vector<EpochPoint> by_epoch(const std::vector<EpochPoint>& points) {
   return sorted;
 }
 
+cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
 }  // namespace
 
 std::vector<PanelAxis> training_curve_axes(const std::vector<EpochPoint>& points) {
   std::vector<PanelAxis> out;
   for (const Panel& panel : make_figure(by_epoch(points)).panels) {
     const Axis y = panel_axis(panel);
-    out.push_back({panel.title, y.lo, y.hi, y.labels});
+    out.push_back({panel.axis_title, y.lo, y.hi, y.labels});
   }
   return out;
 }
@@ -262,11 +382,24 @@ void write_training_curves_png(const std::string& path, const std::vector<EpochP
   const Figure figure = make_figure(sorted);
   const Axis x_axis = sorted.empty() ? epoch_axis(0, 1, 6)
                                      : epoch_axis(sorted.front().epoch, sorted.back().epoch, 6);
-  Canvas canvas(kCurvesWidth, kCurvesHeight, kBackground);
-  draw_header(canvas, title);
-  for (int i = 0; i < 3; ++i) draw_panel(canvas, i * kPanelWidth, figure.panels[i], figure.epochs, x_axis);
 
-  const std::string bytes = encode_png(canvas, path);
+  // RGB24: opaque pixels, so the PNG has no alpha channel.
+  std::unique_ptr<cairo_surface_t, SurfaceFree> surface(
+      cairo_image_surface_create(CAIRO_FORMAT_RGB24, kCurvesWidth, kCurvesHeight));
+  std::unique_ptr<cairo_t, ContextFree> context(cairo_create(surface.get()));
+  cairo_t* cr = context.get();
+  set_color(cr, kBackground);
+  cairo_paint(cr);
+  draw_header(cr, title);
+  for (int i = 0; i < 3; ++i) draw_panel(cr, i * kPanelWidth, figure.panels[i], figure.epochs, x_axis);
+  if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+    ROOST_THROW("cannot draw training curves for ", path, ": ", cairo_status_to_string(cairo_status(cr)));
+
+  std::string bytes;
+  cairo_surface_flush(surface.get());
+  const cairo_status_t written = cairo_surface_write_to_png_stream(surface.get(), append_bytes, &bytes);
+  if (written != CAIRO_STATUS_SUCCESS)
+    ROOST_THROW("cannot encode training curves for ", path, ": ", cairo_status_to_string(written));
   try {
     write_file_atomic(path, bytes);
   } catch (const Error& e) {

@@ -65,11 +65,12 @@ std::vector<std::string> tick_labels(const std::vector<double>& ticks, double st
 
 }  // namespace
 
-Axis value_axis(const std::vector<double>& values, int target_ticks) {
+Axis value_axis(const std::vector<double>& values, int target_ticks, double floor, double ceiling) {
   double lo = INFINITY, hi = -INFINITY;
   for (double v : values)
     if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
   if (!(lo <= hi)) lo = 0, hi = 1;
+  const double data_lo = lo, data_hi = hi;
   if (lo == hi) {
     // Flat line: a range of ±5% of the value (±0.5 around zero) so the line sits mid-panel.
     const double pad = lo != 0 ? std::abs(lo) * 0.05 : 0.5;
@@ -81,8 +82,16 @@ Axis value_axis(const std::vector<double>& values, int target_ticks) {
   axis.lo = std::floor(lo / step) * step;
   axis.hi = std::ceil(hi / step) * step;
   if (!(axis.lo < axis.hi)) axis.lo = lo, axis.hi = hi;  // step below the values' precision
-  const int n = static_cast<int>(std::lround((axis.hi - axis.lo) / step));
-  for (int k = 0; k <= std::min(n, kMaxTicks); ++k) axis.ticks.push_back(axis.lo + k * step);
+  // The bounds trim only the padding and rounding around the values, never the values.
+  const Axis unbounded = axis;
+  if (data_lo >= floor) axis.lo = std::max(axis.lo, floor);
+  if (data_hi <= ceiling) axis.hi = std::min(axis.hi, ceiling);
+  if (!(axis.lo < axis.hi)) axis = unbounded;  // bounds closer than the flat line's padding
+  // Ticks on the multiples of the step inside the range; a bound that is no multiple (none
+  // of ours is) would only lose its own tick.
+  const double first = std::ceil(axis.lo / step - 1e-9) * step;
+  const double n = std::min<double>(std::floor((axis.hi - first) / step + 1e-9), kMaxTicks);
+  for (int k = 0; k <= n; ++k) axis.ticks.push_back(first + k * step);
   axis.labels = tick_labels(axis.ticks, step);
   return axis;
 }

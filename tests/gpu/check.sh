@@ -15,7 +15,7 @@
 #
 # DEPS: a folder of Debian .deb files (unpacked here with dpkg-deb -x into a private prefix)
 #       or an already unpacked prefix (with usr/ inside), for machines that lack Open MPI,
-#       HDF5, cxxopts, GoogleTest, libturbojpeg or libpng. Empty: use the system's.
+#       HDF5, cxxopts, GoogleTest, libturbojpeg, libpng or cairo. Empty: use the system's.
 # DATASET: an ImageFolder tree for the end-to-end GPU training run (skipped when absent).
 # Logs and JSON results go to $ROOST_CHECK_OUT (default /tmp/roost-gpu-check).
 set -uo pipefail
@@ -59,6 +59,14 @@ if [ -n "$PREFIX" ]; then
   export OPAL_PREFIX=$PREFIX/usr PATH=$PREFIX/usr/bin:$PATH
   # PMIx (used by mpirun) finds its plugins by its own built-in path, not OPAL_PREFIX.
   export PMIX_MCA_mca_base_component_path=$A/pmix2/lib/pmix PMIX_MCA_pcompress_base_silence_warning=1
+  # The training curves' text: fontconfig reads /etc/fonts, which knows nothing of the
+  # prefix's DejaVu Sans; a configuration of our own lists both font folders.
+  if [ -d "$PREFIX/usr/share/fonts" ]; then
+    mkdir -p /tmp/roost-fontconfig
+    printf '<?xml version="1.0"?>\n<fontconfig><dir>%s</dir><dir>/usr/share/fonts</dir><cachedir>%s</cachedir></fontconfig>\n' \
+      "$PREFIX/usr/share/fonts" /tmp/roost-fontconfig/cache > /tmp/roost-fontconfig/fonts.conf
+    export FONTCONFIG_FILE=/tmp/roost-fontconfig/fonts.conf
+  fi
 fi
 # The launcher must match the Open MPI the ranks load: the prefix's when there is one.
 MPIRUN=$(ls "$PREFIX/usr/bin/mpirun.openmpi" 2>/dev/null || command -v mpirun || true)

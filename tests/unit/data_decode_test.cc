@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "roost/core/error.h"
 #include "roost/data/decode.h"
 
 namespace roost::data {
@@ -93,6 +94,27 @@ TEST_P(DataDecodeSizes, JpegRoundTripIsClose) {
   for (size_t i = 0; i < image.pixels.size(); ++i)
     total += std::abs(int{back.pixels[i]} - int{image.pixels[i]});
   EXPECT_LT(total / image.pixels.size(), 4.0);
+}
+
+TEST_P(DataDecodeSizes, GreyPngRoundTripIsExact) {
+  auto [h, w] = GetParam();
+  const Image rgb = noise_image(h, w, 5 * h + w);
+  std::vector<uint8_t> grey(static_cast<size_t>(h) * w);
+  for (size_t i = 0; i < grey.size(); ++i) grey[i] = rgb.pixels[3 * i];
+  const std::vector<uint8_t> bytes = encode_png(grey.data(), w, h, 1);
+  // IHDR's colour type (byte 25 of the file): 0 is greyscale, one byte a pixel on disk.
+  ASSERT_GT(bytes.size(), 25u);
+  EXPECT_EQ(bytes[25], 0);
+  const Image back = decode(bytes);
+  ASSERT_EQ(back.height, h);
+  ASSERT_EQ(back.width, w);
+  for (size_t i = 0; i < grey.size(); ++i) {
+    ASSERT_EQ(back.pixels[3 * i], grey[i]) << i;
+    ASSERT_EQ(back.pixels[3 * i + 1], grey[i]) << i;
+    ASSERT_EQ(back.pixels[3 * i + 2], grey[i]) << i;
+  }
+  // The RGB form of the same call is the Image encoder's output, byte for byte.
+  EXPECT_EQ(encode_png(rgb.pixels.data(), w, h, 3), encode_png(rgb));
 }
 
 INSTANTIATE_TEST_SUITE_P(Data, DataDecodeSizes,
@@ -232,6 +254,15 @@ TEST(DataDecode, JpegMissingOnlyEndMarkerFails) {
   ASSERT_EQ(bytes[bytes.size() - 1], 0xD9);
   bytes.resize(bytes.size() - 2);
   EXPECT_THROW(decode(bytes), DecodeError);
+}
+
+TEST(DataDecode, PngEncoderRefusesOtherChannelCountsAndEmptyImages) {
+  const std::vector<uint8_t> pixels(4 * 3 * 4, 7);
+  EXPECT_THROW(encode_png(pixels.data(), 3, 4, 4), Error);
+  EXPECT_THROW(encode_png(pixels.data(), 3, 4, 2), Error);
+  EXPECT_THROW(encode_png(pixels.data(), 0, 4, 3), Error);
+  EXPECT_THROW(encode_png(nullptr, 3, 4, 3), Error);
+  EXPECT_THROW(encode_png(Image{}), Error);
 }
 
 TEST(DataDecode, CorruptJpegHeaderFails) {

@@ -1,12 +1,14 @@
 // plot_training_curves_test.cc — the training-curve PNG read back with roost's PNG decoder: size, each
-// series in its own panel, lines that follow the data's direction, odd inputs (one epoch,
-// NaN/inf, flat series, none) and paths that cannot be written.
+// series in its own panel, lines that follow the data's direction, antialiased text where the
+// titles, legend and tick labels go, the percent accuracy axis, odd inputs (one epoch, NaN/inf,
+// flat series, none, titles that are not UTF-8) and paths that cannot be written.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,10 +88,41 @@ std::vector<EpochPoint> overfitting_run() {
 }
 
 data::Image write_and_read(const TempDir& dir, const std::vector<EpochPoint>& points,
-                           const std::string& name = "curves.png") {
+                           const std::string& name = "curves.png",
+                           const std::string& title = "resnet18 / fowl, 8 epochs") {
   const std::string path = dir.file(name);
-  write_training_curves_png(path, points, "resnet18 / fowl, 8 epochs");
+  write_training_curves_png(path, points, title);
   return data::decode_file(path);
+}
+
+// Text pixels in the rectangle x0 <= x < x1, y0 <= y < y1: grey (r = g = b) and darker than
+// the grid and frame lines, which are the only other greys.
+int ink_pixels(const data::Image& image, int x0, int y0, int x1, int y1) {
+  int n = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) {
+      const uint8_t* p = image.row(y) + x * 3;
+      n += p[0] == p[1] && p[1] == p[2] && p[0] < 140;
+    }
+  return n;
+}
+
+// The distinct grey levels in the rectangle: a bitmap font gives two, antialiased glyphs many.
+size_t grey_levels(const data::Image& image, int x0, int y0, int x1, int y1) {
+  std::set<int> levels;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) {
+      const uint8_t* p = image.row(y) + x * 3;
+      if (p[0] == p[1] && p[1] == p[2]) levels.insert(p[0]);
+    }
+  return levels.size();
+}
+
+// The pixels of the rectangle, row by row.
+std::vector<uint8_t> region(const data::Image& image, int x0, int y0, int x1, int y1) {
+  std::vector<uint8_t> out;
+  for (int y = y0; y < y1; ++y) out.insert(out.end(), image.row(y) + x0 * 3, image.row(y) + x1 * 3);
+  return out;
 }
 
 TEST(PlotTrainingCurves, HasTheFigureSizeAndEachSeriesInItsPanel) {
@@ -106,6 +139,99 @@ TEST(PlotTrainingCurves, HasTheFigureSizeAndEachSeriesInItsPanel) {
   EXPECT_GT(pixels_of(image, 2, kThroughputColor).size(), 300u);
   EXPECT_EQ(pixels_of(image, 2, kTrainColor).size(), 0u);
   EXPECT_EQ(pixels_of(image, 2, kValColor).size(), 0u);
+}
+
+TEST(PlotTrainingCurves, TitlesLegendAndTickLabelsAreAntialiasedText) {
+  TempDir dir;
+  const data::Image image = write_and_read(dir, overfitting_run());
+  // The figure's title on the left of the top rows, the legend on their right.
+  EXPECT_GT(ink_pixels(image, 0, 0, kPanelWidth, kPanelsTop), 150);
+  EXPECT_GT(ink_pixels(image, 2 * kPanelWidth, 0, kCurvesWidth, kPanelsTop), 50);
+  EXPECT_GT(grey_levels(image, 0, 0, kPanelWidth, kPanelsTop), 20u);
+  // The legend's swatches carry the series' colours, above the panels.
+  bool train_swatch = false, val_swatch = false;
+  for (int y = 0; y < kPanelsTop; ++y)
+    for (int x = 2 * kPanelWidth; x < kCurvesWidth; ++x) {
+      const uint8_t* p = image.row(y) + x * 3;
+      train_swatch |= p[0] == kTrainColor.r && p[1] == kTrainColor.g && p[2] == kTrainColor.b;
+      val_swatch |= p[0] == kValColor.r && p[1] == kValColor.g && p[2] == kValColor.b;
+    }
+  EXPECT_TRUE(train_swatch);
+  EXPECT_TRUE(val_swatch);
+  for (int panel = 0; panel < 3; ++panel) {
+    const int x0 = panel * kPanelWidth;
+    // Panel title above the plot; y tick labels and axis title in the left margin; x tick
+    // labels and "epoch" along the bottom.
+    EXPECT_GT(ink_pixels(image, x0 + 100, kPanelsTop, x0 + kPanelWidth - 40, kPanelsTop + 28), 60) << panel;
+    EXPECT_GT(ink_pixels(image, x0, kPanelsTop + 40, x0 + 70, kCurvesHeight - 60), 120) << panel;
+    EXPECT_GT(ink_pixels(image, x0 + 80, kCurvesHeight - 45, x0 + kPanelWidth, kCurvesHeight), 150) << panel;
+    EXPECT_GT(grey_levels(image, x0, kPanelsTop + 40, x0 + 70, kCurvesHeight - 60), 20u) << panel;
+  }
+}
+
+TEST(PlotTrainingCurves, TheTitleIsDrawnAndALongOneLeavesTheLegendAlone) {
+  TempDir dir;
+  const data::Image short_title = write_and_read(dir, overfitting_run(), "short.png", "run 1");
+  const data::Image other_title = write_and_read(dir, overfitting_run(), "other.png", "resnet50, 4 ranks");
+  const data::Image long_title =
+      write_and_read(dir, overfitting_run(), "long.png", std::string(400, 'W') + " the end");
+  // Different titles, different top rows; the panels are the same.
+  EXPECT_NE(region(short_title, 0, 0, kPanelWidth, kPanelsTop), region(other_title, 0, 0, kPanelWidth, kPanelsTop));
+  EXPECT_EQ(region(short_title, 0, kPanelsTop, kCurvesWidth, kCurvesHeight),
+            region(other_title, 0, kPanelsTop, kCurvesWidth, kCurvesHeight));
+  // A title wider than the figure is cut before the legend: the legend's corner is as it is
+  // under a short title, and the title fills most of the room left of it.
+  EXPECT_EQ(region(long_title, kCurvesWidth - 230, 0, kCurvesWidth, kPanelsTop),
+            region(short_title, kCurvesWidth - 230, 0, kCurvesWidth, kPanelsTop));
+  EXPECT_GT(ink_pixels(long_title, 2 * kPanelWidth, 0, kCurvesWidth - 300, kPanelsTop), 100);
+}
+
+TEST(PlotTrainingCurves, TitleThatIsNotUtf8IsStillDrawn) {
+  TempDir dir;
+  // A stray continuation byte, a truncated sequence, an overlong '/', a control character.
+  const std::string title = std::string("run \x80 \xe2\x82 \xc0\xaf \x01 ok \xc3\xa9t\xc3\xa9");
+  const data::Image image = write_and_read(dir, overfitting_run(), "curves.png", title);
+  EXPECT_GT(ink_pixels(image, 0, 0, kPanelWidth, kPanelsTop), 100);
+  EXPECT_GT(pixels_of(image, 0, kTrainColor).size(), 300u);
+  EXPECT_GT(pixels_of(image, 2, kThroughputColor).size(), 300u);
+}
+
+TEST(PlotTrainingCurves, AccuracyAxisIsAPercentScaleEndingAtHundred) {
+  std::vector<EpochPoint> points = overfitting_run();
+  points.back().train_acc = 0.73;
+  for (const auto& axes : {training_curve_axes(points), training_curve_axes({{1, 0.4, 0.5, 0.73, 0.70, 10.0}})}) {
+    ASSERT_EQ(axes.size(), 3u);
+    const PanelAxis& acc = axes[1];
+    EXPECT_EQ(acc.title, "accuracy (%)");
+    EXPECT_LE(acc.lo, 70.0);
+    EXPECT_GE(acc.hi, 73.0);
+    EXPECT_LE(acc.hi, 100.0);
+    ASSERT_FALSE(acc.labels.empty());
+    for (const auto& label : acc.labels) {
+      ASSERT_FALSE(label.empty());
+      EXPECT_EQ(label.back(), '%') << label;
+      EXPECT_GE(std::stod(label), 0.0) << label;
+      EXPECT_LE(std::stod(label), 100.0) << label;
+    }
+    // The loss and throughput ticks carry no unit.
+    for (const auto& label : axes[0].labels) EXPECT_NE(label.back(), '%') << label;
+  }
+  // Steady at 100 %: the axis stops at 100 % (the flat line's padding would reach 105).
+  std::vector<EpochPoint> perfect;
+  for (int e = 1; e <= 4; ++e) perfect.push_back({e, 0.01, 0.02, 1.0, 1.0, 1000.0});
+  const PanelAxis acc = training_curve_axes(perfect)[1];
+  EXPECT_DOUBLE_EQ(acc.hi, 100.0);
+  EXPECT_LT(acc.lo, 100.0);
+  EXPECT_EQ(acc.labels.back(), "100%");
+  // Steady at 0 %: the axis starts at 0 %, not below.
+  for (auto& p : perfect) p.train_acc = p.val_acc = 0.0;
+  EXPECT_DOUBLE_EQ(training_curve_axes(perfect)[1].lo, 0.0);
+  EXPECT_EQ(std::stod(training_curve_axes(perfect)[1].labels.front()), 0.0);
+  // No accuracy at all: the whole 0-100 % scale, not 0-1 %.
+  const PanelAxis empty = training_curve_axes({})[1];
+  EXPECT_DOUBLE_EQ(empty.lo, 0.0);
+  EXPECT_DOUBLE_EQ(empty.hi, 100.0);
+  EXPECT_EQ(empty.labels.back(), "100%");
 }
 
 TEST(PlotTrainingCurves, LinesFollowTheDirectionOfTheData) {

@@ -35,8 +35,11 @@ using PlanFn = std::function<ResizePlan(int height, int width)>;
 // images, and plans that read the whole image, are decoded whole.
 Image decode_for_plan(const uint8_t* bytes, size_t size, const PlanFn& make_plan, ResizePlan* plan);
 
-// Encoders, for tests, the dataset generator and packs.
+// Encoders, for tests, the dataset generator and packs. encode_png is the project's one PNG
+// encoder (the training curves are encoded by cairo, which draws them).
 std::vector<uint8_t> encode_jpeg(const Image& image, int quality = 90);
 std::vector<uint8_t> encode_png(const Image& image);
+// 8-bit pixels in packed rows, `channels` 1 (grey, written as a grey PNG) or 3 (RGB).
+std::vector<uint8_t> encode_png(const uint8_t* pixels, int width, int height, int channels);
 
 }  // namespace roost::data

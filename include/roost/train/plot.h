@@ -1,6 +1,6 @@
 // roost/train/plot.h — training curves (loss, accuracy, throughput per epoch) drawn into a
-// PNG with no plotting library: three panels side by side, axes with numbered ticks, and a
-// legend, rendered with roost's own small bitmap font and encoded with libpng.
+// PNG with cairo: three panels side by side, axes with round ticks and titles, a legend,
+// antialiased DejaVu Sans text; cairo also encodes the PNG.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +38,8 @@ inline constexpr PlotColor kThroughputColor{44, 150, 44};    // green
 // replaces `path` atomically (a temporary file in the same folder, fsync, rename). Empty
 // input gives empty axes. Throws roost::Error naming `path` when it cannot be written.
 // What a panel's y axis shows, as drawn: its range and tick labels (tests read these to
-// check the figure's units, e.g. that an accuracy of 0.73 sits at "70"-"80", not at 7300).
+// check the figure's units, e.g. that an accuracy of 0.73 sits at "70%"-"80%", not at 7300).
+// Accuracy ticks end in "%" and the axis never passes 100 %.
 struct PanelAxis {
   std::string title;
   double lo = 0, hi = 1;
