@@ -131,7 +131,7 @@ int train_with_args(int argc, char** argv) {
   context.local_rank = mpi.local_rank();
   context.local_size = mpi.local_size();
   context.device = device;
-  // Set by `roost launch` and the submit layer's mpirun line (documented in the README).
+  // Set by `roost launch` and the submit layer's mpirun line (documented in docs/checkpoints.md).
   const char* relay = std::getenv("ROOST_SIGNAL_RELAY");
   context.signals_relayed = relay != nullptr && std::string(relay) == "1";
   try {
