@@ -20,7 +20,8 @@ PACKAGES=(
   nlohmann-json3-dev                # JSON: run.json, checkpoint identities
   libonnx-dev libprotobuf-dev       # roost export --format onnx: the ONNX protobuf classes
   python3-onnx                      # tests/e2e/export_test.sh: the ONNX checker
-  libcpp-httplib-dev libssl-dev libbrotli-dev  # roost serve: the HTTP server (and what its header includes)
+  libcpp-httplib-dev libbrotli-dev  # roost serve: the HTTP server (and what its header includes)
+  libssl-dev                        # libcrypto: SHA-256 of the model registry's files; roost serve's HTTP header
   curl                              # tests/e2e/serve_test.sh talks to roost serve with curl
   libgtest-dev                      # GoogleTest
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
