@@ -26,6 +26,7 @@ PACKAGES=(
   libgtest-dev                      # GoogleTest
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
   libcurl4-openssl-dev              # downloads (roost data fowl)
+  libzip-dev                        # zip archives (roost data fowl unpacks the dataset)
   libsqlite3-dev                    # the run store and model registry (roost submit, runs, models)
   sqlite3                           # the submit tests read the run store with the sqlite3 program
   slurm-client                      # sbatch, scontrol, scancel: roost submit --target slurm
