@@ -1,8 +1,8 @@
 // roost/data/zip.cc — zip archives through libzip: the central directory is read when the
-// archive is opened, and each entry is streamed out of libzip in pieces, so memory follows
-// the bytes that really come out, not the size a damaged directory claims. libzip checks
-// each entry's CRC-32 and size when its end is reached; names are checked here, before
-// anything is written, since libzip hands them over as stored.
+// archive is opened, and each entry is read out of libzip in steps of at most 64 MiB, so
+// memory follows the bytes that really come out, not the size a damaged directory claims.
+// libzip checks each entry's CRC-32 and size when its end is reached; names are checked
+// here, before anything is written, since libzip hands them over as stored.
 #include "roost/data/zip.h"
 
 #include <zip.h>
@@ -93,22 +93,26 @@ std::vector<uint8_t> ZipReader::read(const ZipEntry& entry) const {
                                                          &zip_fclose);
   if (!file) ROOST_THROW(where, ": ", describe(zip_get_error(archive_.get())));
 
-  constexpr size_t kPiece = size_t{1} << 20;
+  // Read into room for the size the directory gives, grown in steps of at most 64 MiB so
+  // that memory follows the bytes that really come out; then one more read, which must
+  // find the end (that read is where libzip compares the CRC-32 and the size).
+  constexpr uint64_t kStep = uint64_t{64} << 20;
   std::vector<uint8_t> out;
-  out.reserve(static_cast<size_t>(std::min<uint64_t>(entry.size, 64 * kPiece)));
+  size_t have = 0;
   for (;;) {
-    const size_t have = out.size();
-    out.resize(have + kPiece);
-    const zip_int64_t got = zip_fread(file.get(), out.data() + have, kPiece);
+    if (have == out.size()) {
+      if (have == entry.size) break;
+      out.resize(static_cast<size_t>(std::min<uint64_t>(entry.size, have + kStep)));
+    }
+    const zip_int64_t got = zip_fread(file.get(), out.data() + have, out.size() - have);
     if (got < 0) ROOST_THROW(where, ": ", describe(zip_file_get_error(file.get())));
-    out.resize(have + static_cast<size_t>(got));
-    if (got == 0) break;
-    // More than the directory says: stop here rather than follow a stream that does not end.
-    if (out.size() > entry.size)
-      ROOST_THROW(where, ": holds more than the ", entry.size, " bytes the directory says");
+    if (got == 0) ROOST_THROW(where, ": holds ", have, " bytes, the directory says ", entry.size);
+    have += static_cast<size_t>(got);
   }
-  if (out.size() != entry.size)
-    ROOST_THROW(where, ": holds ", out.size(), " bytes, the directory says ", entry.size);
+  uint8_t extra;
+  const zip_int64_t past = zip_fread(file.get(), &extra, 1);
+  if (past < 0) ROOST_THROW(where, ": ", describe(zip_file_get_error(file.get())));
+  if (past > 0) ROOST_THROW(where, ": holds more than the ", entry.size, " bytes the directory says");
   return out;
 }
 

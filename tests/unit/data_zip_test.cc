@@ -143,6 +143,20 @@ TEST_F(DataZip, TruncatedOrCorruptArchivesAreErrors) {
   ZipReader bad(cut);
   EXPECT_THROW(bad.read(bad.entries()[1]), Error);
   EXPECT_EQ(bad.read(bad.entries()[2]), random_);  // the other entries still read
+  // A stored entry has no compressed stream to break: only its CRC-32 tells.
+  std::vector<uint8_t> flipped = bytes;
+  const std::string stored_name = zip.entries()[2].name;
+  const size_t stored_at = std::string(bytes.begin(), bytes.end()).find(stored_name);
+  ASSERT_NE(stored_at, std::string::npos);
+  flipped[stored_at + stored_name.size() + 500] ^= 0x01;
+  write_bytes(cut, flipped);
+  ZipReader flipped_zip(cut);
+  try {
+    flipped_zip.read(flipped_zip.entries()[2]);
+    ADD_FAILURE() << "read a stored entry with a flipped bit";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("CRC-32"), std::string::npos) << e.message();
+  }
   EXPECT_THROW(ZipReader(dir_.file("missing.zip")), Error);
   write_bytes(cut, std::vector<uint8_t>(text_.begin(), text_.end()));
   try {
