@@ -23,9 +23,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "roost/comm/float16.h"
 #include "roost/comm/ring_mpi_communicator.h"
 #include "roost/core/error.h"
@@ -60,46 +62,54 @@ struct Row {
   size_t wrong = 0;
 };
 
-size_t parse_size(const std::string& s) {
+// A byte count with an optional binary unit: 4096, 64K, 256M, 1G (or KiB, MiB, GiB).
+size_t parse_size(const cxxopts::ParseResult& r, const std::string& name) {
+  const std::string s = r[name].as<std::string>();
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
   const std::string unit = end;
   if (unit == "K" || unit == "KiB") v *= 1 << 10;
   else if (unit == "M" || unit == "MiB") v *= 1 << 20;
   else if (unit == "G" || unit == "GiB") v *= 1 << 30;
-  else ROOST_USAGE_CHECK(unit.empty(), "bad size '", s, "' (use e.g. 4096, 64K, 256M)");
+  else ROOST_USAGE_CHECK(unit.empty(), "--", name, ": bad size '", s, "' (use e.g. 4096, 64K, 256M)");
+  ROOST_USAGE_CHECK(end != s.c_str() && v >= 0, "--", name, ": bad size '", s, "' (use e.g. 4096, 64K, 256M)");
   return static_cast<size_t>(v);
 }
 
-Options parse(int argc, char** argv) {
+// Options from argv; empty after --help.
+std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      ROOST_USAGE_CHECK(i + 1 < argc, a, " needs a value");
-      return argv[++i];
-    };
-    if (a == "--iters") o.iters = std::max(1, std::atoi(value().c_str()));
-    else if (a == "--warmup") o.warmup = std::max(0, std::atoi(value().c_str()));
-    else if (a == "--min-bytes") o.min_bytes = parse_size(value());
-    else if (a == "--max-bytes") o.max_bytes = parse_size(value());
-    else if (a == "--segment-bytes") o.segment_bytes = parse_size(value());
-    else if (a == "--piece-bytes") o.piece_bytes = parse_size(value());
-    else if (a == "--json") o.json = value();
-    else if (a == "--op") {
-      const std::string v = value();
-      ROOST_USAGE_CHECK(v == "sum" || v == "avg", "--op is sum or avg");
-      o.op = v == "sum" ? ReduceOp::kSum : ReduceOp::kAverage;
-    } else if (a == "--type") {
-      const std::string v = value();
-      bool found = false;
-      for (DType t : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16})
-        if (v == roost::comm::dtype_name(t)) o.type = t, found = true;
-      ROOST_USAGE_CHECK(found, "--type is float32, float64, float16 or bfloat16");
-    } else {
-      ROOST_USAGE_ERROR("unknown option ", a);
-    }
-  }
+  cxxopts::Options spec("allreduce_bench", "roost's allreduce over MPI next to MPI_Allreduce (and NCCL); run under mpirun");
+  spec.add_options()
+      ("iters", "timed runs per size and backend (median reported)", cxxopts::value<std::string>()->default_value("20"))
+      ("warmup", "untimed runs first", cxxopts::value<std::string>()->default_value("3"))
+      ("min-bytes", "smallest message (e.g. 4096, 64K, 256M)", cxxopts::value<std::string>()->default_value("4K"))
+      ("max-bytes", "largest message (sizes grow x4)", cxxopts::value<std::string>()->default_value("256M"))
+      ("type", "float32, float64, float16 or bfloat16", cxxopts::value<std::string>()->default_value("float32"))
+      ("op", "sum or avg", cxxopts::value<std::string>()->default_value("sum"))
+      ("segment-bytes", "the ring's segment size",
+       cxxopts::value<std::string>()->default_value(std::to_string(o.segment_bytes)))
+      ("piece-bytes", "the shared-window allreduce's piece size",
+       cxxopts::value<std::string>()->default_value(std::to_string(o.piece_bytes)))
+      ("json", "also write the rows as JSON to FILE (rank 0)", cxxopts::value<std::string>()->default_value(""));
+  const auto r = roost::bench::parse_args(spec, argc, argv);
+  if (!r) return std::nullopt;
+  o.iters = std::max(1, roost::bench::get_int(*r, "iters"));
+  o.warmup = std::max(0, roost::bench::get_int(*r, "warmup"));
+  o.min_bytes = parse_size(*r, "min-bytes");
+  o.max_bytes = parse_size(*r, "max-bytes");
+  ROOST_USAGE_CHECK(o.min_bytes > 0, "--min-bytes must be at least 1 byte");
+  o.segment_bytes = parse_size(*r, "segment-bytes");
+  o.piece_bytes = parse_size(*r, "piece-bytes");
+  o.json = (*r)["json"].as<std::string>();
+  const std::string op = (*r)["op"].as<std::string>();
+  ROOST_USAGE_CHECK(op == "sum" || op == "avg", "--op is sum or avg");
+  o.op = op == "sum" ? ReduceOp::kSum : ReduceOp::kAverage;
+  const std::string type = (*r)["type"].as<std::string>();
+  bool found = false;
+  for (DType t : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16})
+    if (type == roost::comm::dtype_name(t)) o.type = t, found = true;
+  ROOST_USAGE_CHECK(found, "--type is float32, float64, float16 or bfloat16");
   return o;
 }
 
@@ -253,8 +263,10 @@ double memcpy_gbps(MPI_Comm world) {
 
 int main(int argc, char** argv) {
   try {
+    const std::optional<Options> parsed = parse(argc, argv);
+    if (!parsed) return 0;
+    const Options& o = *parsed;
     roost::MpiScope mpi(&argc, &argv);
-    const Options o = parse(argc, argv);
     const MPI_Comm world = mpi.comm();
     const bool root = mpi.rank() == 0;
 
@@ -327,8 +339,7 @@ int main(int argc, char** argv) {
       std::fclose(f);
     }
     return 0;
-  } catch (const roost::Error& e) {
-    std::fprintf(stderr, "allreduce_bench: %s\n", e.what());
-    return e.kind() == roost::ErrorKind::kUsage ? 2 : 1;
+  } catch (const std::exception& e) {
+    return roost::bench::report_error("allreduce_bench", e);
   }
 }

@@ -11,7 +11,6 @@
 //
 // --npm-dir holds node_modules/onnxruntime-node (tests/e2e/export_test.sh installs it into
 // build/npm: npm install --ignore-scripts onnxruntime-node@1.31.1).
-#include <cxxopts.hpp>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_args.h"
 #include "roost/export/onnx.h"
 #include "roost/model/resnet.h"
 #include "roost/model/state_dict.h"
@@ -85,22 +85,25 @@ double ort_ms(const std::string& npm, const std::string& script, const std::stri
 
 int main(int argc, char** argv) {
   cxxopts::Options o("export_bench", "roost's forward pass vs ONNX Runtime on the exported model");
-  o.add_options()("arch", "ResNet depth", cxxopts::value<std::string>()->default_value("resnet18"))(
-      "size", "image size", cxxopts::value<int>()->default_value("224"))(
-      "batches", "batch sizes", cxxopts::value<std::vector<int>>()->default_value("1,8"))(
-      "runs", "timed passes", cxxopts::value<int>()->default_value("20"))(
-      "warmup", "untimed passes first", cxxopts::value<int>()->default_value("3"))(
-      "npm-dir", "folder with node_modules/onnxruntime-node", cxxopts::value<std::string>()->default_value("build/npm"))(
-      "fold-bn", "export with BatchNorm folded into the convolutions")("json", "also print JSON")("h,help", "help");
+  o.add_options()
+      ("arch", "ResNet depth", cxxopts::value<std::string>()->default_value("resnet18"))
+      ("size", "image size", cxxopts::value<std::string>()->default_value("224"))
+      ("batches", "batch sizes", cxxopts::value<std::string>()->default_value("1,8"))
+      ("runs", "timed passes", cxxopts::value<std::string>()->default_value("20"))
+      ("warmup", "untimed passes first", cxxopts::value<std::string>()->default_value("3"))
+      ("npm-dir", "folder with node_modules/onnxruntime-node", cxxopts::value<std::string>()->default_value("build/npm"))
+      ("fold-bn", "export with BatchNorm folded into the convolutions")
+      ("json", "also print JSON");
   try {
-    const auto r = o.parse(argc, argv);
-    if (r.count("help")) {
-      std::printf("%s\n", o.help().c_str());
-      return 0;
-    }
-    const std::string arch = r["arch"].as<std::string>();
-    const int size = r["size"].as<int>(), runs = r["runs"].as<int>(), warmup = r["warmup"].as<int>();
-    const std::string npm = fs::absolute(r["npm-dir"].as<std::string>()).string();
+    const auto r = roost::bench::parse_args(o, argc, argv);
+    if (!r) return 0;
+    const std::string arch = (*r)["arch"].as<std::string>();
+    const int size = roost::bench::get_int_at_least(*r, "size", 1);
+    const int runs = roost::bench::get_int_at_least(*r, "runs", 1);
+    const int warmup = roost::bench::get_int_at_least(*r, "warmup", 0);
+    const std::vector<int> batches = roost::cli::get_int_list(*r, "batches");
+    for (int b : batches) ROOST_USAGE_CHECK(b >= 1, "--batches: a batch size must be at least 1, got ", b);
+    const std::string npm = fs::absolute((*r)["npm-dir"].as<std::string>()).string();
     const fs::path dir = fs::temp_directory_path() / ("roost-export-bench-" + std::to_string(::getpid()));
     fs::create_directories(dir);
 
@@ -118,7 +121,7 @@ int main(int argc, char** argv) {
     roost::model::save_weights_h5(h5, roost::model::state_dict(*net), arch, classes, size,
                                   (size * 256 + 112) / 224);
     roost::exporting::OnnxOptions eo;
-    eo.fold_bn = r.count("fold-bn") > 0;
+    eo.fold_bn = r->count("fold-bn") > 0;
     roost::exporting::export_onnx(h5, eo, onnx);
     const std::string script = (dir / "ort_timer.js").string();
     std::ofstream(script) << kNodeTimer;
@@ -127,7 +130,7 @@ int main(int argc, char** argv) {
                 arch.c_str(), size, torch::get_num_threads(), runs, eo.fold_bn ? ", BatchNorm folded" : "");
     std::printf("%-6s %-16s %-20s %s\n", "batch", "roost ms", "ONNX Runtime ms", "ONNX Runtime / roost (speed)");
     std::string json = "[";
-    for (int b : r["batches"].as<std::vector<int>>()) {
+    for (int b : batches) {
       const double t_roost = roost_forward_ms(net, b, size, runs, warmup);
       const double t_ort = ort_ms(npm, script, onnx, b, size, runs, warmup);
       std::printf("%-6d %-16.2f %-20.2f %.2fx\n", b, t_roost, t_ort, t_roost / t_ort);
@@ -136,11 +139,10 @@ int main(int argc, char** argv) {
                     json.size() > 1 ? ", " : "", b, t_roost, t_ort);
       json += row;
     }
-    if (r.count("json")) std::printf("%s]\n", json.c_str());
+    if (r->count("json")) std::printf("%s]\n", json.c_str());
     fs::remove_all(dir);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "export_bench: error: %s\n", e.what());
-    return 1;
+    return roost::bench::report_error("export_bench", e);
   }
   return 0;
 }

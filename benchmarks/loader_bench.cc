@@ -24,11 +24,13 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "bench_images.h"
 #include "roost/data/dataset.h"
 #include "roost/data/loader.h"
@@ -47,26 +49,33 @@ struct Args {
   bool run_peer = true, json = false, full_decode = false;
 };
 
-Args parse(int argc, char** argv) {
+// Args from argv; empty after --help.
+std::optional<Args> parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value for " + k);
-      return argv[++i];
-    };
-    if (k == "--data-dir") a.data_dir = next();
-    else if (k == "--images") a.images = std::stoi(next());
-    else if (k == "--epochs") a.epochs = std::max(1, std::stoi(next()));
-    else if (k == "--size") a.size = std::stoi(next());
-    else if (k == "--cpu") a.cpu = std::stoi(next());
-    else if (k == "--python") a.python = next();
-    else if (k == "--peer") a.peer = next();
-    else if (k == "--no-peer") a.run_peer = false;
-    else if (k == "--full-decode") a.full_decode = true;
-    else if (k == "--json") a.json = true;
-    else throw std::runtime_error("unknown option " + k + " (see the header of loader_bench.cc)");
-  }
+  cxxopts::Options spec("loader_bench", "decode + train transform images/s on one core, roost vs torchvision/PIL");
+  spec.add_options()
+      ("data-dir", "ImageFolder tree to read (default: generated photo-like JPEGs)", cxxopts::value<std::string>())
+      ("images", "JPEGs to generate without --data-dir", cxxopts::value<std::string>()->default_value("300"))
+      ("epochs", "counted epochs after one warm-up (median reported)", cxxopts::value<std::string>()->default_value("3"))
+      ("size", "crop side in pixels", cxxopts::value<std::string>()->default_value("224"))
+      ("cpu", "pin the process (and the peer) to this core; -1: no pinning", cxxopts::value<std::string>()->default_value("-1"))
+      ("python", "Python for the torchvision peer", cxxopts::value<std::string>()->default_value(a.python))
+      ("peer", "the torchvision peer script", cxxopts::value<std::string>()->default_value(a.peer))
+      ("no-peer", "time roost only")
+      ("full-decode", "time the decode/transform split with whole-image decoding")
+      ("json", "print one JSON object instead of the table");
+  const auto r = roost::bench::parse_args(spec, argc, argv);
+  if (!r) return std::nullopt;
+  if (r->count("data-dir")) a.data_dir = (*r)["data-dir"].as<std::string>();
+  a.images = roost::bench::get_int_at_least(*r, "images", 1);
+  a.epochs = std::max(1, roost::bench::get_int(*r, "epochs"));
+  a.size = roost::bench::get_int_at_least(*r, "size", 1);
+  a.cpu = roost::bench::get_int_at_least(*r, "cpu", -1);
+  a.python = (*r)["python"].as<std::string>();
+  a.peer = (*r)["peer"].as<std::string>();
+  a.run_peer = r->count("no-peer") == 0;
+  a.full_decode = r->count("full-decode") > 0;
+  a.json = r->count("json") > 0;
   return a;
 }
 
@@ -187,7 +196,9 @@ struct ScratchDir {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const Args a = parse(argc, argv);
+  const std::optional<Args> parsed = parse(argc, argv);
+  if (!parsed) return 0;
+  const Args& a = *parsed;
   if (a.cpu >= 0) {
     // Pin this process (and so the peer it starts) to one core: both sides get the same one.
     cpu_set_t set;
@@ -237,6 +248,5 @@ int main(int argc, char** argv) try {
   }
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "loader_bench: %s\n", e.what());
-  return 1;
+  return roost::bench::report_error("loader_bench", e);
 }

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "bench_images.h"
 #include "roost/data/dataset.h"
 #include "roost/data/fashion_mnist.h"
@@ -114,18 +115,20 @@ std::vector<Row> measure(const Source& s, const std::string& scratch, int epochs
 }  // namespace
 
 int main(int argc, char** argv) try {
-  int images = 300, epochs = 3;
-  bool json = false;
+  cxxopts::Options spec("pack_bench", "HDF5 pack storage, encoded bytes vs decoded pixels: size and images/s per core");
+  spec.add_options()
+      ("images", "photo-like JPEGs to generate for the train split", cxxopts::value<std::string>()->default_value("300"))
+      ("epochs", "counted epochs (median reported)", cxxopts::value<std::string>()->default_value("3"))
+      ("data-dir", "also measure this ImageFolder root with train/ and val/ (repeat for more; a comma also "
+                   "separates)", cxxopts::value<std::vector<std::string>>())
+      ("json", "print JSON instead of the table");
+  const auto r = roost::bench::parse_args(spec, argc, argv);
+  if (!r) return 0;
+  const int images = roost::bench::get_int_at_least(*r, "images", 1);
+  const int epochs = std::max(1, roost::bench::get_int(*r, "epochs"));
+  const bool json = r->count("json") > 0;
   std::vector<std::string> dirs;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    if (k == "--json") json = true;
-    else if (i + 1 >= argc) throw std::runtime_error("missing value for " + k);
-    else if (k == "--images") images = std::stoi(argv[++i]);
-    else if (k == "--epochs") epochs = std::max(1, std::stoi(argv[++i]));
-    else if (k == "--data-dir") dirs.push_back(argv[++i]);
-    else throw std::runtime_error("unknown option " + k);
-  }
+  if (r->count("data-dir")) dirs = (*r)["data-dir"].as<std::vector<std::string>>();
   const std::string scratch = (fs::temp_directory_path() / ("roost-pack-bench-" + std::to_string(getpid()))).string();
   struct Cleanup {
     std::string path;
@@ -171,6 +174,5 @@ int main(int argc, char** argv) try {
                 r.kb_per_image, r.read_img_s, r.train_img_s);
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "pack_bench: %s\n", e.what());
-  return 1;
+  return roost::bench::report_error("pack_bench", e);
 }

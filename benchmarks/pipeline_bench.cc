@@ -19,11 +19,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_args.h"
 #include "bench_images.h"
 #include "roost/core/host_memory.h"
 #include "roost/data/dataset.h"
@@ -44,30 +46,45 @@ struct Args {
   bool cpu_transform = false;
 };
 
-Args parse(int argc, char** argv) {
+// A non-negative number option; UsageError naming it otherwise.
+double get_rate(const cxxopts::ParseResult& r, const std::string& name) {
+  const double v = roost::bench::get_double(r, name);
+  ROOST_USAGE_CHECK(v >= 0, "--", name, " must not be negative, got ", v);
+  return v;
+}
+
+// Args from argv; empty after --help.
+std::optional<Args> parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value for " + k);
-      return argv[++i];
-    };
-    if (k == "--data-dir") a.data_dir = next();
-    else if (k == "--images") a.images = std::stoi(next());
-    else if (k == "--val-images") a.val_images = std::stoi(next());
-    else if (k == "--batch") a.batch = std::stoi(next());
-    else if (k == "--workers") a.workers = std::stoi(next());
-    else if (k == "--epochs") a.epochs = std::stoi(next());
-    else if (k == "--rounds") a.rounds = std::stoi(next());
-    else if (k == "--rate") a.rate = std::stod(next());
-    else if (k == "--load") a.load = std::stod(next());
-    else if (k == "--size") a.size = std::stoi(next());
-    else if (k == "--cpu-transform") a.cpu_transform = true;
-    else throw std::runtime_error("unknown option " + k);
-  }
-  if (a.images < 1 || a.val_images < 0 || a.batch < 1 || a.workers < 1 || a.epochs < 1 || a.rounds < 1 ||
-      a.rate < 0 || a.load <= 0 || a.size < 1)
-    throw std::runtime_error("sizes, counts and rates must be positive");
+  cxxopts::Options spec("pipeline_bench", "decode workers feeding a fixed-rate consumer over short passes, "
+                                          "with and without starting the next pass early");
+  spec.add_options()
+      ("data-dir", "ImageFolder tree to read (default: generated photo-like JPEGs)", cxxopts::value<std::string>())
+      ("images", "training images per pass", cxxopts::value<std::string>()->default_value("256"))
+      ("val-images", "validation images per pass", cxxopts::value<std::string>()->default_value("128"))
+      ("batch", "images per consumer step", cxxopts::value<std::string>()->default_value("32"))
+      ("workers", "decode workers", cxxopts::value<std::string>()->default_value(std::to_string(a.workers)))
+      ("epochs", "epochs per run", cxxopts::value<std::string>()->default_value("4"))
+      ("rounds", "runs of each mode (medians reported)", cxxopts::value<std::string>()->default_value("3"))
+      ("rate", "consumer images/s (0: --load times the workers' decode rate)",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("load", "consumer rate as a fraction of the workers' decode rate", cxxopts::value<std::string>()->default_value("0.6"))
+      ("size", "crop side in pixels", cxxopts::value<std::string>()->default_value("224"))
+      ("cpu-transform", "workers also run the CPU train transform (not just decode)");
+  const auto r = roost::bench::parse_args(spec, argc, argv);
+  if (!r) return std::nullopt;
+  if (r->count("data-dir")) a.data_dir = (*r)["data-dir"].as<std::string>();
+  a.images = roost::bench::get_int_at_least(*r, "images", 1);
+  a.val_images = roost::bench::get_int_at_least(*r, "val-images", 0);
+  a.batch = roost::bench::get_int_at_least(*r, "batch", 1);
+  a.workers = roost::bench::get_int_at_least(*r, "workers", 1);
+  a.epochs = roost::bench::get_int_at_least(*r, "epochs", 1);
+  a.rounds = roost::bench::get_int_at_least(*r, "rounds", 1);
+  a.rate = get_rate(*r, "rate");
+  a.load = get_rate(*r, "load");
+  ROOST_USAGE_CHECK(a.load > 0, "--load must be positive, got ", a.load);
+  a.size = roost::bench::get_int_at_least(*r, "size", 1);
+  a.cpu_transform = r->count("cpu-transform") > 0;
   return a;
 }
 
@@ -148,7 +165,9 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) try {
   roost::keep_freed_host_memory();  // as roost itself does
-  const Args a = parse(argc, argv);
+  const std::optional<Args> parsed = parse(argc, argv);
+  if (!parsed) return 0;
+  const Args& a = *parsed;
   std::string root = a.data_dir;
   if (root.empty()) {
     root = (std::filesystem::temp_directory_path() / ("roost-pipeline-bench-" + std::to_string(a.images + a.val_images)))
@@ -193,6 +212,5 @@ int main(int argc, char** argv) try {
   std::printf("ratio on/off: %.3f\n", m_on / m_off);
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "pipeline_bench: error: %s\n", e.what());
-  return 1;
+  return roost::bench::report_error("pipeline_bench", e);
 }

@@ -19,17 +19,19 @@
 //            per tile × most rows per tile): which layout defaults serve this device best.
 //   --kernel-only  skips the CPU, pack and end-to-end rows: the kernel rows and their checks
 //                  (benchmarks/preprocess_variants.sh).
-// Usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep] [--kernel-only]
+// Usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep] [--kernel-only] [--help]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "preprocess_layout.h"
 #include "preprocess_timing.h"
 #include "roost/data/resize.h"
@@ -70,32 +72,25 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-Options parse(int argc, char** argv) {
+// Options from argv; empty after --help.
+std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return std::atoi(argv[++i]);
-    };
-    if (a == "--json") o.json = true;
-    else if (a == "--batch") o.batch = next();
-    else if (a == "--reps") o.reps = next();
-    else if (a == "--device") o.device = next();
-    else if (a == "--sweep") o.sweep = true;
-    else if (a == "--kernel-only") o.kernel_only = true;
-    else {
-      std::fprintf(stderr,
-                   "usage: preprocess_bench [--json] [--batch N] [--reps N] [--device N] [--sweep] "
-                   "[--kernel-only]\n");
-      std::exit(2);
-    }
-  }
-  o.batch = std::max(o.batch, 1);
-  o.reps = std::max(o.reps, 1);
+  cxxopts::Options spec("preprocess_bench", "roost's preprocessing: CPU reference vs the fused CUDA kernel");
+  spec.add_options()
+      ("json", "print the rows as JSON")
+      ("batch", "images per batch", cxxopts::value<std::string>()->default_value(std::to_string(o.batch)))
+      ("reps", "timed repetitions", cxxopts::value<std::string>()->default_value(std::to_string(o.reps)))
+      ("device", "CUDA device", cxxopts::value<std::string>()->default_value(std::to_string(o.device)))
+      ("sweep", "also time the kernel over a grid of tile shapes")
+      ("kernel-only", "only the kernel rows and their checks");
+  const auto r = roost::bench::parse_args(spec, argc, argv);
+  if (!r) return std::nullopt;
+  o.json = r->count("json") > 0;
+  o.batch = std::max(roost::bench::get_int(*r, "batch"), 1);
+  o.reps = std::max(roost::bench::get_int(*r, "reps"), 1);
+  o.device = roost::bench::get_int_at_least(*r, "device", 0);
+  o.sweep = r->count("sweep") > 0;
+  o.kernel_only = r->count("kernel-only") > 0;
   return o;
 }
 
@@ -202,7 +197,14 @@ void print_table(int batch, const std::vector<Row>& rows, size_t checked,
 
 int main(int argc, char** argv) {
   using namespace roost;
-  const Options opt = parse(argc, argv);
+  std::optional<Options> parsed;
+  try {
+    parsed = parse(argc, argv);
+  } catch (const std::exception& e) {
+    return bench::report_error("preprocess_bench", e);
+  }
+  if (!parsed) return 0;
+  const Options& opt = *parsed;
 
   // The workload: sizes around 500×375 (both orientations), train plans to 224.
   std::mt19937_64 rng(2024);

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "roost/model/pretrained.h"
 
 namespace {
@@ -95,18 +96,20 @@ Result measure(const std::string& self, const std::string& mode, const std::stri
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::string file, once;
-  int runs = 3;
-  bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    if (k == "--json") json = true;
-    else if (i + 1 >= argc) throw std::runtime_error("missing value for " + k);
-    else if (k == "--file") file = argv[++i];
-    else if (k == "--runs") runs = std::max(1, std::stoi(argv[++i]));
-    else if (k == "--once") once = argv[++i];
-    else throw std::runtime_error("unknown option " + k);
-  }
+  cxxopts::Options spec("pth_load_bench", "seconds and peak extra memory of loading a ResNet-50 .pth");
+  spec.add_options()
+      ("file", "the .pth to load (default: a random torchvision resnet50 written with /usr/bin/python3)",
+       cxxopts::value<std::string>())
+      ("runs", "fresh processes per step (median reported)", cxxopts::value<std::string>()->default_value("3"))
+      ("json", "print JSON instead of the table")
+      ("once", "internal: one measured load (pth or pretrained) in this process, printed as numbers",
+       cxxopts::value<std::string>());
+  const auto r = roost::bench::parse_args(spec, argc, argv);
+  if (!r) return 0;
+  std::string file = r->count("file") ? (*r)["file"].as<std::string>() : "";
+  const std::string once = r->count("once") ? (*r)["once"].as<std::string>() : "";
+  const int runs = std::max(1, roost::bench::get_int(*r, "runs"));
+  const bool json = r->count("json") > 0;
   if (!once.empty()) return run_once(once, file);
 
   const std::string scratch = (fs::temp_directory_path() / ("roost-pth-bench-" + std::to_string(getpid()))).string();
@@ -152,6 +155,5 @@ int main(int argc, char** argv) try {
   std::printf("\ntarget: < 2 s and < 2x the file size (%.1f MB)\n", 2 * file_mb);
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "pth_load_bench: %s\n", e.what());
-  return 1;
+  return roost::bench::report_error("pth_load_bench", e);
 }

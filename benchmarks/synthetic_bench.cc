@@ -4,7 +4,7 @@
 //   mpirun -np N synthetic_bench [--arch resnet50] [--batch-size 32] [--image-size 224]
 //       [--num-warmup-batches 10] [--num-iters 10] [--num-batches-per-iter 10] [--threads T]
 //       [--no-allreduce] [--fp16-allreduce] [--no-shared-update] [--mpi-yield auto|on|off]
-//       [--json FILE]
+//       [--json FILE] [--help]
 //
 // Each rank keeps one fixed random batch resident (no data loading), runs the warm-up steps,
 // then --num-iters rounds of --num-batches-per-iter steps. A step is what `roost train` does:
@@ -19,16 +19,17 @@
 #include <mpi.h>
 #include <torch/torch.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_args.h"
 #include "roost/comm/mpi_communicator.h"
 #include "roost/core/error.h"
 #include "roost/core/mpi_yield.h"
@@ -44,62 +45,53 @@
 namespace {
 using Clock = std::chrono::steady_clock;
 
-const char* kUsage =
-    "usage: mpirun -np N synthetic_bench [options]\n"
-    "  --arch NAME                 resnet18|resnet34|resnet50|resnet101|resnet152 (resnet50)\n"
-    "  --batch-size N              images per rank per step (32)\n"
-    "  --image-size N              side of the square input images in pixels (224)\n"
-    "  --num-warmup-batches N      untimed steps before the first round (10)\n"
-    "  --num-iters N               timed rounds (10)\n"
-    "  --num-batches-per-iter N    steps per round (10)\n"
-    "  --threads N                 intra-op threads per rank (0 = cores / ranks on the node)\n"
-    "  --no-allreduce              no gradient synchronization: the compute-only ceiling\n"
-    "  --fp16-allreduce            send gradients as float16\n"
-    "  --no-shared-update          every rank steps every parameter (not its share)\n"
-    "  --mpi-yield MODE            auto|on|off: Open MPI yields the CPU while a rank waits, as\n"
-    "                              roost train --mpi-yield decides it (auto)\n"
-    "  --json FILE                 also write the results as JSON (rank 0)\n"
-    "  -h, --help                  show this help\n";
-
 struct Options {
   std::string arch = "resnet50", json, mpi_yield = "auto";
   int batch = 32, image = 224, warmup = 10, iters = 10, per_iter = 10, threads = 0;
-  bool allreduce = true, fp16_allreduce = false, shared_update = true, help = false;
+  bool allreduce = true, fp16_allreduce = false, shared_update = true;
 };
 
-// Whole-string integer parse: "32x", "" and "-1" for a count must not pass silently.
-int parse_int(const std::string& name, const std::string& value, int min) {
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno == ERANGE || v < min || v > 1000000)
-    ROOST_USAGE_ERROR(name, " needs an integer >= ", min, ", got '", value, "'");
-  return static_cast<int>(v);
-}
-
-Options parse(int argc, char** argv) {
+// Options from argv (read before MPI starts: --mpi-yield must act before MPI_Init); empty
+// after --help.
+std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      ROOST_USAGE_CHECK(i + 1 < argc, a, " needs a value");
-      return argv[++i];
-    };
-    if (a == "-h" || a == "--help") o.help = true;
-    else if (a == "--arch") o.arch = value();
-    else if (a == "--batch-size") o.batch = parse_int(a, value(), 1);
-    else if (a == "--image-size") o.image = parse_int(a, value(), 32);
-    else if (a == "--num-warmup-batches") o.warmup = parse_int(a, value(), 0);
-    else if (a == "--num-iters") o.iters = parse_int(a, value(), 1);
-    else if (a == "--num-batches-per-iter") o.per_iter = parse_int(a, value(), 1);
-    else if (a == "--threads") o.threads = parse_int(a, value(), 0);
-    else if (a == "--no-allreduce") o.allreduce = false;
-    else if (a == "--fp16-allreduce") o.fp16_allreduce = true;
-    else if (a == "--no-shared-update") o.shared_update = false;
-    else if (a == "--mpi-yield") o.mpi_yield = value();
-    else if (a == "--json") o.json = value();
-    else ROOST_USAGE_ERROR("unknown option ", a, " (try --help)");
-  }
+  cxxopts::Options spec("synthetic_bench", "data-parallel training img/s on a resident random batch (Horovod's "
+                                           "synthetic benchmark); run as mpirun -np N synthetic_bench [options]");
+  spec.add_options()
+      ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", cxxopts::value<std::string>()->default_value(o.arch))
+      ("batch-size", "images per rank per step", cxxopts::value<std::string>()->default_value("32"))
+      ("image-size", "side of the square input images in pixels", cxxopts::value<std::string>()->default_value("224"))
+      ("num-warmup-batches", "untimed steps before the first round", cxxopts::value<std::string>()->default_value("10"))
+      ("num-iters", "timed rounds", cxxopts::value<std::string>()->default_value("10"))
+      ("num-batches-per-iter", "steps per round", cxxopts::value<std::string>()->default_value("10"))
+      ("threads", "intra-op threads per rank (0 = cores / ranks on the node)",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("no-allreduce", "no gradient synchronization: the compute-only ceiling")
+      ("fp16-allreduce", "send gradients as float16")
+      ("no-shared-update", "every rank steps every parameter (not its share)")
+      ("mpi-yield", "auto|on|off: Open MPI yields the CPU while a rank waits, as roost train --mpi-yield decides it",
+       cxxopts::value<std::string>()->default_value(o.mpi_yield))
+      ("json", "also write the results as JSON to FILE (rank 0)", cxxopts::value<std::string>());
+  const auto r = roost::bench::parse_args(spec, argc, argv);
+  if (!r) return std::nullopt;
+  // Bounded above so that a slip of the finger (an extra digit or two) is caught, not run.
+  auto count = [&](const std::string& name, int min) {
+    const int v = roost::bench::get_int_at_least(*r, name, min);
+    ROOST_USAGE_CHECK(v <= 1000000, "--", name, " must be at most 1000000, got ", v);
+    return v;
+  };
+  o.arch = (*r)["arch"].as<std::string>();
+  o.batch = count("batch-size", 1);
+  o.image = count("image-size", 32);
+  o.warmup = count("num-warmup-batches", 0);
+  o.iters = count("num-iters", 1);
+  o.per_iter = count("num-batches-per-iter", 1);
+  o.threads = count("threads", 0);
+  o.allreduce = r->count("no-allreduce") == 0;
+  o.fp16_allreduce = r->count("fp16-allreduce") > 0;
+  o.shared_update = r->count("no-shared-update") == 0;
+  o.mpi_yield = (*r)["mpi-yield"].as<std::string>();
+  if (r->count("json")) o.json = (*r)["json"].as<std::string>();
   bool known = false;
   for (const auto& name : roost::model::resnet_archs()) known = known || name == o.arch;
   ROOST_USAGE_CHECK(known, "--arch: unknown architecture '", o.arch,
@@ -137,13 +129,6 @@ void write_json(const std::string& path, const Options& o, int ranks, int thread
                "\"total_img_sec\": %.3f, \"total_img_sec_conf\": %.3f}\n",
                mean, conf, mean * ranks, conf * ranks);
   ROOST_CHECK(std::fclose(f) == 0, "cannot write ", path);
-}
-
-// The value of `name` in argv, read before MPI starts (parse() checks it properly later).
-std::string early_value(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == name) return argv[i + 1];
-  return fallback;
 }
 
 int run(roost::MpiScope& mpi, const Options& o, const std::string& yield) {
@@ -280,26 +265,17 @@ int main(int argc, char** argv) {
   roost::keep_freed_host_memory();  // as roost itself does
   std::unique_ptr<roost::MpiScope> mpi;
   try {
-    // As roost train does, before MPI_Init; a bad mode is left to parse() to report.
-    std::string yield = "default";
-    const std::string mode = early_value(argc, argv, "--mpi-yield", "auto");
-    if (mode == "auto" || mode == "on" || mode == "off")
-      yield = roost::apply_mpi_yield(mode, std::atoi(early_value(argc, argv, "--threads", "0").c_str()));
+    const std::optional<Options> parsed = parse(argc, argv);
+    if (!parsed) return 0;
+    const Options& o = *parsed;
+    // As roost train does, before MPI_Init.
+    const std::string yield = roost::apply_mpi_yield(o.mpi_yield, o.threads);
     mpi = std::make_unique<roost::MpiScope>(&argc, &argv);
-    const Options o = parse(argc, argv);
-    if (o.help) {
-      if (mpi->rank() == 0) std::printf("%s", kUsage);
-      return 0;
-    }
     return run(*mpi, o, yield);
-  } catch (const roost::UsageError& e) {
-    // Every rank parsed the same arguments and failed alike: one line, a clean exit.
-    if (!mpi || mpi->rank() == 0) std::fprintf(stderr, "synthetic_bench: error: %s\n", e.message().c_str());
-    return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "synthetic_bench: error: %s\n", e.what());
+    const int status = roost::bench::report_error("synthetic_bench", e);
     // The other ranks may be waiting in a collective for this one: end the job.
-    if (mpi && mpi->size() > 1) mpi->abort(1);
-    return 1;
+    if (status != 2 && mpi && mpi->size() > 1) mpi->abort(1);
+    return status;
   }
 }

@@ -15,9 +15,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <iostream>
+#include <optional>
 #include <random>
 
+#include "bench_args.h"
 #include "roost/core/host_memory.h"
 #include "roost/data/dataset.h"
 #include "roost/data/decode.h"
@@ -39,33 +42,60 @@ struct Args {
   bool channels_last = false, json = false, no_cudnn_benchmark = false, prefetch = true, pack_on_main = false;
 };
 
-Args parse(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value for " + k);
-      return argv[++i];
-    };
-    if (k == "--arch") a.arch = next();
-    else if (k == "--data-dir") a.data_dir = next();
-    else if (k == "--amp") a.amp = next();
-    else if (k == "--mode") a.mode = next();
-    else if (k == "--preprocess") a.preprocess = next();
-    else if (k == "--batch-size") a.batch = std::stoi(next());
-    else if (k == "--image-size") a.image = std::stoi(next());
-    else if (k == "--steps") a.steps = std::stoi(next());
-    else if (k == "--warmup") a.warmup = std::stoi(next());
-    else if (k == "--workers") a.workers = std::stoi(next());
-    else if (k == "--images") a.images = std::stoi(next());
-    else if (k == "--threads") a.threads = std::stoi(next());
-    else if (k == "--channels-last") a.channels_last = true;
-    else if (k == "--json") a.json = true;
-    else if (k == "--no-cudnn-benchmark") a.no_cudnn_benchmark = true;
-    else if (k == "--no-prefetch") a.prefetch = false;
-    else if (k == "--pack-on-main") a.pack_on_main = true;
-    else throw std::runtime_error("unknown option " + k);
+// A string option that must be one of `choices`; UsageError naming the option otherwise.
+std::string get_choice(const cxxopts::ParseResult& r, const std::string& name, std::initializer_list<const char*> choices) {
+  const std::string v = r[name].as<std::string>();
+  std::string all;
+  for (const char* c : choices) {
+    if (v == c) return v;
+    all += (all.empty() ? "" : ", ") + std::string(c);
   }
+  ROOST_USAGE_ERROR("--", name, " must be one of ", all, " (got '", v, "')");
+}
+
+// Args from argv; empty after --help.
+std::optional<Args> parse(int argc, char** argv) {
+  Args a;
+  cxxopts::Options spec("train_bench", "single-process training img/s: resident synthetic batch vs the real pipeline");
+  spec.add_options()
+      ("arch", "ResNet depth", cxxopts::value<std::string>()->default_value(a.arch))
+      ("data-dir", "ImageFolder tree to read (default: generated JPEGs)", cxxopts::value<std::string>())
+      ("amp", "mixed precision: off, fp16 or bf16", cxxopts::value<std::string>()->default_value(a.amp))
+      ("mode", "both, synthetic or real", cxxopts::value<std::string>()->default_value(a.mode))
+      ("preprocess", "auto (the GPU kernel where there is one), gpu (the same) or cpu",
+       cxxopts::value<std::string>()->default_value(a.preprocess))
+      ("batch-size", "images per step", cxxopts::value<std::string>()->default_value(std::to_string(a.batch)))
+      ("image-size", "side of the input images in pixels", cxxopts::value<std::string>()->default_value(std::to_string(a.image)))
+      ("steps", "timed steps", cxxopts::value<std::string>()->default_value(std::to_string(a.steps)))
+      ("warmup", "untimed steps first", cxxopts::value<std::string>()->default_value(std::to_string(a.warmup)))
+      ("workers", "decode workers", cxxopts::value<std::string>()->default_value(std::to_string(a.workers)))
+      ("images", "JPEGs to generate without --data-dir", cxxopts::value<std::string>()->default_value(std::to_string(a.images)))
+      ("threads", "libtorch intra-op threads (0: libtorch's default)",
+       cxxopts::value<std::string>()->default_value(std::to_string(a.threads)))
+      ("channels-last", "NHWC memory format")
+      ("json", "also print JSON")
+      ("no-cudnn-benchmark", "leave cuDNN's autotuner off")
+      ("no-prefetch", "start the next epoch's loader only when this epoch's batches are used up")
+      ("pack-on-main", "pack each batch for the kernel on the training thread, not in the loader's workers");
+  const auto r = roost::bench::parse_args(spec, argc, argv);
+  if (!r) return std::nullopt;
+  a.arch = (*r)["arch"].as<std::string>();
+  if (r->count("data-dir")) a.data_dir = (*r)["data-dir"].as<std::string>();
+  a.amp = get_choice(*r, "amp", {"off", "fp16", "bf16"});
+  a.mode = get_choice(*r, "mode", {"both", "synthetic", "real"});
+  a.preprocess = get_choice(*r, "preprocess", {"auto", "gpu", "cpu"});
+  a.batch = roost::bench::get_int_at_least(*r, "batch-size", 1);
+  a.image = roost::bench::get_int_at_least(*r, "image-size", 1);
+  a.steps = roost::bench::get_int_at_least(*r, "steps", 1);
+  a.warmup = roost::bench::get_int_at_least(*r, "warmup", 0);
+  a.workers = roost::bench::get_int_at_least(*r, "workers", 0);
+  a.images = roost::bench::get_int_at_least(*r, "images", 1);
+  a.threads = roost::bench::get_int_at_least(*r, "threads", 0);
+  a.channels_last = r->count("channels-last") > 0;
+  a.json = r->count("json") > 0;
+  a.no_cudnn_benchmark = r->count("no-cudnn-benchmark") > 0;
+  a.prefetch = r->count("no-prefetch") == 0;
+  a.pack_on_main = r->count("pack-on-main") > 0;
   return a;
 }
 
@@ -116,7 +146,9 @@ void sync(const torch::Device& d) {
 
 int main(int argc, char** argv) try {
   roost::keep_freed_host_memory();  // as roost itself does
-  Args a = parse(argc, argv);
+  const std::optional<Args> parsed = parse(argc, argv);
+  if (!parsed) return 0;
+  Args a = *parsed;
   const bool gpu = torch::cuda::is_available();
   torch::Device device = gpu ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (a.threads > 0) torch::set_num_threads(a.threads);
@@ -213,6 +245,5 @@ int main(int argc, char** argv) try {
   }
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "train_bench: error: %s\n", e.what());
-  return 1;
+  return roost::bench::report_error("train_bench", e);
 }

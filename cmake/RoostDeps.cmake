@@ -41,7 +41,11 @@ roost_find_lib(png png.h png16 png)
 roost_find_lib(zlib zlib.h z)
 # cairo (Debian: libcairo2-dev) draws the training curves; cairo.h needs only its own folder.
 roost_find_lib(cairo cairo.h cairo HEADER_SUFFIXES cairo)
-foreach(_lib turbojpeg png zlib cairo)
+# libcrypto (Debian: libssl-dev): SHA-256 of the model registry's files.
+roost_find_lib(crypto openssl/evp.h crypto)
+# libzip (Debian: libzip-dev): the zip archives datasets are published in (roost data fowl).
+roost_find_lib(zip zip.h zip)
+foreach(_lib turbojpeg png zlib cairo crypto zip)
   if(NOT ROOST_HAVE_${_lib})
     message(FATAL_ERROR "roost needs lib${_lib} (Debian: see launch/install-deps.sh)")
   endif()

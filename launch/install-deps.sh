@@ -20,12 +20,14 @@ PACKAGES=(
   nlohmann-json3-dev                # JSON: run.json, checkpoint identities
   libonnx-dev libprotobuf-dev       # roost export --format onnx: the ONNX protobuf classes
   python3-onnx                      # tests/e2e/export_test.sh: the ONNX checker
-  libcpp-httplib-dev libssl-dev libbrotli-dev  # roost serve: the HTTP server (and what its header includes)
+  libcpp-httplib-dev libbrotli-dev  # roost serve: the HTTP server (and what its header includes)
+  libssl-dev                        # libcrypto: SHA-256 of the model registry's files; roost serve's HTTP header
   curl                              # tests/e2e/serve_test.sh talks to roost serve with curl
   libgtest-dev                      # GoogleTest
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
   libcairo2-dev fonts-dejavu-core    # the training-curves PNG: drawing, and the face its text is set in
   libcurl4-openssl-dev              # downloads (roost data fowl)
+  libzip-dev                        # zip archives (roost data fowl unpacks the dataset)
   libsqlite3-dev                    # the run store and model registry (roost submit, runs, models)
   sqlite3                           # the submit tests read the run store with the sqlite3 program
   slurm-client                      # sbatch, scontrol, scancel: roost submit --target slurm

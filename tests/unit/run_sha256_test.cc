@@ -1,5 +1,6 @@
 // run_sha256_test.cc — SHA-256 against the FIPS 180-4 / NIST example vectors, fed in one piece
-// and in odd-sized pieces (block boundaries), and a file against the same digest.
+// and in odd-sized pieces (block boundaries), and a file of several 1 MiB read chunks against
+// the same digest.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -47,6 +48,14 @@ TEST(Sha256, PiecesGiveTheSameDigest) {
       EXPECT_EQ(h.hex_digest(), sha256_hex(v.message)) << v.message.size() << " bytes in pieces of " << piece;
     }
   }
+}
+
+TEST(Sha256, FinishedDigestTakesNoMoreInput) {
+  Sha256 h;
+  h.update("abc");
+  EXPECT_EQ(h.hex_digest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_THROW(h.update("d"), Error);
+  EXPECT_THROW(h.hex_digest(), Error);
 }
 
 TEST(Sha256, FileMatchesString) {

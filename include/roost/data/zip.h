@@ -1,31 +1,34 @@
-// roost/data/zip.h — a small reader for the zip archives datasets are published in: stored
-// and deflated entries (zlib's raw inflate), read through the central directory, each one
-// checked against its CRC-32 and size. No zip64, encryption or other methods: such an
-// archive is refused with a message saying what it uses.
+// roost/data/zip.h — reading the zip archives datasets are published in, through libzip:
+// every method libzip was built with (stored and deflated at least), zip64 included, each
+// entry checked against its CRC-32 and size as it is read. Encrypted entries are refused.
+// Extraction adds what libzip leaves to its caller: names that would land outside the
+// destination are refused before anything is written.
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+struct zip;  // libzip's archive handle (zip_t), kept out of this header
+
 namespace roost::data {
 
 struct ZipEntry {
-  std::string name;               // as stored, '/'-separated; a trailing '/' marks a folder
-  uint16_t method = 0;            // 0 stored, 8 deflated
-  uint16_t flags = 0;
+  std::string name;               // '/'-separated; a trailing '/' marks a folder
+  uint64_t index = 0;             // position in the central directory
+  uint16_t method = 0;            // 0 stored, 8 deflated, ... (the zip format's numbers)
+  bool encrypted = false;
   uint32_t crc32 = 0;
   uint64_t compressed_size = 0;
   uint64_t size = 0;              // uncompressed
-  uint64_t local_header_offset = 0;
   bool is_directory() const { return !name.empty() && name.back() == '/'; }
 };
 
 // Errors (roost::Error, a runtime failure: the archive's content is at fault, not the
-// command line) name the archive and, where it applies, the entry.
+// command line) name the archive and, where it applies, the entry. One reader is not to be
+// used from several threads at once.
 class ZipReader {
  public:
   explicit ZipReader(const std::string& path);  // reads the central directory
@@ -34,11 +37,8 @@ class ZipReader {
   std::vector<uint8_t> read(const ZipEntry& entry) const;
 
  private:
-  void read_at(uint64_t offset, void* out, size_t size) const;
-
   std::string path_;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
-  uint64_t file_size_ = 0;
+  std::unique_ptr<zip, void (*)(zip*)> archive_;
   std::vector<ZipEntry> entries_;
 };
 

@@ -1,11 +1,13 @@
 // roost/run/sha256.h — SHA-256 (FIPS 180-4), for the model registry's checksums: a file is
-// hashed when it is registered and again when it is downloaded.
+// hashed when it is registered and again when it is downloaded. OpenSSL's libcrypto does the
+// hashing (EVP), which uses the CPU's SHA instructions where it has them.
 #pragma once
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
+#include <memory>
 #include <string>
+
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
 
 namespace roost::run {
 
@@ -18,11 +20,8 @@ class Sha256 {
   std::string hex_digest();
 
  private:
-  void compress(const uint8_t* block);
-  std::array<uint32_t, 8> h_;
-  std::array<uint8_t, 64> buffer_{};
-  size_t buffered_ = 0;
-  uint64_t total_bytes_ = 0;
+  std::unique_ptr<evp_md_ctx_st, void (*)(evp_md_ctx_st*)> ctx_;
+  bool finished_ = false;
 };
 
 std::string sha256_hex(const std::string& data);
