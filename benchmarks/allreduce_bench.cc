@@ -79,7 +79,9 @@ size_t parse_size(const cxxopts::ParseResult& r, const std::string& name) {
 // Options from argv; empty after --help.
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  cxxopts::Options spec("allreduce_bench", "roost's allreduce over MPI next to MPI_Allreduce (and NCCL); run under mpirun");
+  cxxopts::Options spec("allreduce_bench",
+                        "roost's allreduce over MPI next to MPI_Allreduce (and NCCL); run under mpirun");
+  // clang-format off
   spec.add_options()
       ("iters", "timed runs per size and backend (median reported)", cxxopts::value<std::string>()->default_value("20"))
       ("warmup", "untimed runs first", cxxopts::value<std::string>()->default_value("3"))
@@ -92,6 +94,7 @@ std::optional<Options> parse(int argc, char** argv) {
       ("piece-bytes", "the shared-window allreduce's piece size",
        cxxopts::value<std::string>()->default_value(std::to_string(o.piece_bytes)))
       ("json", "also write the rows as JSON to FILE (rank 0)", cxxopts::value<std::string>()->default_value(""));
+  // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return std::nullopt;
   o.iters = std::max(1, roost::bench::get_int(*r, "iters"));
@@ -120,10 +123,11 @@ void fill_input(DType type, int rank, size_t count, std::vector<char>& out) {
     const float v = static_cast<float>(rank + 1 + static_cast<int>(i % 5));
     char* p = out.data() + i * roost::comm::dtype_size(type);
     if (type == DType::kFloat32) std::memcpy(p, &v, 4);
-    else if (type == DType::kFloat64) { const double d = v; std::memcpy(p, &d, 8); }
-    else {
-      const uint16_t h = type == DType::kFloat16 ? roost::comm::float_to_half(v)
-                                                 : roost::comm::float_to_bfloat16(v);
+    else if (type == DType::kFloat64) {
+      const double d = v;
+      std::memcpy(p, &d, 8);
+    } else {
+      const uint16_t h = type == DType::kFloat16 ? roost::comm::float_to_half(v) : roost::comm::float_to_bfloat16(v);
       std::memcpy(p, &h, 2);
     }
   }
@@ -131,8 +135,16 @@ void fill_input(DType type, int rank, size_t count, std::vector<char>& out) {
 
 double element(DType type, const std::vector<char>& buf, size_t i) {
   const char* p = buf.data() + i * roost::comm::dtype_size(type);
-  if (type == DType::kFloat32) { float f; std::memcpy(&f, p, 4); return f; }
-  if (type == DType::kFloat64) { double d; std::memcpy(&d, p, 8); return d; }
+  if (type == DType::kFloat32) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  if (type == DType::kFloat64) {
+    double d;
+    std::memcpy(&d, p, 8);
+    return d;
+  }
   uint16_t h;
   std::memcpy(&h, p, 2);
   return type == DType::kFloat16 ? roost::comm::half_to_float(h) : roost::comm::bfloat16_to_float(h);
@@ -172,8 +184,8 @@ struct DeviceBuffer {
 
 // Times every backend at one size. Iterations alternate between the backends, so a burst of
 // load from other processes on the machine hits them alike instead of skewing one of them.
-std::vector<Row> measure(const std::vector<Backend>& backends, const Options& o, MPI_Comm world,
-                         size_t bytes, const std::vector<char>& input) {
+std::vector<Row> measure(const std::vector<Backend>& backends, const Options& o, MPI_Comm world, size_t bytes,
+                         const std::vector<char>& input) {
   const size_t count = bytes / roost::comm::dtype_size(o.type);
   const size_t nb = backends.size();
   std::vector<std::vector<char>> work(nb, std::vector<char>(input.size()));
@@ -211,8 +223,7 @@ std::vector<Row> measure(const std::vector<Backend>& backends, const Options& o,
   std::vector<Row> rows;
   for (size_t k = 0; k < nb; ++k) {
 #ifdef ROOST_WITH_NCCL
-    if (backends[k].device)
-      CUDA_CHECK(cudaMemcpy(work[k].data(), data[k], bytes, cudaMemcpyDeviceToHost));
+    if (backends[k].device) CUDA_CHECK(cudaMemcpy(work[k].data(), data[k], bytes, cudaMemcpyDeviceToHost));
 #endif
     const int n = backends[k].comm->size();
     unsigned long wrong = count_wrong(o.type, o.op, n, work[k], count), total = 0;
@@ -294,19 +305,19 @@ int main(int argc, char** argv) {
 #endif
     const double copy = memcpy_gbps(world);
     if (root) {
-      std::printf("# roost allreduce_bench: %d ranks, %s %s, %d iterations (median, slowest rank), "
-                  "%d warm-up; ring: roost's ring over MPI messages, segment %zu bytes; shm: "
-                  "roost's shared-window allreduce, piece %zu bytes; mpi: MPI_Allreduce\n"
-                  "# RingMpiCommunicator by default takes shm up to %zu bytes on one node, ring "
-                  "above\n",
-                  mpi.size(), roost::comm::dtype_name(o.type), roost::comm::reduce_op_name(o.op),
-                  o.iters, o.warmup, o.segment_bytes, o.piece_bytes,
-                  roost::comm::RingMpiOptions{}.shm_max_bytes);
+      std::printf(
+          "# roost allreduce_bench: %d ranks, %s %s, %d iterations (median, slowest rank), "
+          "%d warm-up; ring: roost's ring over MPI messages, segment %zu bytes; shm: "
+          "roost's shared-window allreduce, piece %zu bytes; mpi: MPI_Allreduce\n"
+          "# RingMpiCommunicator by default takes shm up to %zu bytes on one node, ring "
+          "above\n",
+          mpi.size(), roost::comm::dtype_name(o.type), roost::comm::reduce_op_name(o.op), o.iters, o.warmup,
+          o.segment_bytes, o.piece_bytes, roost::comm::RingMpiOptions{}.shm_max_bytes);
       std::printf("# memcpy of 64 MiB on every rank at once: %.2f GB/s per rank%s%s\n", copy,
                   mpi_has_type ? "" : "; MPI has no 16-bit float type: no mpi rows",
                   nccl ? "" : "; nccl: not built or no GPU");
-      std::printf("%12s %12s %9s %6s %8s %12s %10s %10s %7s\n", "size(B)", "count", "type", "redop",
-                  "backend", "time(us)", "algbw", "busbw", "#wrong");
+      std::printf("%12s %12s %9s %6s %8s %12s %10s %10s %7s\n", "size(B)", "count", "type", "redop", "backend",
+                  "time(us)", "algbw", "busbw", "#wrong");
     }
     std::vector<Row> rows;
     for (size_t bytes = o.min_bytes; bytes <= o.max_bytes; bytes *= 4) {
@@ -316,8 +327,8 @@ int main(int argc, char** argv) {
       for (const Row& r : measure(backends, o, world, count * roost::comm::dtype_size(o.type), input)) {
         if (root)
           std::printf("%12zu %12zu %9s %6s %8s %12.1f %10.2f %10.2f %7zu\n", r.bytes, r.count,
-                      roost::comm::dtype_name(o.type), roost::comm::reduce_op_name(o.op),
-                      r.backend.c_str(), r.time_us, r.algbw, r.busbw, r.wrong);
+                      roost::comm::dtype_name(o.type), roost::comm::reduce_op_name(o.op), r.backend.c_str(), r.time_us,
+                      r.algbw, r.busbw, r.wrong);
         std::fflush(stdout);
         rows.push_back(r);
       }
@@ -328,9 +339,10 @@ int main(int argc, char** argv) {
       std::fprintf(f, "[\n");
       for (size_t i = 0; i < rows.size(); ++i) {
         const Row& r = rows[i];
-        std::fprintf(f, "  {\"size\": %zu, \"count\": %zu, \"type\": \"%s\", \"redop\": \"%s\", "
-                        "\"backend\": \"%s\", \"ranks\": %d, \"time_us\": %.3f, \"best_us\": %.3f, "
-                        "\"algbw\": %.4f, \"busbw\": %.4f, \"wrong\": %zu, \"memcpy_gbps\": %.3f}%s\n",
+        std::fprintf(f,
+                     "  {\"size\": %zu, \"count\": %zu, \"type\": \"%s\", \"redop\": \"%s\", "
+                     "\"backend\": \"%s\", \"ranks\": %d, \"time_us\": %.3f, \"best_us\": %.3f, "
+                     "\"algbw\": %.4f, \"busbw\": %.4f, \"wrong\": %zu, \"memcpy_gbps\": %.3f}%s\n",
                      r.bytes, r.count, roost::comm::dtype_name(o.type), roost::comm::reduce_op_name(o.op),
                      r.backend.c_str(), mpi.size(), r.time_us, r.best_us, r.algbw, r.busbw, r.wrong, copy,
                      i + 1 < rows.size() ? "," : "");

@@ -34,8 +34,8 @@ inline data::Image photo_like_image(int height, int width, std::mt19937& rng) {
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x)
       for (int c = 0; c < 3; ++c) {
-        const float v = 128.f + 90.f * std::sin(fx[c] * x / width * 3.f + fy[c] * y / height * 2.f + phase[c]) +
-                        noise(rng);
+        const float v =
+            128.f + 90.f * std::sin(fx[c] * x / width * 3.f + fy[c] * y / height * 2.f + phase[c]) + noise(rng);
         img.row(y)[x * 3 + c] = static_cast<uint8_t>(std::clamp(v, 0.f, 255.f));
       }
   // Solid ellipses and rectangles: sharp edges, as objects in a photo have.

@@ -78,13 +78,15 @@ double ort_ms(const std::string& npm, const std::string& script, const std::stri
   if (!p) throw std::runtime_error("cannot run node");
   char line[128] = {0};
   const bool got = fgets(line, sizeof line, p) != nullptr;
-  if (pclose(p) != 0 || !got) throw std::runtime_error("ONNX Runtime run failed (is " + npm + "/node_modules/onnxruntime-node there?)");
+  if (pclose(p) != 0 || !got)
+    throw std::runtime_error("ONNX Runtime run failed (is " + npm + "/node_modules/onnxruntime-node there?)");
   return std::atof(line);
 }
 }  // namespace
 
 int main(int argc, char** argv) {
   cxxopts::Options o("export_bench", "roost's forward pass vs ONNX Runtime on the exported model");
+  // clang-format off
   o.add_options()
       ("arch", "ResNet depth", cxxopts::value<std::string>()->default_value("resnet18"))
       ("size", "image size", cxxopts::value<std::string>()->default_value("224"))
@@ -94,6 +96,7 @@ int main(int argc, char** argv) {
       ("npm-dir", "folder with node_modules/onnxruntime-node", cxxopts::value<std::string>()->default_value("build/npm"))
       ("fold-bn", "export with BatchNorm folded into the convolutions")
       ("json", "also print JSON");
+  // clang-format on
   try {
     const auto r = roost::bench::parse_args(o, argc, argv);
     if (!r) return 0;
@@ -118,8 +121,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> classes;
     for (int i = 0; i < 1000; ++i) classes.push_back("c" + std::to_string(i));
     const std::string h5 = (dir / "model.h5").string(), onnx = (dir / "model.onnx").string();
-    roost::model::save_weights_h5(h5, roost::model::state_dict(*net), arch, classes, size,
-                                  (size * 256 + 112) / 224);
+    roost::model::save_weights_h5(h5, roost::model::state_dict(*net), arch, classes, size, (size * 256 + 112) / 224);
     roost::exporting::OnnxOptions eo;
     eo.fold_bn = r->count("fold-bn") > 0;
     roost::exporting::export_onnx(h5, eo, onnx);

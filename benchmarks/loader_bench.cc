@@ -53,6 +53,7 @@ struct Args {
 std::optional<Args> parse(int argc, char** argv) {
   Args a;
   cxxopts::Options spec("loader_bench", "decode + train transform images/s on one core, roost vs torchvision/PIL");
+  // clang-format off
   spec.add_options()
       ("data-dir", "ImageFolder tree to read (default: generated photo-like JPEGs)", cxxopts::value<std::string>())
       ("images", "JPEGs to generate without --data-dir", cxxopts::value<std::string>()->default_value("300"))
@@ -64,6 +65,7 @@ std::optional<Args> parse(int argc, char** argv) {
       ("no-peer", "time roost only")
       ("full-decode", "time the decode/transform split with whole-image decoding")
       ("json", "print one JSON object instead of the table");
+  // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return std::nullopt;
   if (r->count("data-dir")) a.data_dir = (*r)["data-dir"].as<std::string>();
@@ -79,9 +81,7 @@ std::optional<Args> parse(int argc, char** argv) {
   return a;
 }
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // CPU seconds used so far by the whole process or by the calling thread.
 double cpu_seconds(clockid_t clock = CLOCK_PROCESS_CPUTIME_ID) {
@@ -204,12 +204,14 @@ int main(int argc, char** argv) try {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(a.cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) throw std::runtime_error("cannot pin to CPU " + std::to_string(a.cpu));
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+      throw std::runtime_error("cannot pin to CPU " + std::to_string(a.cpu));
   }
   ScratchDir scratch;
   std::string root = a.data_dir;
   if (root.empty()) {
-    scratch.path = (std::filesystem::temp_directory_path() / ("roost-loader-bench-" + std::to_string(getpid()))).string();
+    scratch.path =
+        (std::filesystem::temp_directory_path() / ("roost-loader-bench-" + std::to_string(getpid()))).string();
     roost::bench::write_photo_like_jpegs(scratch.path, a.images);
     root = scratch.path;
   }
@@ -223,25 +225,28 @@ int main(int argc, char** argv) try {
   const double ratio = tv_rate > 0 ? roost.cpu / tv_rate : -1;
 
   if (a.json) {
-    std::printf("{\"images\": %lld, \"size\": %d, \"epochs\": %d, \"roost_img_s\": %.1f, \"roost_wall_img_s\": %.1f, "
-                "\"roost_decode_ms\": %.3f, \"roost_transform_ms\": %.3f, \"torchvision_img_s\": %.1f, "
-                "\"torchvision_wall_img_s\": %.1f, \"torchvision_decode_ms\": %.3f, \"torchvision_transform_ms\": %.3f, "
-                "\"ratio\": %.2f}\n",
-                static_cast<long long>(ds->size()), a.size, a.epochs, roost.cpu, roost.wall, split.decode_ms,
-                split.transform_ms, tv_rate, json_number(peer, "wall_img_s"), json_number(peer, "decode_ms"),
-                json_number(peer, "transform_ms"), ratio);
+    std::printf(
+        "{\"images\": %lld, \"size\": %d, \"epochs\": %d, \"roost_img_s\": %.1f, \"roost_wall_img_s\": %.1f, "
+        "\"roost_decode_ms\": %.3f, \"roost_transform_ms\": %.3f, \"torchvision_img_s\": %.1f, "
+        "\"torchvision_wall_img_s\": %.1f, \"torchvision_decode_ms\": %.3f, \"torchvision_transform_ms\": %.3f, "
+        "\"ratio\": %.2f}\n",
+        static_cast<long long>(ds->size()), a.size, a.epochs, roost.cpu, roost.wall, split.decode_ms,
+        split.transform_ms, tv_rate, json_number(peer, "wall_img_s"), json_number(peer, "decode_ms"),
+        json_number(peer, "transform_ms"), ratio);
     return 0;
   }
-  std::printf("loader_bench: %lld images from %s, RandomResizedCrop(%d) + flip + ToTensor + Normalize,\n"
-              "median of %d epochs after one warm-up; img/s/core = images per CPU-second\n\n",
-              static_cast<long long>(ds->size()), a.data_dir.empty() ? "generated ~500x375 JPEGs (q90)" : root.c_str(),
-              a.size, a.epochs);
+  std::printf(
+      "loader_bench: %lld images from %s, RandomResizedCrop(%d) + flip + ToTensor + Normalize,\n"
+      "median of %d epochs after one warm-up; img/s/core = images per CPU-second\n\n",
+      static_cast<long long>(ds->size()), a.data_dir.empty() ? "generated ~500x375 JPEGs (q90)" : root.c_str(), a.size,
+      a.epochs);
   std::printf("%-40s %11s %9s %11s %11s %13s\n", "pipeline (one thread)", "img/s/core", "ms/img", "wall img/s",
               "decode ms", "transform ms");
   std::printf("%-40s %11.1f %9.3f %11.1f %11.3f %13.3f\n", "roost (data::Loader, workers=0)", roost.cpu,
               1e3 / roost.cpu, roost.wall, split.decode_ms, split.transform_ms);
   if (tv_rate > 0) {
-    const std::string name = "torchvision " + json_string(peer, "torchvision") + " / Pillow " + json_string(peer, "pillow");
+    const std::string name =
+        "torchvision " + json_string(peer, "torchvision") + " / Pillow " + json_string(peer, "pillow");
     std::printf("%-40s %11.1f %9.3f %11.1f %11.3f %13.3f\n", name.c_str(), tv_rate, 1e3 / tv_rate,
                 json_number(peer, "wall_img_s"), json_number(peer, "decode_ms"), json_number(peer, "transform_ms"));
     std::printf("\nroost / torchvision: %.2fx per core (target >= 2x)\n", ratio);

@@ -69,8 +69,8 @@ double rate(const data::Dataset& ds, int epochs, bool transform) {
       }
       std::mt19937_64 rng(static_cast<uint64_t>(epoch * 100003 + i));
       data::ResizePlan plan;
-      const data::Image image =
-          ds.load_for_plan(i, [&](int h, int w) { return data::train_plan(h, w, 224, {}, rng); }, &plan);
+      const data::Image image = ds.load_for_plan(
+          i, [&](int h, int w) { return data::train_plan(h, w, 224, {}, rng); }, &plan);
       data::apply_plan_normalized(image, plan, data::Normalization{}, out.data());
     }
     if (epoch > 0) rates.push_back(static_cast<double>(ds.size()) / (cpu_seconds() - start));
@@ -87,12 +87,13 @@ uint64_t tree_bytes(const std::string& root) {
 
 std::vector<Row> measure(const Source& s, const std::string& scratch, int epochs) {
   std::vector<Row> rows;
-  const int64_t images = data::open_image_folder(s.root + "/train")->size() +
-                         data::open_image_folder(s.root + "/val")->size();
+  const int64_t images =
+      data::open_image_folder(s.root + "/train")->size() + data::open_image_folder(s.root + "/val")->size();
   if (s.resize_short == 0) {
     auto folder = data::open_image_folder(s.root + "/train");
     const double mb = static_cast<double>(tree_bytes(s.root)) / 1e6;
-    rows.push_back({s.name, "folder", mb, 1e3 * mb / images, rate(*folder, epochs, false), rate(*folder, epochs, true)});
+    rows.push_back(
+        {s.name, "folder", mb, 1e3 * mb / images, rate(*folder, epochs, false), rate(*folder, epochs, true)});
   }
   for (data::PackFormat format : {data::PackFormat::kEncoded, data::PackFormat::kPixels}) {
     data::PackOptions o;
@@ -116,12 +117,14 @@ std::vector<Row> measure(const Source& s, const std::string& scratch, int epochs
 
 int main(int argc, char** argv) try {
   cxxopts::Options spec("pack_bench", "HDF5 pack storage, encoded bytes vs decoded pixels: size and images/s per core");
+  // clang-format off
   spec.add_options()
       ("images", "photo-like JPEGs to generate for the train split", cxxopts::value<std::string>()->default_value("300"))
       ("epochs", "counted epochs (median reported)", cxxopts::value<std::string>()->default_value("3"))
       ("data-dir", "also measure this ImageFolder root with train/ and val/ (repeat for more; a comma also "
                    "separates)", cxxopts::value<std::vector<std::string>>())
       ("json", "print JSON instead of the table");
+  // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return 0;
   const int images = roost::bench::get_int_at_least(*r, "images", 1);
@@ -158,20 +161,23 @@ int main(int argc, char** argv) try {
   if (json) {
     std::printf("[");
     for (size_t i = 0; i < rows.size(); ++i)
-      std::printf("%s{\"source\": \"%s\", \"storage\": \"%s\", \"mb\": %.3f, \"kb_per_image\": %.2f, "
-                  "\"read_img_s\": %.1f, \"train_img_s\": %.1f}",
-                  i ? ", " : "", rows[i].source.c_str(), rows[i].storage.c_str(), rows[i].mb, rows[i].kb_per_image,
-                  rows[i].read_img_s, rows[i].train_img_s);
+      std::printf(
+          "%s{\"source\": \"%s\", \"storage\": \"%s\", \"mb\": %.3f, \"kb_per_image\": %.2f, "
+          "\"read_img_s\": %.1f, \"train_img_s\": %.1f}",
+          i ? ", " : "", rows[i].source.c_str(), rows[i].storage.c_str(), rows[i].mb, rows[i].kb_per_image,
+          rows[i].read_img_s, rows[i].train_img_s);
     std::printf("]\n");
     return 0;
   }
-  std::printf("pack_bench: pack size and images per CPU-second on one thread (train split, median of %d "
-              "epochs)\n\n", epochs);
+  std::printf(
+      "pack_bench: pack size and images per CPU-second on one thread (train split, median of %d "
+      "epochs)\n\n",
+      epochs);
   std::printf("%-38s %-8s %9s %9s %16s %16s\n", "source", "storage", "MB", "KB/img", "read(+decode)/s",
               "+train xform/s");
   for (const Row& r : rows)
-    std::printf("%-38s %-8s %9.2f %9.1f %16.1f %16.1f\n", r.source.c_str(), r.storage.c_str(), r.mb,
-                r.kb_per_image, r.read_img_s, r.train_img_s);
+    std::printf("%-38s %-8s %9.2f %9.1f %16.1f %16.1f\n", r.source.c_str(), r.storage.c_str(), r.mb, r.kb_per_image,
+                r.read_img_s, r.train_img_s);
   return 0;
 } catch (const std::exception& e) {
   return roost::bench::report_error("pack_bench", e);

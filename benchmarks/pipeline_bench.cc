@@ -56,8 +56,10 @@ double get_rate(const cxxopts::ParseResult& r, const std::string& name) {
 // Args from argv; empty after --help.
 std::optional<Args> parse(int argc, char** argv) {
   Args a;
-  cxxopts::Options spec("pipeline_bench", "decode workers feeding a fixed-rate consumer over short passes, "
-                                          "with and without starting the next pass early");
+  cxxopts::Options spec("pipeline_bench",
+                        "decode workers feeding a fixed-rate consumer over short passes, "
+                        "with and without starting the next pass early");
+  // clang-format off
   spec.add_options()
       ("data-dir", "ImageFolder tree to read (default: generated photo-like JPEGs)", cxxopts::value<std::string>())
       ("images", "training images per pass", cxxopts::value<std::string>()->default_value("256"))
@@ -71,6 +73,7 @@ std::optional<Args> parse(int argc, char** argv) {
       ("load", "consumer rate as a fraction of the workers' decode rate", cxxopts::value<std::string>()->default_value("0.6"))
       ("size", "crop side in pixels", cxxopts::value<std::string>()->default_value("224"))
       ("cpu-transform", "workers also run the CPU train transform (not just decode)");
+  // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return std::nullopt;
   if (r->count("data-dir")) a.data_dir = (*r)["data-dir"].as<std::string>();
@@ -170,8 +173,9 @@ int main(int argc, char** argv) try {
   const Args& a = *parsed;
   std::string root = a.data_dir;
   if (root.empty()) {
-    root = (std::filesystem::temp_directory_path() / ("roost-pipeline-bench-" + std::to_string(a.images + a.val_images)))
-               .string();
+    root =
+        (std::filesystem::temp_directory_path() / ("roost-pipeline-bench-" + std::to_string(a.images + a.val_images)))
+            .string();
     if (!std::filesystem::exists(root)) roost::bench::write_photo_like_jpegs(root, a.images + a.val_images);
   }
   Passes passes;

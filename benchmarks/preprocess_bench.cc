@@ -68,14 +68,13 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Options from argv; empty after --help.
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
   cxxopts::Options spec("preprocess_bench", "roost's preprocessing: CPU reference vs the fused CUDA kernel");
+  // clang-format off
   spec.add_options()
       ("json", "print the rows as JSON")
       ("batch", "images per batch", cxxopts::value<std::string>()->default_value(std::to_string(o.batch)))
@@ -83,6 +82,7 @@ std::optional<Options> parse(int argc, char** argv) {
       ("device", "CUDA device", cxxopts::value<std::string>()->default_value(std::to_string(o.device)))
       ("sweep", "also time the kernel over a grid of tile shapes")
       ("kernel-only", "only the kernel rows and their checks");
+  // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return std::nullopt;
   o.json = r->count("json") > 0;
@@ -100,15 +100,13 @@ std::vector<float> reference_outputs(const std::vector<roost::data::Image>& imag
   const size_t per_image = 3 * 224 * 224;
   std::vector<float> ref(per_image * images.size());
   for (size_t i = 0; i < images.size(); ++i)
-    roost::data::apply_plan_normalized(images[i], plans[i], roost::data::Normalization{},
-                                       ref.data() + i * per_image);
+    roost::data::apply_plan_normalized(images[i], plans[i], roost::data::Normalization{}, ref.data() + i * per_image);
   return ref;
 }
 
 // The kernel's output for every image against the CPU reference, bitwise: float32 as it is,
 // bfloat16 as the reference rounded to nearest even. Returns the number of images that differ.
-size_t differing_images(const std::vector<uint8_t>& got, bool bf16, const std::vector<float>& ref,
-                        size_t images) {
+size_t differing_images(const std::vector<uint8_t>& got, bool bf16, const std::vector<float>& ref, size_t images) {
   const size_t per_image = 3 * 224 * 224;
   size_t bad = 0;
   for (size_t i = 0; i < images; ++i) {
@@ -133,13 +131,13 @@ size_t differing_images(const std::vector<uint8_t>& got, bool bf16, const std::v
 }
 
 #ifdef ROOST_WITH_CUDA
-#define BENCH_CUDA(call)                                                              \
-  do {                                                                                \
-    cudaError_t rc_ = (call);                                                         \
-    if (rc_ != cudaSuccess) {                                                         \
-      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(rc_));        \
-      std::exit(1);                                                                   \
-    }                                                                                 \
+#define BENCH_CUDA(call)                                                       \
+  do {                                                                         \
+    cudaError_t rc_ = (call);                                                  \
+    if (rc_ != cudaSuccess) {                                                  \
+      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(rc_)); \
+      std::exit(1);                                                            \
+    }                                                                          \
   } while (0)
 
 // Device-to-device copy bandwidth, counting bytes read plus bytes written.
@@ -170,11 +168,11 @@ double copy_bandwidth_gbs(int reps) {
 }
 #endif
 
-void print_table(int batch, const std::vector<Row>& rows, size_t checked,
-                 const std::vector<std::string>& differing) {
-  std::printf("preprocess_bench: batch of %d images ~500x375 -> RandomResizedCrop(224) + flip + "
-              "normalize\n\n",
-              batch);
+void print_table(int batch, const std::vector<Row>& rows, size_t checked, const std::vector<std::string>& differing) {
+  std::printf(
+      "preprocess_bench: batch of %d images ~500x375 -> RandomResizedCrop(224) + flip + "
+      "normalize\n\n",
+      batch);
   std::printf("%-46s %12s %10s %8s %10s\n", "what", "images/s", "GB/s", "% copy", "ms/batch");
   auto cell = [](double v, int width, int precision) {
     char buf[32];
@@ -184,12 +182,12 @@ void print_table(int batch, const std::vector<Row>& rows, size_t checked,
   };
   for (const Row& r : rows)
     std::printf("%-46s %s %s %s %s\n", r.name.c_str(), cell(r.images_per_s, 12, 0).c_str(),
-                cell(r.gb_per_s, 10, 1).c_str(), cell(r.percent_of_copy, 8, 1).c_str(),
-                cell(r.ms, 10, 3).c_str());
+                cell(r.gb_per_s, 10, 1).c_str(), cell(r.percent_of_copy, 8, 1).c_str(), cell(r.ms, 10, 3).c_str());
   if (checked > 0 && differing.empty())
-    std::printf("\nCPU reference check: all %zu timed outputs (every row and sweep shape above) "
-                "equal the CPU reference bitwise, %d images each\n",
-                checked, batch);
+    std::printf(
+        "\nCPU reference check: all %zu timed outputs (every row and sweep shape above) "
+        "equal the CPU reference bitwise, %d images each\n",
+        checked, batch);
   for (const std::string& d : differing) std::printf("CPU reference check FAILED, %s\n", d.c_str());
 }
 
@@ -233,8 +231,7 @@ int main(int argc, char** argv) {
     std::vector<double> per_image;
     for (int rep = 0; rep < 3; ++rep) {
       const auto t0 = Clock::now();
-      for (int i = 0; i < n; ++i)
-        data::apply_plan_normalized(images[i], plans[i], data::Normalization{}, out.data());
+      for (int i = 0; i < n; ++i) data::apply_plan_normalized(images[i], plans[i], data::Normalization{}, out.data());
       per_image.push_back(seconds_since(t0) / n);
     }
     const double s = median(per_image);
@@ -284,8 +281,8 @@ int main(int argc, char** argv) {
       BENCH_CUDA(cudaMemcpy(got.data(), out, got.size(), cudaMemcpyDeviceToHost));
       if (reference.empty()) reference = reference_outputs(images, plans);
       const size_t bad = differing_images(got, bf16, reference, images.size());
-      checks.push_back(what + ": " + std::to_string(opt.batch - bad) + " of " +
-                       std::to_string(opt.batch) + " images equal the CPU reference bitwise");
+      checks.push_back(what + ": " + std::to_string(opt.batch - bad) + " of " + std::to_string(opt.batch) +
+                       " images equal the CPU reference bitwise");
       if (bad > 0) differing.push_back(checks.back());
     };
     // The kernel alone with options po: poisons, times, checks `name`'s output.
@@ -309,8 +306,7 @@ int main(int argc, char** argv) {
       kernels::PreprocessOptions po;
       po.device = opt.device;
       po.output = type;
-      const char* name = type == kernels::OutputType::kFloat32 ? "kernel only, fp32 NCHW"
-                                                               : "kernel only, bf16 NCHW";
+      const char* name = type == kernels::OutputType::kFloat32 ? "kernel only, fp32 NCHW" : "kernel only, bf16 NCHW";
       add_row(name, time_kernel(po, name));
     }
     {  // the same fp32 kernel with the costliest tiles launched first instead of in image order
@@ -329,11 +325,12 @@ int main(int argc, char** argv) {
           po.device = opt.device;
           po.tile_target_bytes = kib * 1024;
           po.max_tile_rows = max_rows;
-          const Timed r = time_kernel(
-              po, "sweep " + std::to_string(kib) + " KiB " + std::to_string(max_rows) + " rows");
-          std::fprintf(to, "  sweep %3d KiB %3d rows: %8.4f ms %8.1f GB/s %5.1f%% of copy, %6d tiles, "
-                      "%6d B shared\n",
-                      kib, max_rows, r.ms, r.gbs, 100.0 * r.gbs / copy_gbs, r.t.tiles, r.t.shared_bytes);
+          const Timed r =
+              time_kernel(po, "sweep " + std::to_string(kib) + " KiB " + std::to_string(max_rows) + " rows");
+          std::fprintf(to,
+                       "  sweep %3d KiB %3d rows: %8.4f ms %8.1f GB/s %5.1f%% of copy, %6d tiles, "
+                       "%6d B shared\n",
+                       kib, max_rows, r.ms, r.gbs, 100.0 * r.gbs / copy_gbs, r.t.tiles, r.t.shared_bytes);
         }
     }
     if (!opt.kernel_only) {
@@ -370,18 +367,20 @@ int main(int argc, char** argv) {
 #endif
 
   if (opt.json) {
-    std::printf("{\"batch\": %d, \"source_bytes\": %zu, \"gpu\": %s, \"note\": \"%s\", \"rows\": [",
-                opt.batch, source_bytes, gpu ? "true" : "false", gpu_note.c_str());
+    std::printf("{\"batch\": %d, \"source_bytes\": %zu, \"gpu\": %s, \"note\": \"%s\", \"rows\": [", opt.batch,
+                source_bytes, gpu ? "true" : "false", gpu_note.c_str());
     for (size_t i = 0; i < rows.size(); ++i)
-      std::printf("%s{\"name\": \"%s\", \"images_per_s\": %.1f, \"gb_per_s\": %.1f, "
-                  "\"percent_of_copy\": %.1f, \"ms\": %.4f}",
-                  i ? ", " : "", rows[i].name.c_str(), rows[i].images_per_s, rows[i].gb_per_s,
-                  rows[i].percent_of_copy, rows[i].ms);
+      std::printf(
+          "%s{\"name\": \"%s\", \"images_per_s\": %.1f, \"gb_per_s\": %.1f, "
+          "\"percent_of_copy\": %.1f, \"ms\": %.4f}",
+          i ? ", " : "", rows[i].name.c_str(), rows[i].images_per_s, rows[i].gb_per_s, rows[i].percent_of_copy,
+          rows[i].ms);
     std::printf("], \"checks\": [");
     for (size_t i = 0; i < checks.size(); ++i) std::printf("%s\"%s\"", i ? ", " : "", checks[i].c_str());
     // null where nothing was checked (no GPU): neither a pass nor a failure.
-    std::printf("], \"outputs_equal_reference\": %s}\n",
-                checks.empty() ? "null" : !differing.empty() ? "false" : "true");
+    std::printf("], \"outputs_equal_reference\": %s}\n", checks.empty()       ? "null"
+                                                         : !differing.empty() ? "false"
+                                                                              : "true");
   } else {
     print_table(opt.batch, rows, checks.size(), differing);
     if (!gpu_note.empty()) std::printf("\n%s\n", gpu_note.c_str());

@@ -97,6 +97,7 @@ Result measure(const std::string& self, const std::string& mode, const std::stri
 
 int main(int argc, char** argv) try {
   cxxopts::Options spec("pth_load_bench", "seconds and peak extra memory of loading a ResNet-50 .pth");
+  // clang-format off
   spec.add_options()
       ("file", "the .pth to load (default: a random torchvision resnet50 written with /usr/bin/python3)",
        cxxopts::value<std::string>())
@@ -104,6 +105,7 @@ int main(int argc, char** argv) try {
       ("json", "print JSON instead of the table")
       ("once", "internal: one measured load (pth or pretrained) in this process, printed as numbers",
        cxxopts::value<std::string>());
+  // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return 0;
   std::string file = r->count("file") ? (*r)["file"].as<std::string>() : "";
@@ -123,11 +125,14 @@ int main(int argc, char** argv) try {
   if (file.empty()) {
     fs::create_directories(scratch);
     file = scratch + "/resnet50.pth";
-    const std::string cmd = "/usr/bin/python3 -c 'import sys, torch, torchvision; torch.manual_seed(0); "
-                            "torch.save(torchvision.models.resnet50().state_dict(), sys.argv[1])' '" + file + "'";
+    const std::string cmd =
+        "/usr/bin/python3 -c 'import sys, torch, torchvision; torch.manual_seed(0); "
+        "torch.save(torchvision.models.resnet50().state_dict(), sys.argv[1])' '" +
+        file + "'";
     if (std::system(cmd.c_str()) != 0)
-      throw std::runtime_error("cannot write a resnet50 .pth (needs /usr/bin/python3 with torch and "
-                               "torchvision, or pass --file)");
+      throw std::runtime_error(
+          "cannot write a resnet50 .pth (needs /usr/bin/python3 with torch and "
+          "torchvision, or pass --file)");
   }
   const double file_mb = static_cast<double>(fs::file_size(file)) / 1e6;
   const std::string self = fs::read_symlink("/proc/self/exe").string();
@@ -136,20 +141,20 @@ int main(int argc, char** argv) try {
   if (json) {
     std::printf("[");
     for (size_t i = 0; i < results.size(); ++i)
-      std::printf("%s{\"step\": \"%s\", \"file_mb\": %.1f, \"seconds\": %.3f, \"extra_mb\": %.1f, "
-                  "\"extra_over_file\": %.2f, \"tensors\": %zu}",
-                  i ? ", " : "", results[i].mode.c_str(), file_mb, results[i].seconds, results[i].extra_mb,
-                  results[i].extra_mb / file_mb, results[i].tensors);
+      std::printf(
+          "%s{\"step\": \"%s\", \"file_mb\": %.1f, \"seconds\": %.3f, \"extra_mb\": %.1f, "
+          "\"extra_over_file\": %.2f, \"tensors\": %zu}",
+          i ? ", " : "", results[i].mode.c_str(), file_mb, results[i].seconds, results[i].extra_mb,
+          results[i].extra_mb / file_mb, results[i].tensors);
     std::printf("]\n");
     return 0;
   }
-  std::printf("pth_load_bench: %s (%.1f MB), median of %d fresh processes, warm page cache\n\n", file.c_str(),
-              file_mb, runs);
+  std::printf("pth_load_bench: %s (%.1f MB), median of %d fresh processes, warm page cache\n\n", file.c_str(), file_mb,
+              runs);
   std::printf("%-34s %9s %14s %12s %8s\n", "step", "seconds", "peak extra MB", "extra/file", "tensors");
   for (const Result& r : results)
-    std::printf("%-34s %9.3f %14.1f %12.2f %8zu\n",
-                r.mode == "pth" ? "load_pth" : "load_pretrained into resnet50", r.seconds, r.extra_mb,
-                r.extra_mb / file_mb, r.tensors);
+    std::printf("%-34s %9.3f %14.1f %12.2f %8zu\n", r.mode == "pth" ? "load_pth" : "load_pretrained into resnet50",
+                r.seconds, r.extra_mb, r.extra_mb / file_mb, r.tensors);
   if (!results[0].hwm_reset)
     std::printf("\nnote: /proc/self/clear_refs unavailable: peaks include memory used before the load\n");
   std::printf("\ntarget: < 2 s and < 2x the file size (%.1f MB)\n", 2 * file_mb);

@@ -12,10 +12,10 @@
 // produces it (fused ring allreduce over MPI in the background, or NCCL on a GPU), then the
 // SGD step (on the host, where the ranks share a node, the shared update: each rank sums and
 // steps its share of the parameters in memory all of them map; --no-shared-update steps every
-// parameter on every rank as its averaged gradients arrive). --no-allreduce leaves the synchronizer out: the compute-only ceiling, against
-// which the cost of gradient synchronization shows. A round's rate is batch × steps / time
-// on each rank, averaged over the ranks; the summary is the mean over rounds ± 1.96 × their
-// standard deviation, per rank and (× ranks) in total, as Horovod prints it.
+// parameter on every rank as its averaged gradients arrive). --no-allreduce leaves the synchronizer out: the
+// compute-only ceiling, against which the cost of gradient synchronization shows. A round's rate is batch × steps /
+// time on each rank, averaged over the ranks; the summary is the mean over rounds ± 1.96 × their standard deviation,
+// per rank and (× ranks) in total, as Horovod prints it.
 #include <mpi.h>
 #include <torch/torch.h>
 
@@ -55,8 +55,10 @@ struct Options {
 // after --help.
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  cxxopts::Options spec("synthetic_bench", "data-parallel training img/s on a resident random batch (Horovod's "
-                                           "synthetic benchmark); run as mpirun -np N synthetic_bench [options]");
+  cxxopts::Options spec("synthetic_bench",
+                        "data-parallel training img/s on a resident random batch (Horovod's "
+                        "synthetic benchmark); run as mpirun -np N synthetic_bench [options]");
+  // clang-format off
   spec.add_options()
       ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", cxxopts::value<std::string>()->default_value(o.arch))
       ("batch-size", "images per rank per step", cxxopts::value<std::string>()->default_value("32"))
@@ -72,6 +74,7 @@ std::optional<Options> parse(int argc, char** argv) {
       ("mpi-yield", "auto|on|off: Open MPI yields the CPU while a rank waits, as roost train --mpi-yield decides it",
        cxxopts::value<std::string>()->default_value(o.mpi_yield))
       ("json", "also write the results as JSON to FILE (rank 0)", cxxopts::value<std::string>());
+  // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return std::nullopt;
   // Bounded above so that a slip of the finger (an extra digit or two) is caught, not run.
@@ -98,8 +101,7 @@ std::optional<Options> parse(int argc, char** argv) {
                     "' (resnet18, resnet34, resnet50, resnet101 or resnet152)");
   ROOST_USAGE_CHECK(o.mpi_yield == "auto" || o.mpi_yield == "on" || o.mpi_yield == "off",
                     "--mpi-yield must be auto, on or off (got '", o.mpi_yield, "')");
-  ROOST_USAGE_CHECK(o.allreduce || !o.fp16_allreduce,
-                    "--fp16-allreduce and --no-allreduce contradict each other");
+  ROOST_USAGE_CHECK(o.allreduce || !o.fp16_allreduce, "--fp16-allreduce and --no-allreduce contradict each other");
   return o;
 }
 
@@ -212,14 +214,14 @@ int run(roost::MpiScope& mpi, const Options& o, const std::string& yield) {
   const std::string device_name = on_gpu ? choice.name : "cpu";
   if (root) {
     std::printf("Model: %s\nBatch size: %d\nNumber of ranks: %d\n", o.arch.c_str(), o.batch, mpi.size());
-    std::printf("Image size: %d\nDevice: %s, %d intra-op thread(s) per rank\n", o.image, device_name.c_str(),
-                threads);
+    std::printf("Image size: %d\nDevice: %s, %d intra-op thread(s) per rank\n", o.image, device_name.c_str(), threads);
     std::printf("Open MPI yield when idle: %s (--mpi-yield %s)\n", yield.c_str(), o.mpi_yield.c_str());
     if (o.allreduce) {
       std::printf("Gradient allreduce: %s%s, overlapped with backward\n", backend.c_str(),
                   o.fp16_allreduce ? " (float16 on the wire)" : "");
       if (!on_gpu)
-        std::printf("Shared update: %s\n", shared ? "on (each rank steps its share)" : ("off (" + shared_why + ")").c_str());
+        std::printf("Shared update: %s\n",
+                    shared ? "on (each rank steps its share)" : ("off (" + shared_why + ")").c_str());
     } else {
       std::printf("Gradient allreduce: none (--no-allreduce: compute-only ceiling)\n");
     }

@@ -43,7 +43,8 @@ struct Args {
 };
 
 // A string option that must be one of `choices`; UsageError naming the option otherwise.
-std::string get_choice(const cxxopts::ParseResult& r, const std::string& name, std::initializer_list<const char*> choices) {
+std::string get_choice(const cxxopts::ParseResult& r, const std::string& name,
+                       std::initializer_list<const char*> choices) {
   const std::string v = r[name].as<std::string>();
   std::string all;
   for (const char* c : choices) {
@@ -57,6 +58,7 @@ std::string get_choice(const cxxopts::ParseResult& r, const std::string& name, s
 std::optional<Args> parse(int argc, char** argv) {
   Args a;
   cxxopts::Options spec("train_bench", "single-process training img/s: resident synthetic batch vs the real pipeline");
+  // clang-format off
   spec.add_options()
       ("arch", "ResNet depth", cxxopts::value<std::string>()->default_value(a.arch))
       ("data-dir", "ImageFolder tree to read (default: generated JPEGs)", cxxopts::value<std::string>())
@@ -77,6 +79,7 @@ std::optional<Args> parse(int argc, char** argv) {
       ("no-cudnn-benchmark", "leave cuDNN's autotuner off")
       ("no-prefetch", "start the next epoch's loader only when this epoch's batches are used up")
       ("pack-on-main", "pack each batch for the kernel on the training thread, not in the loader's workers");
+  // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return std::nullopt;
   a.arch = (*r)["arch"].as<std::string>();
@@ -113,8 +116,8 @@ void write_jpegs(const std::string& root, int count) {
     for (int y = 0; y < img.height; ++y)
       for (int x = 0; x < img.width; ++x)
         for (int c = 0; c < 3; ++c)
-          img.row(y)[x * 3 + c] = static_cast<uint8_t>((a * x / img.width + b * y / img.height + c * 40 +
-                                                        static_cast<int>(rng() % 16)) & 255);
+          img.row(y)[x * 3 + c] = static_cast<uint8_t>(
+              (a * x / img.width + b * y / img.height + c * 40 + static_cast<int>(rng() % 16)) & 255);
     auto bytes = roost::data::encode_jpeg(img, 90);
     std::FILE* f = std::fopen((dir + "/" + std::to_string(i) + ".jpg").c_str(), "wb");
     std::fwrite(bytes.data(), 1, bytes.size(), f);
@@ -172,7 +175,8 @@ int main(int argc, char** argv) try {
   double synthetic = 0, real = 0;
   if (a.mode != "real") {
     auto fmt = a.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-    torch::Tensor x = torch::randn({a.batch, 3, a.image, a.image}, torch::TensorOptions().device(device)).contiguous(fmt);
+    torch::Tensor x =
+        torch::randn({a.batch, 3, a.image, a.image}, torch::TensorOptions().device(device)).contiguous(fmt);
     torch::Tensor y = torch::randint(0, 1000, {a.batch}, torch::TensorOptions().device(device).dtype(torch::kInt64));
     for (int i = 0; i < a.warmup; ++i) s.step(x, y);
     sync(device);
@@ -190,8 +194,8 @@ int main(int argc, char** argv) try {
     }
     auto ds = roost::data::open_image_folder(root);
     gpu_pre = gpu && a.preprocess != "cpu" && roost::kernels::GpuPreprocessor::available();
-    roost::train::BatchSource source(device, gpu_pre, a.channels_last,
-                                     amp && gpu_pre ? amp_dtype : torch::kFloat32, a.image);
+    roost::train::BatchSource source(device, gpu_pre, a.channels_last, amp && gpu_pre ? amp_dtype : torch::kFloat32,
+                                     a.image);
     int done = 0, counted = 0;
     Clock::time_point t0;
     roost::data::NextLoader ahead(a.prefetch);
@@ -229,19 +233,20 @@ int main(int argc, char** argv) try {
   }
   const char* dev = gpu ? "cuda" : "cpu";
   if (a.json) {
-    std::printf("{\"arch\": \"%s\", \"batch\": %d, \"image\": %d, \"amp\": \"%s\", \"channels_last\": %s, "
-                "\"device\": \"%s\", \"preprocess\": \"%s\", \"prefetch\": %s, \"pack_on_main\": %s, \"synthetic_img_s\": %.2f, "
-                "\"real_img_s\": %.2f}\n",
-                a.arch.c_str(), a.batch, a.image, a.amp.c_str(), a.channels_last ? "true" : "false", dev,
-                gpu_pre ? "gpu" : "cpu", a.prefetch ? "true" : "false", a.pack_on_main ? "true" : "false", synthetic, real);
+    std::printf(
+        "{\"arch\": \"%s\", \"batch\": %d, \"image\": %d, \"amp\": \"%s\", \"channels_last\": %s, "
+        "\"device\": \"%s\", \"preprocess\": \"%s\", \"prefetch\": %s, \"pack_on_main\": %s, \"synthetic_img_s\": "
+        "%.2f, "
+        "\"real_img_s\": %.2f}\n",
+        a.arch.c_str(), a.batch, a.image, a.amp.c_str(), a.channels_last ? "true" : "false", dev,
+        gpu_pre ? "gpu" : "cpu", a.prefetch ? "true" : "false", a.pack_on_main ? "true" : "false", synthetic, real);
   } else {
     std::printf("%-10s %5s %5s %5s %4s %-4s | synthetic %9.1f img/s | real (%s preprocess%s) %9.1f img/s | %5.1f%%\n",
-                a.arch.c_str(), dev, std::to_string(a.batch).c_str(), std::to_string(a.image).c_str(),
-                a.amp.c_str(), a.channels_last ? "NHWC" : "NCHW", synthetic, gpu_pre ? "gpu" : "cpu",
+                a.arch.c_str(), dev, std::to_string(a.batch).c_str(), std::to_string(a.image).c_str(), a.amp.c_str(),
+                a.channels_last ? "NHWC" : "NCHW", synthetic, gpu_pre ? "gpu" : "cpu",
                 a.prefetch ? (a.pack_on_main ? ", packed on the main thread" : "")
                            : (a.pack_on_main ? ", no prefetch, packed on the main thread" : ", no prefetch"),
-                real,
-                synthetic > 0 ? 100.0 * real / synthetic : 0.0);
+                real, synthetic > 0 ? 100.0 * real / synthetic : 0.0);
   }
   return 0;
 } catch (const std::exception& e) {

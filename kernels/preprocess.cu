@@ -45,9 +45,7 @@ class Stream {
 
 class Event {
  public:
-  explicit Event(unsigned flags = cudaEventDisableTiming) {
-    CUDA_CHECK(cudaEventCreateWithFlags(&event_, flags));
-  }
+  explicit Event(unsigned flags = cudaEventDisableTiming) { CUDA_CHECK(cudaEventCreateWithFlags(&event_, flags)); }
   ~Event() { cudaEventDestroy(event_); }
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
@@ -200,12 +198,10 @@ struct Slot {
 };
 
 template <typename OutT, bool kPlanar>
-void launch_typed(const detail::KernelArgs& args, int tiles, int shared_bytes,
-                  cudaStream_t stream) {
+void launch_typed(const detail::KernelArgs& args, int tiles, int shared_bytes, cudaStream_t stream) {
   auto kernel = detail::preprocess_kernel<OutT, kPlanar>;
   if (shared_bytes > 48 * 1024)  // above the default a kernel must opt in
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    shared_bytes));
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, shared_bytes));
   kernel<<<tiles, detail::kThreads, shared_bytes, stream>>>(args);
   CUDA_CHECK_LAUNCH();
 }
@@ -217,11 +213,10 @@ class BatchRunner {
       : options_(options), pool_(std::make_shared<PinnedPool>(options.device)) {
     int count = 0;
     CUDA_CHECK(cudaGetDeviceCount(&count));
-    ROOST_USAGE_CHECK(options.device >= 0 && options.device < count, "CUDA device ",
-                      options.device, " does not exist (", count, " visible)");
+    ROOST_USAGE_CHECK(options.device >= 0 && options.device < count, "CUDA device ", options.device,
+                      " does not exist (", count, " visible)");
     DeviceScope scope(options.device);
-    CUDA_CHECK(cudaDeviceGetAttribute(&shared_limit_, cudaDevAttrMaxSharedMemoryPerBlockOptin,
-                                      options.device));
+    CUDA_CHECK(cudaDeviceGetAttribute(&shared_limit_, cudaDevAttrMaxSharedMemoryPerBlockOptin, options.device));
     copy_ = std::make_unique<Stream>();
     for (auto& slot : slots_) slot = std::make_unique<Slot>();
   }
@@ -263,8 +258,7 @@ class BatchRunner {
     if (bytes > slot.device.capacity()) CUDA_CHECK(cudaEventSynchronize(slot.consumed.get()));
     slot.device.reserve(bytes);
     CUDA_CHECK(cudaStreamWaitEvent(copy_->get(), slot.consumed.get(), 0));
-    CUDA_CHECK(cudaMemcpyAsync(slot.device.data(), packed.host->data, bytes, cudaMemcpyHostToDevice,
-                               copy_->get()));
+    CUDA_CHECK(cudaMemcpyAsync(slot.device.data(), packed.host->data, bytes, cudaMemcpyHostToDevice, copy_->get()));
     CUDA_CHECK(cudaEventRecord(packed.host->uploaded.get(), copy_->get()));
     packed.host->pending = true;  // the pool reuses the block once the copy has finished
     CUDA_CHECK(cudaStreamWaitEvent(stream, packed.host->uploaded.get(), 0));
@@ -312,8 +306,8 @@ class BatchRunner {
     }
   }
 
-  void run(const std::vector<const data::Image*>& images,
-           const std::vector<data::ResizePlan>& plans, Output kind, void* out, void* stream) {
+  void run(const std::vector<const data::Image*>& images, const std::vector<data::ResizePlan>& plans, Output kind,
+           void* out, void* stream) {
     if (images.empty() && plans.empty()) return;
     run_packed(*pack(images, plans, kind), out, stream);
   }
@@ -336,9 +330,7 @@ Output output_of(OutputType type) {
   ROOST_THROW("unknown output type ", static_cast<int>(type));
 }
 
-size_t element_size(Output kind) {
-  return kind == Output::kU8 ? 1 : kind == Output::kFloat32 ? 4 : 2;
-}
+size_t element_size(Output kind) { return kind == Output::kU8 ? 1 : kind == Output::kFloat32 ? 4 : 2; }
 
 }  // namespace
 
@@ -348,8 +340,7 @@ struct GpuPreprocessor::Impl {
   BatchRunner runner;
 };
 
-GpuPreprocessor::GpuPreprocessor(const PreprocessOptions& options)
-    : impl_(std::make_unique<Impl>(options)) {}
+GpuPreprocessor::GpuPreprocessor(const PreprocessOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 
 GpuPreprocessor::~GpuPreprocessor() = default;
 
@@ -362,9 +353,8 @@ bool GpuPreprocessor::available() {
   return count > 0;
 }
 
-void GpuPreprocessor::run(const std::vector<const data::Image*>& images,
-                          const std::vector<data::ResizePlan>& plans, void* device_out,
-                          void* stream) {
+void GpuPreprocessor::run(const std::vector<const data::Image*>& images, const std::vector<data::ResizePlan>& plans,
+                          void* device_out, void* stream) {
   impl_->runner.run(images, plans, output_of(impl_->options.output), device_out, stream);
 }
 
@@ -373,23 +363,20 @@ std::shared_ptr<data::PreparedBatch> GpuPreprocessor::pack(const std::vector<con
   return impl_->runner.pack(images, plans, output_of(impl_->options.output));
 }
 
-void GpuPreprocessor::run_packed(const std::shared_ptr<data::PreparedBatch>& packed, void* device_out,
-                                 void* stream) {
+void GpuPreprocessor::run_packed(const std::shared_ptr<data::PreparedBatch>& packed, void* device_out, void* stream) {
   const auto* batch = dynamic_cast<const PackedBatch*>(packed.get());
   ROOST_CHECK(batch != nullptr, "run_packed: not a batch packed by GpuPreprocessor::pack");
   impl_->runner.run_packed(*batch, device_out, stream);
 }
 
-void GpuPreprocessor::run_u8(const std::vector<const data::Image*>& images,
-                             const std::vector<data::ResizePlan>& plans, void* device_out,
-                             void* stream) {
+void GpuPreprocessor::run_u8(const std::vector<const data::Image*>& images, const std::vector<data::ResizePlan>& plans,
+                             void* device_out, void* stream) {
   impl_->runner.run(images, plans, Output::kU8, device_out, stream);
 }
 
-KernelTiming time_preprocess_kernel(const PreprocessOptions& options,
-                                    const std::vector<const data::Image*>& images,
-                                    const std::vector<data::ResizePlan>& plans,
-                                    void* device_out, int warmup, int reps) {
+KernelTiming time_preprocess_kernel(const PreprocessOptions& options, const std::vector<const data::Image*>& images,
+                                    const std::vector<data::ResizePlan>& plans, void* device_out, int warmup,
+                                    int reps) {
   BatchRunner runner(options);
   DeviceScope scope(options.device);
   Stream stream;

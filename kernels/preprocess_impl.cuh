@@ -47,8 +47,7 @@ struct FastDiv {
   uint64_t magic = 0;
   uint32_t d = 0;
   FastDiv() = default;
-  ROOST_HD explicit FastDiv(uint32_t divisor)
-      : magic((uint64_t{1} << 36) / divisor + 1), d(divisor) {}
+  ROOST_HD explicit FastDiv(uint32_t divisor) : magic((uint64_t{1} << 36) / divisor + 1), d(divisor) {}
   ROOST_HD uint32_t div(uint32_t n) const { return static_cast<uint32_t>((n * magic) >> 36); }
 };
 
@@ -67,14 +66,14 @@ struct KernelArgs {
   const ImageDesc* images;
   const Tile* tiles;
   const int32_t* tables;
-  const float* lut;        // kLutEntries normalisation values (device memory)
+  const float* lut;  // kLutEntries normalisation values (device memory)
   const uint8_t* pixels;
   void* out;
   int out_h, out_w;
-  int inter_pitch;         // bytes per intermediate row and plane, a multiple of 8
-  int vector_stores;       // out_w % 4 == 0 and out 16-byte aligned: quads store at once
-  FastDiv by_width;        // out_w: items of the horizontal pass and direct tiles
-  FastDiv by_octets;       // eight-byte groups per plane row: items of the vertical pass
+  int inter_pitch;    // bytes per intermediate row and plane, a multiple of 8
+  int vector_stores;  // out_w % 4 == 0 and out 16-byte aligned: quads store at once
+  FastDiv by_width;   // out_w: items of the horizontal pass and direct tiles
+  FastDiv by_octets;  // eight-byte groups per plane row: items of the vertical pass
 };
 
 // The arguments for a batch that pack_batch laid out at `base` (device memory, or host memory
@@ -118,8 +117,7 @@ ROOST_HD uint32_t clip8(int32_t acc) {
   // only see windows that sum to at most kMaxWindowWeight (plan_batch makes the tiles of an
   // image with heavier ones direct), so there 2^21 <= acc < 256 * 2^22 and neither clamp
   // can apply: one shift and no min for every value the two passes round.
-  static_assert(255 * static_cast<int64_t>(kMaxWindowWeight) + kHalf <
-                    (int64_t{256} << data::kResamplePrecisionBits),
+  static_assert(255 * static_cast<int64_t>(kMaxWindowWeight) + kHalf < (int64_t{256} << data::kResamplePrecisionBits),
                 "a window's weight must keep its rounded value below 256");
   const uint32_t v = static_cast<uint32_t>(acc) >> data::kResamplePrecisionBits;
   return ROOST_PREPROCESS_CLAMP && v > 255u ? 255u : v;
@@ -258,8 +256,8 @@ ROOST_HD uint32_t funnel_right(uint32_t lo, uint32_t hi, uint32_t shift) {
 // Reads the words at q + 4 .. q + 4 * ceil((3m + 3) / 4) - 4 and returns the last one (the
 // next step's first word when m is 4).
 template <int m>
-ROOST_HD uint32_t taps_from_words(const uint8_t* q, uint32_t lo, uint32_t shift,
-                                  const int32_t (&c)[4], int32_t (&acc)[3]) {
+ROOST_HD uint32_t taps_from_words(const uint8_t* q, uint32_t lo, uint32_t shift, const int32_t (&c)[4],
+                                  int32_t (&acc)[3]) {
   const uint32_t w1 = load_word(q + 4);
   const uint32_t w2 = m >= 2 ? load_word(q + 8) : 0u;
   const uint32_t w3 = m == 4 ? load_word(q + 12) : 0u;
@@ -281,9 +279,8 @@ ROOST_HD uint32_t taps_from_words(const uint8_t* q, uint32_t lo, uint32_t shift,
 // bytes past the window's end); the last step reads its words up to q + 12, at most 9 bytes
 // past (n % 4 = 1, mis = 0). The layout pads by kReadPastRows.
 static_assert(kTapGroup == 4 && kReadPastRows >= 9, "the layout's padding for the word reads");
-ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, int n,
-                                    const int32_t* coef, int group_stride,
-                                    int32_t (&acc)[kRows][3]) {
+ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, int n, const int32_t* coef,
+                                    int group_stride, int32_t (&acc)[kRows][3]) {
   const int mis = c0 & 3;
   const uint32_t shift = 8u * static_cast<uint32_t>(mis);
   const uint8_t* q[kRows];
@@ -310,8 +307,8 @@ ROOST_HD void horizontal_taps_words(const uint8_t* const (&row)[kRows], int c0, 
 }
 
 template <bool kPlanar>
-ROOST_HD void store_intermediate(const KernelArgs& a, uint8_t* inter, int rows, int r, int x,
-                                 int32_t s0, int32_t s1, int32_t s2) {
+ROOST_HD void store_intermediate(const KernelArgs& a, uint8_t* inter, int rows, int r, int x, int32_t s0, int32_t s1,
+                                 int32_t s2) {
   if (kPlanar) {
     const int plane = rows * a.inter_pitch;
     uint8_t* d = inter + r * a.inter_pitch + x;
@@ -327,9 +324,8 @@ ROOST_HD void store_intermediate(const KernelArgs& a, uint8_t* inter, int rows, 
 }
 
 template <bool kPlanar>
-ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t,
-                              const uint8_t* src, uint8_t* inter, uint32_t tid,
-                              uint32_t threads) {
+ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t, const uint8_t* src,
+                              uint8_t* inter, uint32_t tid, uint32_t threads) {
   const int rows = t.r1 - t.r0;
   const int32_t* hwindow = a.tables + img.h_table;
   const int32_t* hcoef = hwindow + grouped_coef_offset(a.out_w);
@@ -359,8 +355,7 @@ ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const T
       }
     }
     for (int j = 0; j < kRows; ++j)
-      if (r + j < rows)
-        store_intermediate<kPlanar>(a, inter, rows, r + j, x, acc[j][0], acc[j][1], acc[j][2]);
+      if (r + j < rows) store_intermediate<kPlanar>(a, inter, rows, r + j, x, acc[j][0], acc[j][1], acc[j][2]);
   }
 }
 
@@ -369,23 +364,20 @@ ROOST_HD void horizontal_tile(const KernelArgs& a, const ImageDesc& img, const T
 // coefficient (staged in shared memory, row-major) is loaded once for all eight. Stores go
 // out as two quads (16 bytes each for float32) when aligned.
 template <typename OutT, bool kPlanar>
-ROOST_HD void store_quad(const KernelArgs& a, OutT* out, const uint32_t (&v)[4], int e0,
-                         int length, int plane, const float* lut) {
+ROOST_HD void store_quad(const KernelArgs& a, OutT* out, const uint32_t (&v)[4], int e0, int length, int plane,
+                         const float* lut) {
   if (a.vector_stores && e0 + 3 < length) {
     Quad<OutT> quad;
-    for (int j = 0; j < 4; ++j)
-      quad.v[j] = to_output<OutT>(v[j], kPlanar ? plane : (e0 + j) % 3, lut);
+    for (int j = 0; j < 4; ++j) quad.v[j] = to_output<OutT>(v[j], kPlanar ? plane : (e0 + j) % 3, lut);
     *reinterpret_cast<Quad<OutT>*>(out) = quad;
   } else {
-    for (int j = 0; j < 4 && e0 + j < length; ++j)
-      out[j] = to_output<OutT>(v[j], kPlanar ? plane : (e0 + j) % 3, lut);
+    for (int j = 0; j < 4 && e0 + j < length; ++j) out[j] = to_output<OutT>(v[j], kPlanar ? plane : (e0 + j) % 3, lut);
   }
 }
 
 template <typename OutT, bool kPlanar>
-ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t,
-                            const uint8_t* inter, const int32_t* coefficients,
-                            const float* lut, uint32_t tid, uint32_t threads) {
+ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t, const uint8_t* inter,
+                            const int32_t* coefficients, const float* lut, uint32_t tid, uint32_t threads) {
   const int rows = t.r1 - t.r0;
   const int tile_rows = t.y1 - t.y0;
   const int length = plane_row_length(a.out_w, kPlanar);
@@ -434,8 +426,8 @@ ROOST_HD void vertical_tile(const KernelArgs& a, const ImageDesc& img, const Til
 // Fallback for a tile whose intermediate exceeds shared memory: each item is one output
 // pixel, computing its intermediate column on the fly (same roundings, more arithmetic).
 template <typename OutT, bool kPlanar>
-ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t,
-                          const float* lut, uint32_t tid, uint32_t threads) {
+ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile& t, const float* lut, uint32_t tid,
+                          uint32_t threads) {
   const int32_t* hwindow = a.tables + img.h_table;
   const int32_t* hcoef = hwindow + grouped_coef_offset(a.out_w);
   const int32_t* vwindow = a.tables + img.v_table;
@@ -467,8 +459,7 @@ ROOST_HD void direct_tile(const KernelArgs& a, const ImageDesc& img, const Tile&
       acc[2] += static_cast<int32_t>(clip8_clamped(s2)) * cv;
     }
     for (int c = 0; c < 3; ++c) {
-      const size_t offset = row_offset<kPlanar>(a, t.image, kPlanar ? c : 0, y) +
-                            (kPlanar ? x : 3 * x + c);
+      const size_t offset = row_offset<kPlanar>(a, t.image, kPlanar ? c : 0, y) + (kPlanar ? x : 3 * x + c);
       static_cast<OutT*>(a.out)[offset] = to_output<OutT>(clip8_clamped(acc[c]), c, lut);
     }
   }
@@ -491,9 +482,8 @@ ROOST_HD uint32_t ceil_log2(uint32_t n) {
 // t = i % 4 of a group of four and row (i / 4) % 2^bits, 2^bits >= tile_rows, of group
 // i / 2^(bits + 2): neighbouring threads read neighbouring words of the grouped table, and
 // a shift and a mask stand in for a division; the items past the tile or the taps do nothing.
-ROOST_HD void stage_vertical_coefficients(const KernelArgs& a, const ImageDesc& img,
-                                          const Tile& t, int32_t* dst, uint32_t tid,
-                                          uint32_t threads) {
+ROOST_HD void stage_vertical_coefficients(const KernelArgs& a, const ImageDesc& img, const Tile& t, int32_t* dst,
+                                          uint32_t tid, uint32_t threads) {
   const int32_t* vcoef = a.tables + img.v_table + grouped_coef_offset(a.out_h);
   const uint32_t tile_rows = static_cast<uint32_t>(t.y1 - t.y0);
   const uint32_t taps = static_cast<uint32_t>(img.taps_v), groups = (taps + 3) / 4;
@@ -519,9 +509,7 @@ ROOST_HD void stage_vertical_coefficients(const KernelArgs& a, const ImageDesc& 
 
 // Shared memory of a tile: [normalisation table][vertical coefficients][intermediate]
 // [staged source rows], each part a multiple of 16 bytes.
-ROOST_HD int coefficient_bytes(int tile_rows, int taps) {
-  return (tile_rows * taps * 4 + 15) / 16 * 16;
-}
+ROOST_HD int coefficient_bytes(int tile_rows, int taps) { return (tile_rows * taps * 4 + 15) / 16 * 16; }
 
 ROOST_HD int intermediate_bytes(int rows, int planes, int inter_pitch) {
   return (rows * planes * inter_pitch + 15) / 16 * 16;
@@ -536,8 +524,7 @@ ROOST_HD int intermediate_bytes(int rows, int planes, int inter_pitch) {
 #define ROOST_PREPROCESS_MIN_BLOCKS 5
 #endif
 template <typename OutT, bool kPlanar>
-__global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)
-    preprocess_kernel(const KernelArgs a) {
+__global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS) preprocess_kernel(const KernelArgs a) {
   constexpr bool kNormalize = !std::is_same<OutT, uint8_t>::value;
   extern __shared__ __align__(16) uint8_t shared[];
   const Tile t = a.tiles[blockIdx.x];
@@ -557,8 +544,7 @@ __global__ void __launch_bounds__(kThreads, ROOST_PREPROCESS_MIN_BLOCKS)
   const int rows = t.r1 - t.r0;
   int32_t* coefficients = reinterpret_cast<int32_t*>(shared + (kNormalize ? kLutBytes : 0));
   stage_vertical_coefficients(a, img, t, coefficients, threadIdx.x, blockDim.x);
-  uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) +
-                   coefficient_bytes(t.y1 - t.y0, img.taps_v);
+  uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) + coefficient_bytes(t.y1 - t.y0, img.taps_v);
   // The tile's packed rows are one contiguous, 16-byte aligned run of device memory.
   const uint8_t* rows_in_device = a.pixels + img.pixels + static_cast<size_t>(t.r0) * img.pitch;
   if (t.mode == kStaged) {

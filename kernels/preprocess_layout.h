@@ -23,7 +23,7 @@
 
 namespace roost::kernels::detail {
 
-constexpr int kLutEntries = 3 * 256;                         // normalisation table, per channel
+constexpr int kLutEntries = 3 * 256;  // normalisation table, per channel
 constexpr int kLutBytes = kLutEntries * static_cast<int>(sizeof(float));
 // The horizontal pass reads taps as whole aligned words, up to 9 bytes past a row's window
 // (preprocess_impl.cuh, horizontal_taps_words), and whole groups of four coefficients, up to
@@ -45,8 +45,8 @@ struct ImageDesc {
   int pitch = 0;        // bytes per packed row, a multiple of 16
   // int32 indices; each table holds round_up(taps, kTapGroup) coefficient rows, zero past
   // each count.
-  int h_table = 0;      // the horizontal table (starts as byte offsets), a multiple of 4
-  int v_table = 0;      // the vertical table (starts as rows), a multiple of 4
+  int h_table = 0;  // the horizontal table (starts as byte offsets), a multiple of 4
+  int v_table = 0;  // the vertical table (starts as rows), a multiple of 4
   int taps_h = 0, taps_v = 0;
   int unused = 0;
 };
@@ -69,12 +69,12 @@ struct Tile {
 };
 
 struct LayoutOptions {
-  bool planar = true;        // intermediate per channel plane (NCHW output) or interleaved
-  bool normalize = true;     // a float table for ToTensor + Normalize travels too
+  bool planar = true;     // intermediate per channel plane (NCHW output) or interleaved
+  bool normalize = true;  // a float table for ToTensor + Normalize travels too
   // Preferred shared memory per block (coefficients, intermediate, staged source): small
   // enough for six blocks of 256 threads on an SM (the kernel's registers allow five).
   int tile_target_bytes = 32 * 1024;
-  int shared_limit = 48 * 1024;       // the most dynamic shared memory a block may get
+  int shared_limit = 48 * 1024;  // the most dynamic shared memory a block may get
   int max_tile_rows = 32;
   // Launch the costliest tiles first (tile_work) instead of in image order. Blocks start
   // roughly in index order, so the last wave would hold the cheapest tiles; on an H100 it
@@ -87,12 +87,12 @@ struct LayoutOptions {
 // Byte offsets into the batch buffer and the launch shape.
 struct BatchLayout {
   int out_h = 0, out_w = 0;
-  int inter_pitch = 0;      // bytes per intermediate row (per plane), a multiple of 8
-  int planes = 1;           // 3 for planar, 1 for interleaved
+  int inter_pitch = 0;  // bytes per intermediate row (per plane), a multiple of 8
+  int planes = 1;       // 3 for planar, 1 for interleaved
   size_t images = 0, tiles = 0, tables = 0, lut = 0, pixels = 0, total = 0;
   int num_tiles = 0;
-  int shared_bytes = 0;     // dynamic shared memory per block (LUT + largest tile's rows)
-  size_t input_bytes = 0;   // packed source bytes, without row padding
+  int shared_bytes = 0;    // dynamic shared memory per block (LUT + largest tile's rows)
+  size_t input_bytes = 0;  // packed source bytes, without row padding
   size_t output_elements = 0;
 };
 
@@ -119,9 +119,8 @@ constexpr int grouped_coef_index(int k, int o, int out) { return ((k / 4) * out 
 // Appends one axis's table for window indices offset .. offset + out - 1, mirrored if asked,
 // starts relative to the packed rectangle's first index rect_first.
 // `heaviest` becomes the largest sum of one window's coefficients.
-inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out, bool mirror,
-                             int rect_first, int start_scale, std::vector<int32_t>& tables,
-                             int64_t& heaviest) {
+inline int append_axis_table(const data::ResampleAxis& axis, int offset, int out, bool mirror, int rect_first,
+                             int start_scale, std::vector<int32_t>& tables, int64_t& heaviest) {
   // Coefficient rows up to a multiple of four, zero past each count: the horizontal pass
   // reads four taps at a time.
   const size_t taps = round_up(static_cast<size_t>(axis.taps), kTapGroup);
@@ -164,9 +163,8 @@ inline void axis_span(const data::ResampleAxis& axis, int offset, int out, int& 
 // and intermediate fit the target, else reading the source from device memory if the
 // intermediate alone fits shared memory (such a row may exceed the target), else direct.
 // All direct when `direct` is set (windows too heavy for the other modes' rounding).
-inline void append_tiles(int image, const int32_t* vwindow, int out_h,
-                         size_t row_bytes, int pitch, int taps_v, const LayoutOptions& options,
-                         size_t grow_limit, size_t shared_for_rows, bool direct,
+inline void append_tiles(int image, const int32_t* vwindow, int out_h, size_t row_bytes, int pitch, int taps_v,
+                         const LayoutOptions& options, size_t grow_limit, size_t shared_for_rows, bool direct,
                          std::vector<Tile>& tiles, size_t& largest) {
   // Shared bytes of a tile of `tile_rows` output rows reading `rows` packed rows: its
   // vertical coefficients and intermediate, plus the source rows when they are staged.
@@ -228,8 +226,7 @@ inline void order_largest_first(BatchPlan& plan) {
     const Tile& t = plan.tiles[i];
     keyed[i] = {tile_work(t, plan.images[static_cast<size_t>(t.image)], plan.layout), i};
   }
-  std::stable_sort(keyed.begin(), keyed.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<Tile> sorted;
   sorted.reserve(plan.tiles.size());
   for (const auto& k : keyed) sorted.push_back(plan.tiles[k.second]);
@@ -237,11 +234,9 @@ inline void order_largest_first(BatchPlan& plan) {
 }
 
 // Validates the batch and plans it (throws roost errors on bad input).
-inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
-                            const std::vector<data::ResizePlan>& plans,
+inline BatchPlan plan_batch(const std::vector<const data::Image*>& images, const std::vector<data::ResizePlan>& plans,
                             const LayoutOptions& options) {
-  ROOST_CHECK(images.size() == plans.size(), images.size(), " images but ", plans.size(),
-              " plans");
+  ROOST_CHECK(images.size() == plans.size(), images.size(), " images but ", plans.size(), " plans");
   ROOST_CHECK(!images.empty(), "empty batch");
   BatchPlan plan;
   BatchLayout& L = plan.layout;
@@ -253,11 +248,9 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
   // 6144), under 2^34 for 256 rows; the horizontal pass's items are bounded by shared
   // memory, a direct tile's by out_w.
   ROOST_USAGE_CHECK(L.out_h > 0 && L.out_w > 0 && L.out_h <= 16384 && L.out_w <= 16384,
-                    "GPU preprocessing supports outputs up to 16384x16384, got ", L.out_h, "x",
-                    L.out_w);
+                    "GPU preprocessing supports outputs up to 16384x16384, got ", L.out_h, "x", L.out_w);
   ROOST_USAGE_CHECK(options.max_tile_rows >= 1 && options.max_tile_rows <= 256,
-                    "GPU preprocessing takes 1 to 256 output rows per tile, got ",
-                    options.max_tile_rows);
+                    "GPU preprocessing takes 1 to 256 output rows per tile, got ", options.max_tile_rows);
   L.planes = options.planar ? 3 : 1;
   // A multiple of 8: the vertical pass reads eight intermediate bytes at a time.
   L.inter_pitch = static_cast<int>(round_up(options.planar ? L.out_w : 3 * L.out_w, 8));
@@ -265,20 +258,18 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
   const int lut_bytes = options.normalize ? kLutBytes : 0;
   const size_t shared_for_rows = static_cast<size_t>(options.shared_limit - lut_bytes);
 
-  const size_t grow_limit =
-      std::min(shared_for_rows, static_cast<size_t>(options.tile_target_bytes));
+  const size_t grow_limit = std::min(shared_for_rows, static_cast<size_t>(options.tile_target_bytes));
   size_t pixel_bytes = 0;
   size_t largest_tile = 0;
   for (size_t i = 0; i < images.size(); ++i) {
     const data::Image* img = images[i];
     const data::ResizePlan& p = plans[i];
     ROOST_CHECK(img != nullptr, "image ", i, " is null");
-    ROOST_USAGE_CHECK(p.out_h == L.out_h && p.out_w == L.out_w, "plan ", i, " outputs ",
-                      p.out_h, "x", p.out_w, " but the batch is ", L.out_h, "x", L.out_w);
+    ROOST_USAGE_CHECK(p.out_h == L.out_h && p.out_w == L.out_w, "plan ", i, " outputs ", p.out_h, "x", p.out_w,
+                      " but the batch is ", L.out_h, "x", L.out_w);
     data::check_plan(img->height, img->width, p);
-    ROOST_CHECK(img->pixels.size() == static_cast<size_t>(img->height) * img->width * 3,
-                "image ", i, " holds ", img->pixels.size(), " bytes, not ", img->height, "x",
-                img->width, "x3");
+    ROOST_CHECK(img->pixels.size() == static_cast<size_t>(img->height) * img->width * 3, "image ", i, " holds ",
+                img->pixels.size(), " bytes, not ", img->height, "x", img->width, "x3");
     const data::ResampleAxis horiz = data::resample_axis(p.box.width, p.resized_w);
     const data::ResampleAxis vert = data::resample_axis(p.box.height, p.resized_h);
     int x_first, x_end, y_first, y_end;
@@ -295,13 +286,11 @@ inline BatchPlan plan_batch(const std::vector<const data::Image*>& images,
     desc.v_table = append_axis_table(vert, p.offset_y, p.out_h, false, y_first, 1, plan.tables, heaviest);
     pixel_bytes += static_cast<size_t>(desc.pitch) * (y_end - y_first);
     L.input_bytes += static_cast<size_t>(x_end - x_first) * 3 * (y_end - y_first);
-    plan.rects.push_back(data::CropBox{p.box.top + y_first, p.box.left + x_first,
-                                       y_end - y_first, x_end - x_first});
+    plan.rects.push_back(data::CropBox{p.box.top + y_first, p.box.left + x_first, y_end - y_first, x_end - x_first});
     plan.images.push_back(desc);
 
-    append_tiles(static_cast<int>(i), plan.tables.data() + desc.v_table, L.out_h, row_bytes, desc.pitch,
-                 desc.taps_v, options, grow_limit, shared_for_rows, heaviest > kMaxWindowWeight,
-                 plan.tiles, largest_tile);
+    append_tiles(static_cast<int>(i), plan.tables.data() + desc.v_table, L.out_h, row_bytes, desc.pitch, desc.taps_v,
+                 options, grow_limit, shared_for_rows, heaviest > kMaxWindowWeight, plan.tiles, largest_tile);
   }
   L.num_tiles = static_cast<int>(plan.tiles.size());
   if (options.largest_first) order_largest_first(plan);

@@ -10,16 +10,14 @@ namespace roost::kernels {
 struct GpuPreprocessor::Impl {};
 
 // Construction succeeds so that a caller may hold one unconditionally; using it throws.
-GpuPreprocessor::GpuPreprocessor(const PreprocessOptions& /*options*/)
-    : impl_(std::make_unique<Impl>()) {}
+GpuPreprocessor::GpuPreprocessor(const PreprocessOptions& /*options*/) : impl_(std::make_unique<Impl>()) {}
 
 GpuPreprocessor::~GpuPreprocessor() = default;
 
 bool GpuPreprocessor::available() { return false; }
 
 void GpuPreprocessor::run(const std::vector<const data::Image*>& /*images*/,
-                          const std::vector<data::ResizePlan>& /*plans*/, void* /*device_out*/,
-                          void* /*stream*/) {
+                          const std::vector<data::ResizePlan>& /*plans*/, void* /*device_out*/, void* /*stream*/) {
   ROOST_THROW("roost was built without CUDA");
 }
 
@@ -28,21 +26,20 @@ std::shared_ptr<data::PreparedBatch> GpuPreprocessor::pack(const std::vector<con
   ROOST_THROW("roost was built without CUDA");
 }
 
-void GpuPreprocessor::run_packed(const std::shared_ptr<data::PreparedBatch>& /*packed*/,
-                                 void* /*device_out*/, void* /*stream*/) {
+void GpuPreprocessor::run_packed(const std::shared_ptr<data::PreparedBatch>& /*packed*/, void* /*device_out*/,
+                                 void* /*stream*/) {
   ROOST_THROW("roost was built without CUDA");
 }
 
 void GpuPreprocessor::run_u8(const std::vector<const data::Image*>& /*images*/,
-                             const std::vector<data::ResizePlan>& /*plans*/, void* /*device_out*/,
-                             void* /*stream*/) {
+                             const std::vector<data::ResizePlan>& /*plans*/, void* /*device_out*/, void* /*stream*/) {
   ROOST_THROW("roost was built without CUDA");
 }
 
 KernelTiming time_preprocess_kernel(const PreprocessOptions& /*options*/,
                                     const std::vector<const data::Image*>& /*images*/,
-                                    const std::vector<data::ResizePlan>& /*plans*/,
-                                    void* /*device_out*/, int /*warmup*/, int /*reps*/) {
+                                    const std::vector<data::ResizePlan>& /*plans*/, void* /*device_out*/,
+                                    int /*warmup*/, int /*reps*/) {
   ROOST_THROW("roost was built without CUDA");
 }
 

@@ -12,9 +12,7 @@
 namespace roost::cli {
 
 namespace {
-std::string raw(const cxxopts::ParseResult& r, const std::string& name) {
-  return r[name].as<std::string>();
-}
+std::string raw(const cxxopts::ParseResult& r, const std::string& name) { return r[name].as<std::string>(); }
 }  // namespace
 
 int get_int(const cxxopts::ParseResult& r, const std::string& name) {
@@ -56,8 +54,7 @@ std::vector<int> get_int_list(const cxxopts::ParseResult& r, const std::string& 
     std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     char* end = nullptr;
     long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0')
-      ROOST_USAGE_ERROR("--", name, " expects comma-separated integers, got '", s, "'");
+    if (item.empty() || *end != '\0') ROOST_USAGE_ERROR("--", name, " expects comma-separated integers, got '", s, "'");
     out.push_back(static_cast<int>(v));
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -79,8 +76,7 @@ std::string get_required(const cxxopts::ParseResult& r, const std::string& name)
 cxxopts::ParseResult parse_or_usage(cxxopts::Options& options, int argc, char** argv) {
   try {
     cxxopts::ParseResult result = options.parse(argc, argv);
-    if (!result.unmatched().empty())
-      ROOST_USAGE_ERROR("unexpected argument '", result.unmatched().front(), "'");
+    if (!result.unmatched().empty()) ROOST_USAGE_ERROR("unexpected argument '", result.unmatched().front(), "'");
     return result;
   } catch (const cxxopts::exceptions::exception& e) {
     ROOST_USAGE_ERROR(e.what());

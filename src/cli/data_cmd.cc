@@ -18,6 +18,7 @@ int fashion_mnist_main(int argc, char** argv) {
                      "Classes: 0 t-shirt, 1 trouser, 2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt,\n"
                      "7 sneaker, 8 bag, 9 ankle-boot.");
   auto s = [](auto v) { return cxxopts::value<std::string>()->default_value(std::to_string(v)); };
+  // clang-format off
   o.add_options()
       ("out", "output folder (required)", cxxopts::value<std::string>())
       ("classes", "comma-separated class numbers", cxxopts::value<std::string>()->default_value("2,4"))
@@ -27,6 +28,7 @@ int fashion_mnist_main(int argc, char** argv) {
       ("source-dir", "folder of the *-ubyte.gz files",
        cxxopts::value<std::string>()->default_value(d.source_dir))
       ("h,help", "show this help");
+  // clang-format on
   cxxopts::ParseResult r = parse_or_usage(o, argc, argv);
   if (print_help_if_asked(o, r)) return 0;
   d.out_dir = get_required(r, "out");
@@ -47,20 +49,22 @@ int fowl_main(int argc, char** argv) {
                      "into an ImageFolder tree: OUT/train/<class>/*.jpg and OUT/val/<class>/*.jpg.\n"
                      "Exit status: 2 for a bad option or an unusable OUT (or no libcurl in this build),\n"
                      "1 when the download fails or the archive is not a fowl-shaped zip.");
+  // clang-format off
   o.add_options()
       ("out", "output folder (required); must not hold train/ or val/ yet", cxxopts::value<std::string>())
       ("url", "where to fetch fowl_data.zip (http, https or file URL)",
        cxxopts::value<std::string>()->default_value(d.url))
       ("quiet", "no progress lines")
       ("h,help", "show this help");
+  // clang-format on
   cxxopts::ParseResult r = parse_or_usage(o, argc, argv);
   if (print_help_if_asked(o, r)) return 0;
   d.out_dir = get_required(r, "out");
   d.url = r["url"].as<std::string>();
   d.download.progress = r.count("quiet") == 0;
   const data::FowlSummary s = data::fetch_fowl(d);
-  std::cout << "wrote " << s.train_images << " train + " << s.val_images << " val images of "
-            << s.classes.size() << " classes to " << d.out_dir << "\n";
+  std::cout << "wrote " << s.train_images << " train + " << s.val_images << " val images of " << s.classes.size()
+            << " classes to " << d.out_dir << "\n";
   return 0;
 }
 }  // namespace

@@ -24,6 +24,7 @@ cxxopts::Options export_options() {
                      "--include-preprocessing), output 'logits' [N,classes]; the class names, image size,\n"
                      "resize and normalization are in the model's metadata_props.\n"
                      "pth: a state dict torchvision.models.<arch>(num_classes=K) loads with strict=True.");
+  // clang-format off
   o.add_options()
       ("model", "a roost weight file (model.h5, last.h5) or a registered model NAME[:VERSION] (required)",
        cxxopts::value<std::string>())
@@ -35,6 +36,7 @@ cxxopts::Options export_options() {
       ("include-preprocessing", "the graph normalizes: its input is RGB in 0..255 (as decoded), not ImageNet-normalized")
       ("workspace", "run store folder for a registered model", cxxopts::value<std::string>()->default_value("roost-workspace"))
       ("h,help", "show this help");
+  // clang-format on
   return o;
 }
 
@@ -73,9 +75,9 @@ int export_main(int argc, char** argv) {
   ROOST_USAGE_CHECK(o.opset >= exporting::kMinOpset && o.opset <= exporting::kMaxOpset, "--opset must be in ",
                     exporting::kMinOpset, "..", exporting::kMaxOpset, " (got ", o.opset, ")");
   if (format == "pth")
-    ROOST_USAGE_CHECK(!r.count("fold-bn") && !r.count("include-preprocessing") && batch == "dynamic" &&
-                          !r.count("opset"),
-                      "--opset, --fold-bn, --batch and --include-preprocessing belong to --format onnx");
+    ROOST_USAGE_CHECK(
+        !r.count("fold-bn") && !r.count("include-preprocessing") && batch == "dynamic" && !r.count("opset"),
+        "--opset, --fold-bn, --batch and --include-preprocessing belong to --format onnx");
   const std::string path = resolve_model(model, r["workspace"].as<std::string>());
   if (format == "onnx") exporting::export_onnx(path, o, out);
   else exporting::export_pth(path, out);

@@ -15,8 +15,8 @@ std::optional<run::ModelVersion> find_registered(const std::string& ref, const s
   int version = 0;
   if (colon != std::string::npos) {
     const std::string v = ref.substr(colon + 1);
-    ROOST_USAGE_CHECK(!v.empty() && v.size() <= 9 && v.find_first_not_of("0123456789") == std::string::npos,
-                      "--model ", ref, ": the version after ':' must be a number");
+    ROOST_USAGE_CHECK(!v.empty() && v.size() <= 9 && v.find_first_not_of("0123456789") == std::string::npos, "--model ",
+                      ref, ": the version after ':' must be a number");
     version = std::stoi(v);
   }
   run::RunStore store(workspace);

@@ -29,6 +29,7 @@ constexpr const char* kModelsUsage =
 
 cxxopts::Options models_options(const std::string& verb) {
   cxxopts::Options o("roost models " + verb, kModelsUsage);
+  // clang-format off
   o.add_options()
       ("workspace", "run store folder", cxxopts::value<std::string>()->default_value("roost-workspace"))
       ("run", "the run whose file is registered", cxxopts::value<std::string>())
@@ -40,6 +41,7 @@ cxxopts::Options models_options(const std::string& verb) {
        cxxopts::value<std::string>()->default_value(""))
       ("format", "download: h5 (the weight file), onnx or pth", cxxopts::value<std::string>()->default_value("h5"))
       ("h,help", "show this help");
+  // clang-format on
   return o;
 }
 

@@ -29,6 +29,7 @@ cxxopts::Options predict_options() {
                      "side, CenterCrop, ImageNet normalization, with the sizes the model file records.\n"
                      "A directory stands for its JPEG/PNG files (recursively, sorted). An unreadable\n"
                      "image gets one error line; the others are classified; the exit status is 2 if any failed.");
+  // clang-format off
   o.add_options()
       ("model", "roost weight file: model.h5 from roost train, or tools/roost_weights.py to-h5 (required)",
        cxxopts::value<std::string>())
@@ -43,6 +44,7 @@ cxxopts::Options predict_options() {
                  "lines: a fourth column, comma-separated)")
       ("images", "image files (JPEG or PNG) or directories of them", cxxopts::value<std::vector<std::string>>())
       ("h,help", "show this help");
+  // clang-format on
   o.parse_positional({"images"});
   o.positional_help("IMAGE...");
   return o;

@@ -27,6 +27,7 @@ constexpr const char* kRunsUsage =
 
 cxxopts::Options runs_options(const std::string& verb) {
   cxxopts::Options o("roost runs " + verb, kRunsUsage);
+  // clang-format off
   o.add_options()
       ("workspace", "run store folder", cxxopts::value<std::string>()->default_value("roost-workspace"))
       ("run", "run id", cxxopts::value<std::string>())
@@ -35,6 +36,7 @@ cxxopts::Options runs_options(const std::string& verb) {
       ("driver", "the launcher's log: mpirun's or the Slurm job's (logs)")
       ("train", "roost train's own log of the rank, outputs/logs/rank-R.log (logs)")
       ("h,help", "show this help");
+  // clang-format on
   o.parse_positional({"run"});
   return o;
 }
@@ -64,8 +66,8 @@ void show(run::RunStore& store, int64_t id) {
   const run::RunRecord run = store.get_run(id);
   std::cout << "run:          " << run.id << "\n"
             << "experiment:   " << run.experiment << "\n"
-            << "target:       " << run.target << (run.scheduler_id.empty() ? "" : " (Slurm job " + run.scheduler_id + ")")
-            << "\n"
+            << "target:       " << run.target
+            << (run.scheduler_id.empty() ? "" : " (Slurm job " + run.scheduler_id + ")") << "\n"
             << "ranks:        " << run.np << "\n"
             << "status:       " << run::to_string(run.status) << "\n"
             << "folder:       " << run.run_dir << "\n"

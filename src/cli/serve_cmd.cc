@@ -30,6 +30,7 @@ cxxopts::Options serve_options() {
                      "  roost serve --model NAME[:VERSION] --workspace W\n"
                      "A file is served as NAME=PATH (default name: the file's stem), version 1; a registered\n"
                      "model under its name and version. SIGTERM or Ctrl-C stops it after the requests in flight.");
+  // clang-format off
   o.add_options()
       ("model", "[NAME=]FILE or a registered NAME[:VERSION]; repeatable", cxxopts::value<std::vector<std::string>>())
       ("workspace", "run store folder for registered models", cxxopts::value<std::string>()->default_value("roost-workspace"))
@@ -44,6 +45,7 @@ cxxopts::Options serve_options() {
       ("timeout-s", "read and write timeout of a connection", cxxopts::value<std::string>()->default_value("10"))
       ("access-log", "one line per request on stderr")
       ("h,help", "show this help");
+  // clang-format on
   return o;
 }
 

@@ -18,10 +18,12 @@ namespace roost::cli {
 
 namespace {
 cxxopts::Options submit_options() {
-  cxxopts::Options o("roost submit",
-                     "Record a training run in the workspace and launch it:\n"
-                     "  roost submit --experiment NAME [--target local|hosts|slurm] [options] -- <roost train options>\n"
-                     "The run's outputs go to WORKSPACE/experiments/NAME/runs/ID/outputs (do not pass --output-dir).");
+  cxxopts::Options o(
+      "roost submit",
+      "Record a training run in the workspace and launch it:\n"
+      "  roost submit --experiment NAME [--target local|hosts|slurm] [options] -- <roost train options>\n"
+      "The run's outputs go to WORKSPACE/experiments/NAME/runs/ID/outputs (do not pass --output-dir).");
+  // clang-format off
   o.add_options()
       ("experiment", "experiment the run belongs to (required)", cxxopts::value<std::string>())
       ("target", "local (mpirun here), hosts (mpirun over --hostfile/-H), slurm (sbatch)",
@@ -45,6 +47,7 @@ cxxopts::Options submit_options() {
       ("sbatch", "the sbatch program", cxxopts::value<std::string>()->default_value("sbatch"))
       ("skip-data-check", "do not open --data-dir, --pretrained or the --timeline folder here (they exist only on the cluster's nodes)")
       ("h,help", "show this help");
+  // clang-format on
   return o;
 }
 
@@ -83,7 +86,8 @@ int submit_main(int argc, char** argv) {
   c.monitor_binary = run::self_executable();
   c.launch.roost_binary = c.monitor_binary;
 
-  if (split >= argc - 1) ROOST_USAGE_ERROR("no training options: roost submit ... -- --data-dir D [roost train options]");
+  if (split >= argc - 1)
+    ROOST_USAGE_ERROR("no training options: roost submit ... -- --data-dir D [roost train options]");
   c.launch.train_args.assign(argv + split + 1, argv + argc);
   c.train_config_json = check_train_args(c.launch.train_args, !r.count("skip-data-check"));
   if (c.launch.target == run::Target::kSlurm && run::find_program(c.sbatch).empty())

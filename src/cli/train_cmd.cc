@@ -77,8 +77,10 @@ void check_not_torchrun_style(int mpi_world) {
   if (mpi_world != 1 || !world || std::atoi(world) <= 1) return;
   const char* rank = std::getenv("RANK");
   if (rank && std::atoi(rank) > 0) throw QuietExit{2};  // RANK 0 says it for all
-  ROOST_USAGE_ERROR("WORLD_SIZE=", world, " is set (torchrun's way to start ranks) but this process is a single "
-                    "MPI rank: start roost's ranks with mpirun -np ", world, " roost train ... (or roost launch)");
+  ROOST_USAGE_ERROR("WORLD_SIZE=", world,
+                    " is set (torchrun's way to start ranks) but this process is a single "
+                    "MPI rank: start roost's ranks with mpirun -np ",
+                    world, " roost train ... (or roost launch)");
 }
 
 }  // namespace
@@ -120,8 +122,7 @@ int train_with_args(int argc, char** argv) {
   DeviceChoice device = choose_device(mpi.local_rank());
   if (device.device < 0)
     log_info(device.cuda_built ? "no CUDA device found: running on CPU" : "built without CUDA: running on CPU");
-  else
-    log_info("rank ", mpi.rank(), " uses GPU ", device.device, " (", device.name, ")");
+  else log_info("rank ", mpi.rank(), " uses GPU ", device.device, " (", device.name, ")");
   log_info("Open MPI yield when idle: ", yield, " (--mpi-yield ", config.mpi_yield, ")");
 
   comm::MpiCommunicator comm(mpi.comm());

@@ -11,7 +11,9 @@ namespace {
 
 using Value = std::shared_ptr<cxxopts::Value>;
 template <typename T>
-Value s(T v) { return cxxopts::value<std::string>()->default_value(std::to_string(v)); }
+Value s(T v) {
+  return cxxopts::value<std::string>()->default_value(std::to_string(v));
+}
 Value str(const std::string& v) { return cxxopts::value<std::string>()->default_value(v); }
 // A double default as its shortest exact decimal (0.001, not 0.0010000000000000000208).
 Value num(double v) {
@@ -21,6 +23,7 @@ Value num(double v) {
 }
 
 void add_data_options(cxxopts::Options& o, const train::TrainConfig& d) {
+  // clang-format off
   o.add_options("Data")
       ("data-dir", "ImageFolder root with train/ and val/, or an HDF5 pack from roost pack (required)", cxxopts::value<std::string>())
       ("output-dir", "where metrics.jsonl, model.h5 and logs/ are written", str(d.output_dir))
@@ -39,9 +42,11 @@ void add_data_options(cxxopts::Options& o, const train::TrainConfig& d) {
                              "next pass (validation, the next epoch) while its last batches train, which "
                              "shortens or removes the wait for the next pass's first batch; auto = on when "
                              "training on a GPU (needs --workers > 0)", str(d.prefetch_next_pass));
+  // clang-format on
 }
 
 void add_model_options(cxxopts::Options& o, const train::TrainConfig& d) {
+  // clang-format off
   o.add_options("Model")
       ("arch", "resnet18|resnet34|resnet50|resnet101|resnet152", str(d.arch))
       ("zero-init-residual", "zero-initialise each residual block's last BatchNorm")
@@ -50,9 +55,11 @@ void add_model_options(cxxopts::Options& o, const train::TrainConfig& d) {
        cxxopts::value<std::string>()->default_value(""))
       ("freeze-backbone", "train only the classifier (fc); the backbone's BatchNorms stay in eval mode")
       ("sync-bn", "BatchNorm statistics over the global batch of all ranks (SyncBatchNorm)");
+  // clang-format on
 }
 
 void add_optimisation_options(cxxopts::Options& o, const train::TrainConfig& d) {
+  // clang-format off
   o.add_options("Optimisation")
       ("epochs", "training epochs", s(d.epochs))
       ("batch-size", "images per rank per step", s(d.batch_size))
@@ -66,9 +73,11 @@ void add_optimisation_options(cxxopts::Options& o, const train::TrainConfig& d) 
       ("warmup-epochs", "ramp the learning rate up linearly over this many epochs (may be fractional)", num(d.warmup_epochs))
       ("label-smoothing", "cross-entropy label smoothing", num(d.label_smoothing))
       ("seed", "seed of initialisation, shuffling and augmentation", s(d.seed));
+  // clang-format on
 }
 
 void add_execution_options(cxxopts::Options& o, const train::TrainConfig& d) {
+  // clang-format off
   o.add_options("Execution")
       ("threads", "intra-op threads per rank (0 = cores / ranks on the node)", s(d.threads))
       ("mpi-yield", "auto|on|off: Open MPI yields the CPU while a rank waits instead of spinning; auto "
@@ -81,9 +90,11 @@ void add_execution_options(cxxopts::Options& o, const train::TrainConfig& d) {
       ("progress", "auto|bar|lines|none: auto draws a bar when stdout is a terminal (under mpirun a "
                    "rank's stdout is a pseudo-terminal: use lines when collecting logs)", str(d.progress))
       ("h,help", "show this help");
+  // clang-format on
 }
 
 void add_checkpoint_options(cxxopts::Options& o, const train::TrainConfig& d) {
+  // clang-format off
   o.add_options("Checkpoints")
       ("checkpoint-every", "epochs between checkpoints in OUT/checkpoints (0 = only when stopped by a signal)",
        s(d.checkpoint_every))
@@ -92,9 +103,11 @@ void add_checkpoint_options(cxxopts::Options& o, const train::TrainConfig& d) {
        cxxopts::value<std::string>()->default_value(""))
       ("overwrite", "replace the run whose outputs are in --output-dir (its checkpoints, metrics, model "
                     "and summary are deleted); without it or --resume, a used --output-dir is refused");
+  // clang-format on
 }
 
 void add_synchronization_options(cxxopts::Options& o, const train::TrainConfig& d) {
+  // clang-format off
   o.add_options("Gradient synchronization")
       ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", num(d.fusion_threshold_mb))
       ("cycle-time-ms", "period of the background negotiation thread", num(d.cycle_time_ms))
@@ -107,6 +120,7 @@ void add_synchronization_options(cxxopts::Options& o, const train::TrainConfig& 
       ("stall-shutdown-s", "stop the job after a stall this long (0 = never)", num(d.stall_shutdown_s))
       ("timeline", "write a Chrome-trace timeline of gradient synchronization to this file",
        cxxopts::value<std::string>()->default_value(""));
+  // clang-format on
 }
 
 }  // namespace

@@ -41,14 +41,13 @@ const char* reduce_op_name(ReduceOp op) {
   return "?";
 }
 
-std::unique_ptr<Request> Communicator::isendrecv(const void* sendbuf, size_t sbytes, int dst,
-                                                 void* recvbuf, size_t rbytes, int src, int tag) {
+std::unique_ptr<Request> Communicator::isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
+                                                 size_t rbytes, int src, int tag) {
   sendrecv(sendbuf, sbytes, dst, recvbuf, rbytes, src, tag);
   return std::make_unique<DoneRequest>();
 }
 
-void Communicator::allreduce_parts(const std::vector<Part>& parts, void* out, DType type,
-                                   ReduceOp op) {
+void Communicator::allreduce_parts(const std::vector<Part>& parts, void* out, DType type, ReduceOp op) {
   const size_t elem = dtype_size(type);
   char* dst = static_cast<char*>(out);
   size_t count = 0;

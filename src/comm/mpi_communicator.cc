@@ -19,8 +19,7 @@ MPI_Datatype mpi_type(DType type) {
     case DType::kFloat64: return MPI_DOUBLE;
     case DType::kInt64: return MPI_INT64_T;
     case DType::kUInt8: return MPI_UINT8_T;
-    default:
-      ROOST_THROW("MPI has no ", dtype_name(type), " type: reduce it with RingMpiCommunicator");
+    default: ROOST_THROW("MPI has no ", dtype_name(type), " type: reduce it with RingMpiCommunicator");
   }
 }
 
@@ -40,8 +39,8 @@ void check_received(const MPI_Status& status, int expected, int src, int tag) {
   if (src == MPI_PROC_NULL) return;
   int got = 0;
   MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &got));
-  ROOST_CHECK(got == expected, "expected ", expected, " bytes from rank ", src, " with tag ", tag,
-              " but ", got, " arrived");
+  ROOST_CHECK(got == expected, "expected ", expected, " bytes from rank ", src, " with tag ", tag, " but ", got,
+              " arrived");
 }
 
 class MpiRequest : public Request {
@@ -50,8 +49,7 @@ class MpiRequest : public Request {
   ~MpiRequest() override {
     // Unwaited requests still own their buffers' future contents: finish them before the
     // caller's memory can go away. Errors cannot be reported from a destructor.
-    if (!requests_.empty())
-      MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
+    if (!requests_.empty()) MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
   }
   void add(MPI_Request r, int expected_recv_bytes) {
     requests_.push_back(r);
@@ -99,8 +97,8 @@ void MpiCommunicator::broadcast(void* data, size_t bytes, int root) {
 
 void MpiCommunicator::allgather(const void* in, void* out, size_t bytes_per_rank) {
   ROOST_CHECK(bytes_per_rank <= kMaxChunk, "allgather of ", bytes_per_rank, " bytes per rank");
-  MPI_CHECK(MPI_Allgather(in, static_cast<int>(bytes_per_rank), MPI_BYTE, out,
-                          static_cast<int>(bytes_per_rank), MPI_BYTE, comm_));
+  MPI_CHECK(MPI_Allgather(in, static_cast<int>(bytes_per_rank), MPI_BYTE, out, static_cast<int>(bytes_per_rank),
+                          MPI_BYTE, comm_));
 }
 
 void MpiCommunicator::allreduce(void* data, size_t count, DType type, ReduceOp op) {
@@ -140,8 +138,8 @@ void MpiCommunicator::recv(void* data, size_t bytes, int peer, int tag) {
   }
 }
 
-void MpiCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
-                               size_t rbytes, int src, int tag) {
+void MpiCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src,
+                               int tag) {
   const char* s = static_cast<const char*>(sendbuf);
   char* r = static_cast<char*>(recvbuf);
   const size_t ns = dst == kNoPeer ? 0 : pieces(sbytes), nr = src == kNoPeer ? 0 : pieces(rbytes);
@@ -150,16 +148,16 @@ void MpiCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, void
   for (size_t i = 0; i < std::max(ns, nr); ++i) {
     const bool send = i < ns, receive = i < nr;
     MPI_Status status;
-    MPI_CHECK(MPI_Sendrecv(send ? s + i * kMaxMessage : nullptr, send ? piece_bytes(sbytes, i) : 0,
-                           MPI_BYTE, send ? dst : MPI_PROC_NULL, tag,
-                           receive ? r + i * kMaxMessage : nullptr, receive ? piece_bytes(rbytes, i) : 0,
-                           MPI_BYTE, receive ? src : MPI_PROC_NULL, tag, comm_, &status));
+    MPI_CHECK(MPI_Sendrecv(send ? s + i * kMaxMessage : nullptr, send ? piece_bytes(sbytes, i) : 0, MPI_BYTE,
+                           send ? dst : MPI_PROC_NULL, tag, receive ? r + i * kMaxMessage : nullptr,
+                           receive ? piece_bytes(rbytes, i) : 0, MPI_BYTE, receive ? src : MPI_PROC_NULL, tag, comm_,
+                           &status));
     if (receive) check_received(status, piece_bytes(rbytes, i), src, tag);
   }
 }
 
-std::unique_ptr<Request> MpiCommunicator::isendrecv(const void* sendbuf, size_t sbytes, int dst,
-                                                    void* recvbuf, size_t rbytes, int src, int tag) {
+std::unique_ptr<Request> MpiCommunicator::isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
+                                                    size_t rbytes, int src, int tag) {
   auto request = std::make_unique<MpiRequest>(mpi_peer(src), tag);
   // Receives are posted first so that the matching send from the neighbour finds them.
   if (src != kNoPeer) {

@@ -33,8 +33,7 @@ ncclDataType_t nccl_type(DType type) {
 
 bool NcclCommunicator::built() { return true; }
 
-NcclCommunicator::NcclCommunicator(MPI_Comm bootstrap, int device, void* stream)
-    : impl_(std::make_unique<Impl>()) {
+NcclCommunicator::NcclCommunicator(MPI_Comm bootstrap, int device, void* stream) : impl_(std::make_unique<Impl>()) {
   impl_->bootstrap = bootstrap;
   impl_->stream = static_cast<cudaStream_t>(stream);
   MPI_CHECK(MPI_Comm_rank(bootstrap, &impl_->rank));
@@ -77,14 +76,13 @@ void NcclCommunicator::recv(void* data, size_t bytes, int peer, int /*tag*/) {
   NCCL_CHECK(ncclRecv(data, bytes, ncclUint8, peer, impl_->comm, impl_->stream));
 }
 
-void NcclCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
-                                size_t rbytes, int src, int /*tag*/) {
+void NcclCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src,
+                                int /*tag*/) {
   NCCL_CHECK(ncclGroupStart());
   // ncclGroupEnd must run even when an enqueue fails, or the group stays open on this thread.
   ncclResult_t rc = ncclSuccess;
   if (dst != kNoPeer) rc = ncclSend(sendbuf, sbytes, ncclUint8, dst, impl_->comm, impl_->stream);
-  if (rc == ncclSuccess && src != kNoPeer)
-    rc = ncclRecv(recvbuf, rbytes, ncclUint8, src, impl_->comm, impl_->stream);
+  if (rc == ncclSuccess && src != kNoPeer) rc = ncclRecv(recvbuf, rbytes, ncclUint8, src, impl_->comm, impl_->stream);
   ncclResult_t end = ncclGroupEnd();
   NCCL_CHECK(rc);
   NCCL_CHECK(end);

@@ -44,8 +44,8 @@ std::shared_ptr<void> map_node_shared(MPI_Comm comm, size_t bytes) {
   if (rank == 0) {
     remove_stale_node_shared(kShmDirectory, kStaleAfterSeconds);  // from such deaths before
     // The pid alone may repeat across containers that share /dev/shm.
-    const std::string made = node_shared_name(static_cast<long>(getpid()), serial++,
-                                              static_cast<unsigned>(std::random_device{}()));
+    const std::string made =
+        node_shared_name(static_cast<long>(getpid()), serial++, static_cast<unsigned>(std::random_device{}()));
     std::snprintf(name.data(), name.size(), "%s", made.c_str());
     const int fd = shm_open(name.data(), O_CREAT | O_EXCL | O_RDWR, 0600);
     if (fd >= 0) {

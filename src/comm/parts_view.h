@@ -13,8 +13,7 @@ namespace roost::comm::detail {
 
 class PartsView {
  public:
-  PartsView(const std::vector<Communicator::Part>& parts, size_t element_bytes)
-      : parts_(parts), elem_(element_bytes) {
+  PartsView(const std::vector<Communicator::Part>& parts, size_t element_bytes) : parts_(parts), elem_(element_bytes) {
     starts_.reserve(parts.size() + 1);
     size_t at = 0;
     for (const auto& p : parts) starts_.push_back(at), at += p.count;
@@ -27,8 +26,7 @@ class PartsView {
   // [first, first + n) that lies in one part, in order. Empty parts are never handed out.
   template <typename Fn>
   void runs(size_t first, size_t n, Fn&& fn) const {
-    size_t i = static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end() - 1, first) -
-                                   starts_.begin()) - 1;
+    size_t i = static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end() - 1, first) - starts_.begin()) - 1;
     for (size_t done = 0; done < n; ++i) {
       const size_t pos = first + done, take = std::min(n - done, starts_[i + 1] - pos);
       if (take == 0) continue;

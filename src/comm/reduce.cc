@@ -47,8 +47,7 @@ ROOST_KERNEL void sum_native(T* __restrict io, const T* __restrict b, size_t n, 
 }
 
 template <typename T>
-ROOST_KERNEL void sum_native(T* __restrict out, const T* __restrict a, const T* __restrict b, size_t n,
-                             int divisor) {
+ROOST_KERNEL void sum_native(T* __restrict out, const T* __restrict a, const T* __restrict b, size_t n, int divisor) {
   if (divisor == 1) {
     for (size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
   } else {
@@ -68,8 +67,8 @@ ROOST_KERNEL void sum_16(uint16_t* __restrict io, const uint16_t* __restrict b, 
 }
 
 template <float (*Widen)(uint16_t), uint16_t (*Narrow)(float)>
-ROOST_KERNEL void sum_16(uint16_t* __restrict out, const uint16_t* __restrict a, const uint16_t* __restrict b,
-            size_t n, int divisor) {
+ROOST_KERNEL void sum_16(uint16_t* __restrict out, const uint16_t* __restrict a, const uint16_t* __restrict b, size_t n,
+                         int divisor) {
   if (divisor == 1) {
     for (size_t i = 0; i < n; ++i) out[i] = Narrow(Widen(a[i]) + Widen(b[i]));
   } else {
@@ -77,7 +76,6 @@ ROOST_KERNEL void sum_16(uint16_t* __restrict out, const uint16_t* __restrict a,
     for (size_t i = 0; i < n; ++i) out[i] = Narrow((Widen(a[i]) + Widen(b[i])) / d);
   }
 }
-
 
 template <typename T>
 ROOST_KERNEL void native(void* out, const void* a, const void* b, size_t n, int divisor) {
@@ -110,8 +108,7 @@ ROOST_VECTOR_CLONES void sum_bf16(void* out, const void* a, const void* b, size_
 
 bool reduction_supported(DType type, ReduceOp op) {
   if (op == ReduceOp::kSum) return true;
-  return type == DType::kFloat32 || type == DType::kFloat64 || type == DType::kFloat16 ||
-         type == DType::kBFloat16;
+  return type == DType::kFloat32 || type == DType::kFloat64 || type == DType::kFloat16 || type == DType::kBFloat16;
 }
 
 void reduce_sum(DType type, void* out, const void* a, const void* b, size_t count, int divisor) {

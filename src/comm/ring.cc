@@ -56,10 +56,9 @@ void* RingScratch::get(size_t bytes) {
   return buffer_.get();
 }
 
-void ring_allreduce(Communicator& comm, void* data, size_t count, DType type, ReduceOp op,
-                    const RingOptions& options, RingScratch* scratch) {
-  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ",
-              dtype_name(type), " is not defined");
+void ring_allreduce(Communicator& comm, void* data, size_t count, DType type, ReduceOp op, const RingOptions& options,
+                    RingScratch* scratch) {
+  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ", dtype_name(type), " is not defined");
   const int n = comm.size(), r = comm.rank();
   if (n == 1 || count == 0) return;  // the average over one rank is the value itself
 
@@ -101,9 +100,8 @@ void ring_allreduce(Communicator& comm, void* data, size_t count, DType type, Re
   // Both neighbours compute the same piece sizes, so an empty half is skipped on both sides.
   auto start = [&](const Item& it) -> std::unique_ptr<Request> {
     if (it.send.length == 0 && it.recv.length == 0) return std::make_unique<DoneRequest>();
-    return comm.isendrecv(base + it.send.offset * elem, it.send.length * elem,
-                          it.send.length ? right : kNoPeer, it.landing, it.recv.length * elem,
-                          it.recv.length ? left : kNoPeer, options.tag);
+    return comm.isendrecv(base + it.send.offset * elem, it.send.length * elem, it.send.length ? right : kNoPeer,
+                          it.landing, it.recv.length * elem, it.recv.length ? left : kNoPeer, options.tag);
   };
 
   // Why the loop is shaped so: after item i has arrived, item i+1's exchange is started
@@ -131,8 +129,7 @@ void ring_allreduce(Communicator& comm, void* data, size_t count, DType type, Re
   }
 }
 
-void ring_broadcast(Communicator& comm, void* data, size_t bytes, int root,
-                    const RingOptions& options) {
+void ring_broadcast(Communicator& comm, void* data, size_t bytes, int root, const RingOptions& options) {
   const int n = comm.size(), r = comm.rank();
   ROOST_CHECK(root >= 0 && root < n, "broadcast root ", root, " outside 0..", n - 1);
   if (n == 1 || bytes == 0) return;
@@ -150,14 +147,12 @@ void ring_broadcast(Communicator& comm, void* data, size_t bytes, int root,
     const bool send = right != kNoPeer && k >= 1;
     const bool recv = left != kNoPeer && k < nseg;
     if (!send && !recv) continue;
-    comm.sendrecv(send ? p + (k - 1) * seg : nullptr, send ? length(k - 1) : 0,
-                  send ? right : kNoPeer, recv ? p + k * seg : nullptr, recv ? length(k) : 0,
-                  recv ? left : kNoPeer, options.tag + 1);
+    comm.sendrecv(send ? p + (k - 1) * seg : nullptr, send ? length(k - 1) : 0, send ? right : kNoPeer,
+                  recv ? p + k * seg : nullptr, recv ? length(k) : 0, recv ? left : kNoPeer, options.tag + 1);
   }
 }
 
-void ring_allgather(Communicator& comm, const void* in, void* out, size_t bytes_per_rank,
-                    const RingOptions& options) {
+void ring_allgather(Communicator& comm, const void* in, void* out, size_t bytes_per_rank, const RingOptions& options) {
   const int n = comm.size(), r = comm.rank();
   char* o = static_cast<char*>(out);
   auto block = [&](int c) { return o + static_cast<size_t>(c) * bytes_per_rank; };
@@ -166,8 +161,8 @@ void ring_allgather(Communicator& comm, const void* in, void* out, size_t bytes_
   const int right = mod(r + 1, n), left = mod(r - 1, n);
   // Step s forwards the block that arrived at step s-1 (our own at step 0).
   for (int s = 0; s < n - 1; ++s)
-    comm.sendrecv(block(mod(r - s, n)), bytes_per_rank, right, block(mod(r - s - 1, n)),
-                  bytes_per_rank, left, options.tag + 2);
+    comm.sendrecv(block(mod(r - s, n)), bytes_per_rank, right, block(mod(r - s - 1, n)), bytes_per_rank, left,
+                  options.tag + 2);
 }
 
 }  // namespace roost::comm

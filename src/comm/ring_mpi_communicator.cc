@@ -20,20 +20,17 @@ void RingMpiCommunicator::decide_window() {
   // Decided once, collectively, so every rank has (or lacks) the window for good.
   if (options_.path != Path::kMessages && size() > 1) {
     shm_ = detail::ShmAllreduce::create(comm(), options_.shm_piece_bytes);
-    ROOST_CHECK(shm_ || options_.path == Path::kAuto,
-                "the shared-memory allreduce needs every rank on one node");
+    ROOST_CHECK(shm_ || options_.path == Path::kAuto, "the shared-memory allreduce needs every rank on one node");
   }
   window_decided_ = true;
 }
 
 bool RingMpiCommunicator::use_window(size_t bytes) const {
-  return shm_ && (options_.path == RingMpiOptions::Path::kSharedMemory ||
-                  bytes <= options_.shm_max_bytes);
+  return shm_ && (options_.path == RingMpiOptions::Path::kSharedMemory || bytes <= options_.shm_max_bytes);
 }
 
 void RingMpiCommunicator::allreduce(void* data, size_t count, DType type, ReduceOp op) {
-  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ",
-              dtype_name(type), " is not defined");
+  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ", dtype_name(type), " is not defined");
   decide_window();
   if (use_window(count * dtype_size(type))) {
     last_path_ = "shared-memory";
@@ -44,10 +41,8 @@ void RingMpiCommunicator::allreduce(void* data, size_t count, DType type, Reduce
   }
 }
 
-void RingMpiCommunicator::allreduce_parts(const std::vector<Part>& parts, void* out, DType type,
-                                          ReduceOp op) {
-  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ",
-              dtype_name(type), " is not defined");
+void RingMpiCommunicator::allreduce_parts(const std::vector<Part>& parts, void* out, DType type, ReduceOp op) {
+  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ", dtype_name(type), " is not defined");
   decide_window();
   size_t count = 0;
   for (const Part& p : parts) count += p.count;
@@ -65,10 +60,8 @@ std::shared_ptr<void> RingMpiCommunicator::map_shared(size_t bytes) {
   return detail::map_node_shared(comm(), bytes);
 }
 
-void RingMpiCommunicator::reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op,
-                                       const ApplyFn& apply) {
-  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ",
-              dtype_name(type), " is not defined");
+void RingMpiCommunicator::reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op, const ApplyFn& apply) {
+  ROOST_CHECK(detail::reduction_supported(type, op), reduce_op_name(op), " of ", dtype_name(type), " is not defined");
   decide_window();
   ROOST_CHECK(shm_ || size() == 1, "reduce_apply needs every rank on one node (shared memory)");
   last_path_ = "shared-memory";

@@ -50,8 +50,7 @@ ShmAllreduce::ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes)
   // the one that writes it.
   MPI_Info_set(info, "alloc_shared_noncontig", "true");
   char* base = nullptr;
-  const int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(2 * piece_bytes_), 1, info, comm_,
-                                         &base, &win_);
+  const int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(2 * piece_bytes_), 1, info, comm_, &base, &win_);
   MPI_Info_free(&info);
   MPI_CHECK(rc);
   MPI_CHECK(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN));
@@ -97,8 +96,7 @@ void ShmAllreduce::allreduce(void* data, size_t count, DType type, ReduceOp op) 
   reduce_pieces(PartsView(whole, dtype_size(type)), static_cast<char*>(data), type, op);
 }
 
-void ShmAllreduce::allreduce_parts(const std::vector<Communicator::Part>& parts, void* out,
-                                   DType type, ReduceOp op) {
+void ShmAllreduce::allreduce_parts(const std::vector<Communicator::Part>& parts, void* out, DType type, ReduceOp op) {
   const PartsView view(parts, dtype_size(type));
   if (view.count() == 0) return;
   if (size_ == 1) view.copy(0, view.count(), static_cast<char*>(out));
@@ -113,8 +111,7 @@ void ShmAllreduce::reduce_pieces(const PartsView& in, char* out, DType type, Red
     piece(in, first, out + first * elem, std::min(piece_elems, in.count() - first), type, divisor);
 }
 
-size_t ShmAllreduce::publish(const PartsView& in, size_t first, const ChunkLayout& chunks,
-                             size_t elem) {
+size_t ShmAllreduce::publish(const PartsView& in, size_t first, const ChunkLayout& chunks, size_t elem) {
   const size_t half = static_cast<size_t>(half_) * piece_bytes_;
   half_ ^= 1;
   char* mine = windows_[rank_] + half;
@@ -124,8 +121,8 @@ size_t ShmAllreduce::publish(const PartsView& in, size_t first, const ChunkLayou
 }
 
 template <typename AccAt, typename Done>
-void ShmAllreduce::sum_own_chunk(const PartsView& in, size_t first, const ChunkLayout& chunks,
-                                 size_t half, DType type, int divisor, AccAt&& acc_at, Done&& done) {
+void ShmAllreduce::sum_own_chunk(const PartsView& in, size_t first, const ChunkLayout& chunks, size_t half, DType type,
+                                 int divisor, AccAt&& acc_at, Done&& done) {
   // Our own input plus every peer's copy, in rank order; the last addition divides for an
   // average.
   const size_t elem = dtype_size(type);
@@ -153,8 +150,7 @@ void ShmAllreduce::sum_own_chunk(const PartsView& in, size_t first, const ChunkL
   }
 }
 
-void ShmAllreduce::piece(const PartsView& in, size_t first, char* data, size_t count, DType type,
-                         int divisor) {
+void ShmAllreduce::piece(const PartsView& in, size_t first, char* data, size_t count, DType type, int divisor) {
   const size_t elem = dtype_size(type);
   const ChunkLayout chunks{count, size_};
   auto at = [&](char* base, int chunk) { return base + chunks.offset(chunk) * elem; };
@@ -175,8 +171,8 @@ void ShmAllreduce::piece(const PartsView& in, size_t first, char* data, size_t c
     if (c != rank_) std::memcpy(at(data, c), at(windows_[c] + half, c), chunks.length(c) * elem);
 }
 
-void ShmAllreduce::reduce_apply(const std::vector<Communicator::Part>& parts, DType type,
-                                ReduceOp op, const Communicator::ApplyFn& apply) {
+void ShmAllreduce::reduce_apply(const std::vector<Communicator::Part>& parts, DType type, ReduceOp op,
+                                const Communicator::ApplyFn& apply) {
   const PartsView in(parts, dtype_size(type));
   const size_t elem = dtype_size(type);
   if (in.count() == 0) return;
@@ -192,9 +188,8 @@ void ShmAllreduce::reduce_apply(const std::vector<Communicator::Part>& parts, DT
     sum_own_chunk(
         in, first, chunks, half, type, divisor, [&](size_t) { return block_.data(); },
         [&](size_t b, size_t n, const char* acc) {
-          in.runs(first + chunks.offset(rank_) + b, n, [&](size_t part, size_t in_part, size_t at, size_t m) {
-            apply(part, in_part, m, acc + at * elem);
-          });
+          in.runs(first + chunks.offset(rank_) + b, n,
+                  [&](size_t part, size_t in_part, size_t at, size_t m) { apply(part, in_part, m, acc + at * elem); });
         });
   }
   sync();  // every rank's applies are done (and visible) before anyone returns

@@ -44,8 +44,7 @@ class ShmAllreduce {
   void allreduce(void* data, size_t count, DType type, ReduceOp op);
   // allreduce of the parts' concatenation into `out`: steps 1 and 2 read the parts where
   // they lie, so no pass copies them into one buffer first.
-  void allreduce_parts(const std::vector<Communicator::Part>& parts, void* out, DType type,
-                       ReduceOp op);
+  void allreduce_parts(const std::vector<Communicator::Part>& parts, void* out, DType type, ReduceOp op);
   // Communicator::reduce_apply: steps 1 and 2 only. The owner sums its chunk block by block
   // and hands each block to `apply` instead of publishing it; one barrier per piece, and a
   // last one once every rank has applied its chunks.
@@ -54,7 +53,7 @@ class ShmAllreduce {
 
  private:
   ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes);  // takes ownership of own_comm
-  void sync();  // barrier with the memory-model calls around it
+  void sync();                                          // barrier with the memory-model calls around it
   // Reduces all of `in` into `out` (which may be where `in`'s one part lies), piece by piece.
   void reduce_pieces(const PartsView& in, char* out, DType type, ReduceOp op);
   // Reduces elements [first, first + count) of `in` into `data`.
@@ -64,8 +63,8 @@ class ShmAllreduce {
   // Step 2 for our chunk, block by block: each block's sum goes to acc_at(offset in the
   // chunk), which is then handed to done(offset in the chunk, elements, sum).
   template <typename AccAt, typename Done>
-  void sum_own_chunk(const PartsView& in, size_t first, const ChunkLayout& chunks, size_t half,
-                     DType type, int divisor, AccAt&& acc_at, Done&& done);
+  void sum_own_chunk(const PartsView& in, size_t first, const ChunkLayout& chunks, size_t half, DType type, int divisor,
+                     AccAt&& acc_at, Done&& done);
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;

@@ -28,9 +28,7 @@ long creator_of(const char* name) {
   return pid;
 }
 
-bool process_gone(long pid) {
-  return kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-}
+bool process_gone(long pid) { return kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
 
 }  // namespace
 

@@ -9,8 +9,7 @@
 
 namespace roost::comm {
 
-ThreadGroup::ThreadGroup(int size, std::chrono::milliseconds timeout)
-    : size_(size), timeout_(timeout) {
+ThreadGroup::ThreadGroup(int size, std::chrono::milliseconds timeout) : size_(size), timeout_(timeout) {
   ROOST_CHECK(size >= 1, "a thread group needs at least one rank, not ", size);
   for (int r = 0; r < size; ++r) mailboxes_.push_back(std::make_unique<Mailbox>());
 }
@@ -47,19 +46,18 @@ void ThreadGroup::take(int src, int dst, int tag, void* data, size_t bytes) {
   {
     std::unique_lock<std::mutex> lock(box.mutex);
     auto& queue = box.queues[{src, tag}];
-    const bool ready = box.arrived.wait_for(
-        lock, timeout_, [&] { return !queue.empty() || aborted_.load(); });
+    const bool ready = box.arrived.wait_for(lock, timeout_, [&] { return !queue.empty() || aborted_.load(); });
     if (queue.empty()) {
       lock.unlock();
       throw_if_aborted();
-      ROOST_CHECK(ready, "rank ", dst, " waited ", timeout_.count(), " ms for a message from rank ",
-                  src, " with tag ", tag, " that never came");
+      ROOST_CHECK(ready, "rank ", dst, " waited ", timeout_.count(), " ms for a message from rank ", src, " with tag ",
+                  tag, " that never came");
     }
     message = std::move(queue.front());
     queue.pop_front();
   }
-  ROOST_CHECK(message.size() == bytes, "rank ", dst, " expected ", bytes, " bytes from rank ", src,
-              " with tag ", tag, " but ", message.size(), " were sent");
+  ROOST_CHECK(message.size() == bytes, "rank ", dst, " expected ", bytes, " bytes from rank ", src, " with tag ", tag,
+              " but ", message.size(), " were sent");
   if (bytes) std::memcpy(data, message.data(), bytes);
 }
 
@@ -83,14 +81,13 @@ void ThreadGroup::barrier(int rank) {
     barrier_cv_.notify_all();
     return;
   }
-  const bool released = barrier_cv_.wait_for(
-      lock, timeout_, [&] { return barrier_generation_ != generation || aborted_.load(); });
+  const bool released =
+      barrier_cv_.wait_for(lock, timeout_, [&] { return barrier_generation_ != generation || aborted_.load(); });
   if (barrier_generation_ != generation) return;
   --barrier_waiting_;  // leave the count as if this rank had never arrived
   lock.unlock();
   throw_if_aborted();
-  ROOST_CHECK(released, "rank ", rank, " waited ", timeout_.count(),
-              " ms in a barrier that not every rank reached");
+  ROOST_CHECK(released, "rank ", rank, " waited ", timeout_.count(), " ms in a barrier that not every rank reached");
 }
 
 void ThreadGroup::abort(const std::string& why) {
@@ -158,17 +155,16 @@ void ThreadCommunicator::recv(void* data, size_t bytes, int peer, int tag) {
   group_.take(peer, rank_, tag, data, bytes);
 }
 
-void ThreadCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
-                                  size_t rbytes, int src, int tag) {
+void ThreadCommunicator::sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src,
+                                  int tag) {
   if (dst != kNoPeer) group_.post(rank_, dst, tag, sendbuf, sbytes);
   if (src != kNoPeer) group_.take(src, rank_, tag, recvbuf, rbytes);
 }
 
 bool ThreadCommunicator::probe(int peer, int tag) { return group_.has(peer, rank_, tag); }
 
-std::unique_ptr<Request> ThreadCommunicator::isendrecv(const void* sendbuf, size_t sbytes, int dst,
-                                                       void* recvbuf, size_t rbytes, int src,
-                                                       int tag) {
+std::unique_ptr<Request> ThreadCommunicator::isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
+                                                       size_t rbytes, int src, int tag) {
   if (dst != kNoPeer) group_.post(rank_, dst, tag, sendbuf, sbytes);
   if (src == kNoPeer) return std::make_unique<DoneRequest>();
   group_.check_rank(src, "source");

@@ -18,8 +18,7 @@ void ensure_writable_dir(const std::string& path) {
   std::error_code ec;
   fs::create_directories(path, ec);
   if (ec || !fs::is_directory(path))
-    ROOST_USAGE_ERROR("output dir ", path, " cannot be created: ",
-                      ec ? ec.message() : std::string("not a directory"));
+    ROOST_USAGE_ERROR("output dir ", path, " cannot be created: ", ec ? ec.message() : std::string("not a directory"));
   std::string probe = (fs::path(path) / ".roost-write-test").string();
   int fd = ::open(probe.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
   if (fd < 0) ROOST_USAGE_ERROR("output dir ", path, " is not writable");

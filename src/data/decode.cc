@@ -66,8 +66,7 @@ Image decode_jpeg(const uint8_t* bytes, size_t size) {
   std::vector<uint8_t> decoded(static_cast<size_t>(width) * height * channels);
   // Default flags = accurate islow IDCT and fancy upsampling: what PIL's libjpeg uses, so the
   // pixels match PIL exactly when both link the same libjpeg-turbo.
-  int rc = tjDecompress2(handle.get(), data, length, decoded.data(), width, 0, height,
-                         pixel_format, 0);
+  int rc = tjDecompress2(handle.get(), data, length, decoded.data(), width, 0, height, pixel_format, 0);
   if (rc != 0) {
     // Warnings ("corrupt data: extraneous bytes") leave a usable image, as PIL accepts it;
     // a fatal error or data that ran out do not.
@@ -128,8 +127,7 @@ bool png_decode_rows(PngReadStruct& rs, Image& image, std::vector<png_bytep>& ro
   png_read_info(rs.png, rs.info);
   png_uint_32 width = 0, height = 0;
   int bit_depth = 0, color_type = 0;
-  png_get_IHDR(rs.png, rs.info, &width, &height, &bit_depth, &color_type, nullptr, nullptr,
-               nullptr);
+  png_get_IHDR(rs.png, rs.info, &width, &height, &bit_depth, &color_type, nullptr, nullptr, nullptr);
   if (width == 0 || height == 0 || static_cast<uint64_t>(width) * height > kMaxPixels)
     png_error(rs.png, "image is empty or too large");
 
@@ -141,8 +139,7 @@ bool png_decode_rows(PngReadStruct& rs, Image& image, std::vector<png_bytep>& ro
   // while it clips 16-bit greyscale ("I;16") to 255; that rare case is not reproduced.
   if (bit_depth == 16) png_set_strip_16(rs.png);
   // Palette expansion also turns tRNS into alpha (libpng couples the two); strip it again.
-  if ((color_type & PNG_COLOR_MASK_ALPHA) || png_get_valid(rs.png, rs.info, PNG_INFO_tRNS))
-    png_set_strip_alpha(rs.png);
+  if ((color_type & PNG_COLOR_MASK_ALPHA) || png_get_valid(rs.png, rs.info, PNG_INFO_tRNS)) png_set_strip_alpha(rs.png);
   if (!(color_type & PNG_COLOR_MASK_COLOR)) png_set_gray_to_rgb(rs.png);
   png_set_interlace_handling(rs.png);
   png_read_update_info(rs.png, rs.info);
@@ -181,8 +178,7 @@ bool starts_with(const uint8_t* bytes, size_t size, const uint8_t* magic, size_t
 
 void check_encodable(const Image& image) {
   if (image.empty() || image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3)
-    ROOST_THROW("cannot encode an image of ", image.width, "x", image.height, " with ",
-                image.pixels.size(), " bytes");
+    ROOST_THROW("cannot encode an image of ", image.width, "x", image.height, " with ", image.pixels.size(), " bytes");
 }
 
 }  // namespace
@@ -202,8 +198,7 @@ std::vector<uint8_t> read_file(const std::string& path) {
   std::vector<uint8_t> bytes;
   uint8_t chunk[1 << 16];
   size_t n = 0;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0)
-    bytes.insert(bytes.end(), chunk, chunk + n);
+  while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
   if (std::ferror(file.get())) throw DecodeError("read error: " + std::string(std::strerror(errno)));
   return bytes;
 }
@@ -220,8 +215,8 @@ std::vector<uint8_t> encode_jpeg(const Image& image, int quality) {
   if (!handle) ROOST_THROW("cannot start JPEG encoder: ", tjGetErrorStr2(nullptr));
   unsigned char* out = nullptr;
   unsigned long out_size = 0;
-  int rc = tjCompress2(handle.get(), image.pixels.data(), image.width, 0, image.height, TJPF_RGB,
-                       &out, &out_size, TJSAMP_420, quality, TJFLAG_ACCURATEDCT);
+  int rc = tjCompress2(handle.get(), image.pixels.data(), image.width, 0, image.height, TJPF_RGB, &out, &out_size,
+                       TJSAMP_420, quality, TJFLAG_ACCURATEDCT);
   std::unique_ptr<unsigned char, TjFree> owned(out);
   if (rc != 0) ROOST_THROW("JPEG encoding failed: ", tjGetErrorStr2(handle.get()));
   return std::vector<uint8_t>(out, out + out_size);

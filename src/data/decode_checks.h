@@ -16,11 +16,10 @@ namespace roost::data {
 inline constexpr uint64_t kMaxPixels = 2ull * 89478485ull;
 
 inline void check_dimensions(uint64_t width, uint64_t height, const char* format) {
-  if (width == 0 || height == 0)
-    throw DecodeError(std::string(format) + ": image has zero width or height");
+  if (width == 0 || height == 0) throw DecodeError(std::string(format) + ": image has zero width or height");
   if (width * height > kMaxPixels)
-    throw DecodeError(std::string(format) + ": image of " + std::to_string(width) + "x" +
-                      std::to_string(height) + " pixels is too large");
+    throw DecodeError(std::string(format) + ": image of " + std::to_string(width) + "x" + std::to_string(height) +
+                      " pixels is too large");
 }
 
 // A JPEG whose data ran out before its end: libjpeg then pads the image with grey and only

@@ -98,7 +98,7 @@ bool read_region(JpegDecompress& d, int y0, int y1, int x0, int x1, Image& out, 
   if (setjmp(d.errors.jump)) return false;
   jpeg_decompress_struct& c = d.cinfo;
   c.out_color_space = JCS_RGB;
-  c.dct_method = JDCT_ISLOW;       // what PIL and decode_image use
+  c.dct_method = JDCT_ISLOW;  // what PIL and decode_image use
   c.do_fancy_upsampling = TRUE;
   jpeg_start_decompress(&c);
   JDIMENSION x = static_cast<JDIMENSION>(x0), width = static_cast<JDIMENSION>(x1 - x0);

@@ -54,8 +54,8 @@ class Progress {
       const int percent = static_cast<int>(100 * now / total);
       const int step = tty_ ? percent : percent / 10;
       if (printed_ && step == last_) return;
-      std::fprintf(stderr, "%sdownloading %s: %3d%% (%.1f of %.1f MB)%s", tty_ ? "\r" : "", url_.c_str(),
-                   percent, mb, static_cast<double>(total) / 1e6, tty_ ? "" : "\n");
+      std::fprintf(stderr, "%sdownloading %s: %3d%% (%.1f of %.1f MB)%s", tty_ ? "\r" : "", url_.c_str(), percent, mb,
+                   static_cast<double>(total) / 1e6, tty_ ? "" : "\n");
       last_ = step;
     } else {
       const int step = static_cast<int>(now >> 23);  // 8 MiB steps
@@ -144,15 +144,12 @@ void download(const std::string& url, const std::string& path, const DownloadOpt
   progress.finish();
   const std::string reason = error[0] ? error : curl_easy_strerror(rc);
   switch (rc) {
-    case CURLE_OK:
-      break;
+    case CURLE_OK: break;
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
       ROOST_USAGE_ERROR("cannot download ", url, ": ", reason, " (expected an http://, https:// or file:// URL)");
-    case CURLE_WRITE_ERROR:
-      ROOST_USAGE_ERROR("cannot download ", url, ": cannot write ", part, " (disk full?)");
-    default:
-      ROOST_THROW("cannot download ", url, ": ", reason);
+    case CURLE_WRITE_ERROR: ROOST_USAGE_ERROR("cannot download ", url, ": cannot write ", part, " (disk full?)");
+    default: ROOST_THROW("cannot download ", url, ": ", reason);
   }
   if (std::fclose(file.release()) != 0) ROOST_USAGE_ERROR("cannot download ", url, ": cannot write ", part);
   std::error_code ec;
@@ -166,7 +163,8 @@ void download(const std::string& url, const std::string& path, const DownloadOpt
 bool download_available() { return false; }
 
 void download(const std::string& url, const std::string&, const DownloadOptions&) {
-  ROOST_USAGE_ERROR("cannot download ", url, ": this roost was built without libcurl (Debian: "
+  ROOST_USAGE_ERROR("cannot download ", url,
+                    ": this roost was built without libcurl (Debian: "
                     "libcurl4-openssl-dev); download the file by hand, or rebuild roost with libcurl");
 }
 

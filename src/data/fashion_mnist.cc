@@ -26,9 +26,8 @@
 
 namespace roost::data {
 
-const char* const kFashionMnistClassNames[10] = {
-    "t-shirt", "trouser", "pullover", "dress", "coat",
-    "sandal",  "shirt",   "sneaker",  "bag",   "ankle-boot"};
+const char* const kFashionMnistClassNames[10] = {"t-shirt", "trouser", "pullover", "dress", "coat",
+                                                 "sandal",  "shirt",   "sneaker",  "bag",   "ankle-boot"};
 
 namespace {
 
@@ -51,8 +50,7 @@ class IdxReader {
     if (!file_) ROOST_USAGE_ERROR("cannot open ", path, " (Debian package dataset-fashion-mnist)");
     uint32_t found = read_u32();
     if (found != magic)
-      ROOST_USAGE_ERROR(path, " is not an IDX file of the expected kind (magic ", found,
-                        ", expected ", magic, ")");
+      ROOST_USAGE_ERROR(path, " is not an IDX file of the expected kind (magic ", found, ", expected ", magic, ")");
   }
 
   uint32_t read_u32() {
@@ -66,8 +64,7 @@ class IdxReader {
     if (got != static_cast<int>(n)) {
       int code = 0;
       const char* message = gzerror(file_.get(), &code);
-      ROOST_USAGE_ERROR(path_, " is truncated or corrupt",
-                        code != Z_OK ? std::string(": ") + message : std::string());
+      ROOST_USAGE_ERROR(path_, " is truncated or corrupt", code != Z_OK ? std::string(": ") + message : std::string());
     }
   }
 
@@ -79,8 +76,7 @@ class IdxReader {
 std::vector<uint8_t> read_labels(const std::string& path, uint32_t expected) {
   IdxReader reader(path, 2049);
   uint32_t count = reader.read_u32();
-  if (count != expected)
-    ROOST_USAGE_ERROR(path, " holds ", count, " labels, expected ", expected);
+  if (count != expected) ROOST_USAGE_ERROR(path, " holds ", count, " labels, expected ", expected);
   std::vector<uint8_t> labels(count);
   reader.read(labels.data(), labels.size());
   for (uint8_t label : labels)
@@ -89,14 +85,12 @@ std::vector<uint8_t> read_labels(const std::string& path, uint32_t expected) {
 }
 
 // The first `per_class` sample numbers of each class in `classes`, in file order.
-std::vector<uint32_t> pick(const std::vector<uint8_t>& labels, const std::vector<int>& classes,
-                           int per_class) {
+std::vector<uint32_t> pick(const std::vector<uint8_t>& labels, const std::vector<int>& classes, int per_class) {
   std::vector<int> taken(10, 0);
   std::vector<uint32_t> picked;
   for (uint32_t i = 0; i < labels.size(); ++i) {
     int label = labels[i];
-    if (std::find(classes.begin(), classes.end(), label) != classes.end() &&
-        taken[label] < per_class) {
+    if (std::find(classes.begin(), classes.end(), label) != classes.end() && taken[label] < per_class) {
       ++taken[label];
       picked.push_back(i);
     }
@@ -122,11 +116,9 @@ void validate(const FashionMnistOptions& o) {
   }
   ROOST_USAGE_CHECK(distinct.size() >= 2, "fashion-mnist: need at least 2 distinct classes");
   ROOST_USAGE_CHECK(o.train_per_class >= 1 && o.train_per_class <= kTrainPerClass,
-                    "fashion-mnist: train images per class must be 1..", kTrainPerClass,
-                    ", got ", o.train_per_class);
+                    "fashion-mnist: train images per class must be 1..", kTrainPerClass, ", got ", o.train_per_class);
   ROOST_USAGE_CHECK(o.val_per_class >= 1 && o.val_per_class <= kTestPerClass,
-                    "fashion-mnist: val images per class must be 1..", kTestPerClass, ", got ",
-                    o.val_per_class);
+                    "fashion-mnist: val images per class must be 1..", kTestPerClass, ", got ", o.val_per_class);
   for (const char* split : {"train", "val"}) {
     fs::path dir = fs::path(o.out_dir) / split;
     std::error_code ec;
@@ -137,9 +129,8 @@ void validate(const FashionMnistOptions& o) {
 }
 
 // Writes one split (train or val) and returns the number of images written.
-int write_split(const FashionMnistOptions& o, const std::string& images_path,
-                const std::string& labels_path, uint32_t expected, int per_class,
-                const std::string& split) {
+int write_split(const FashionMnistOptions& o, const std::string& images_path, const std::string& labels_path,
+                uint32_t expected, int per_class, const std::string& split) {
   std::vector<uint8_t> labels = read_labels(labels_path, expected);
   std::vector<uint32_t> picked = pick(labels, o.classes, per_class);
   if (picked.size() != o.classes.size() * static_cast<size_t>(per_class))
@@ -148,8 +139,8 @@ int write_split(const FashionMnistOptions& o, const std::string& images_path,
   IdxReader images(images_path, 2051);
   uint32_t count = images.read_u32(), rows = images.read_u32(), cols = images.read_u32();
   if (count != expected || rows != kSide || cols != kSide)
-    ROOST_USAGE_ERROR(images_path, " holds ", count, " images of ", rows, "x", cols,
-                      ", expected ", expected, " of ", kSide, "x", kSide);
+    ROOST_USAGE_ERROR(images_path, " holds ", count, " images of ", rows, "x", cols, ", expected ", expected, " of ",
+                      kSide, "x", kSide);
 
   for (int c : o.classes) fs::create_directories(fs::path(o.out_dir) / split / kFashionMnistClassNames[c]);
 
@@ -194,15 +185,13 @@ int write_fashion_mnist_folder(const FashionMnistOptions& options) {
   for (const std::string& path : {train_images, train_labels, test_images, test_labels}) {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
-      ROOST_USAGE_ERROR("fashion-mnist file ", path,
-                        " not found (install the Debian package dataset-fashion-mnist)");
+      ROOST_USAGE_ERROR("fashion-mnist file ", path, " not found (install the Debian package dataset-fashion-mnist)");
   }
   ensure_writable_dir(options.out_dir);
   try {
-    int written = write_split(options, train_images, train_labels, 10 * kTrainPerClass,
-                              options.train_per_class, "train");
-    written += write_split(options, test_images, test_labels, 10 * kTestPerClass,
-                           options.val_per_class, "val");
+    int written =
+        write_split(options, train_images, train_labels, 10 * kTrainPerClass, options.train_per_class, "train");
+    written += write_split(options, test_images, test_labels, 10 * kTestPerClass, options.val_per_class, "val");
     return written;
   } catch (...) {
     // validate() saw train/ and val/ absent or empty: a partial tree would only block the

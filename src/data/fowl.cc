@@ -65,8 +65,8 @@ fs::path find_root(const fs::path& staging, const std::string& url) {
     if (entry.is_directory(ec)) dirs.push_back(entry.path());
   }
   if (dirs.size() == 1 && has_splits(dirs[0])) return dirs[0];
-  ROOST_THROW("the archive from ", url, " has no train/ and val/ folders (top level: ",
-              seen.empty() ? "empty" : seen, ")");
+  ROOST_THROW("the archive from ", url, " has no train/ and val/ folders (top level: ", seen.empty() ? "empty" : seen,
+              ")");
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -81,8 +81,10 @@ FowlSummary fetch_fowl(const FowlOptions& o) {
   ROOST_USAGE_CHECK(!o.out_dir.empty(), "--out is required");
   ROOST_USAGE_CHECK(!o.url.empty(), "--url must not be empty");
   const fs::path out(o.out_dir);
-  ROOST_USAGE_CHECK(download_available(), "roost data fowl needs libcurl, and this roost was built "
-                    "without it (Debian: libcurl4-openssl-dev); rebuild, or fetch ", o.url, " by hand");
+  ROOST_USAGE_CHECK(download_available(),
+                    "roost data fowl needs libcurl, and this roost was built "
+                    "without it (Debian: libcurl4-openssl-dev); rebuild, or fetch ",
+                    o.url, " by hand");
   std::error_code ec;
   for (const char* split : {"train", "val"})
     if (fs::exists(out / split, ec))
@@ -118,8 +120,8 @@ FowlSummary fetch_fowl(const FowlOptions& o) {
     auto train = open_image_folder((root / "train").string());
     auto val = open_image_folder((root / "val").string());
     if (train->class_names() != val->class_names())
-      ROOST_USAGE_ERROR("train/val class mismatch: train has [", join(train->class_names()),
-                        "], val has [", join(val->class_names()), "]");
+      ROOST_USAGE_ERROR("train/val class mismatch: train has [", join(train->class_names()), "], val has [",
+                        join(val->class_names()), "]");
     if (train->class_names().size() < 2)
       ROOST_USAGE_ERROR("need at least two classes, found ", train->class_names().size());
     summary.classes = train->class_names();
@@ -131,7 +133,8 @@ FowlSummary fetch_fowl(const FowlOptions& o) {
   }
   for (const char* split : {"train", "val"}) {
     fs::rename(root / split, out / split, ec);
-    if (ec) ROOST_USAGE_ERROR("cannot move ", (root / split).string(), " to ", (out / split).string(), ": ", ec.message());
+    if (ec)
+      ROOST_USAGE_ERROR("cannot move ", (root / split).string(), " to ", (out / split).string(), ": ", ec.message());
   }
   created_out.done = true;
   return summary;

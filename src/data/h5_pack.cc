@@ -82,8 +82,7 @@ class PackDataset : public Dataset {
 
  private:
   size_t checked(int64_t index) const {
-    ROOST_CHECK(index >= 0 && index < size(), "sample index ", index, " outside dataset of ",
-                size());
+    ROOST_CHECK(index >= 0 && index < size(), "sample index ", index, " outside dataset of ", size());
     return static_cast<size_t>(index);
   }
 
@@ -116,8 +115,7 @@ class PackDataset : public Dataset {
     if (!file_space.valid() || !mem_space.valid() ||
         H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &begin, nullptr, &length, nullptr) < 0 ||
         H5Dread(data_.get(), H5T_NATIVE_UINT8, mem_space.get(), file_space.get(), H5P_DEFAULT, out) < 0)
-      ROOST_THROW("pack ", path_, ": reading bytes ", begin, "..", begin + length, " of /", split_,
-                  "/data failed");
+      ROOST_THROW("pack ", path_, ": reading bytes ", begin, "..", begin + length, " of /", split_, "/data failed");
   }
 
   H5Id open_set(const char* name) const {
@@ -225,8 +223,8 @@ class PackDataset : public Dataset {
   bool pixels_ = false;
   std::vector<std::string> classes_;
   std::vector<int64_t> labels_;
-  std::vector<int64_t> offsets_;   // n + 1 entries
-  std::vector<int32_t> shapes_;    // n × 3 (pixels storage)
+  std::vector<int64_t> offsets_;  // n + 1 entries
+  std::vector<int32_t> shapes_;   // n × 3 (pixels storage)
   std::vector<std::string> names_;
 };
 

@@ -25,13 +25,12 @@ inline constexpr const char* kNames = "names";
 
 // Writes `values` as a contiguous dataset of shape dims (product must equal values.size()).
 template <typename T>
-void write_array(hid_t group, const char* name, hid_t file_type, hid_t mem_type,
-                 const std::vector<T>& values, std::vector<hsize_t> dims) {
-  io::H5Id space = io::h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                                H5Sclose, "H5Screate_simple");
-  io::H5Id set = io::h5_check(
-      H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-      H5Dclose, std::string("create dataset ") + name);
+void write_array(hid_t group, const char* name, hid_t file_type, hid_t mem_type, const std::vector<T>& values,
+                 std::vector<hsize_t> dims) {
+  io::H5Id space =
+      io::h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "H5Screate_simple");
+  io::H5Id set = io::h5_check(H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                              H5Dclose, std::string("create dataset ") + name);
   if (!values.empty() && H5Dwrite(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
     ROOST_THROW("HDF5: writing dataset ", name, " failed");
 }

@@ -31,8 +31,8 @@ namespace roost::data {
 namespace {
 
 namespace fs = std::filesystem;
-using io::H5Id;
 using io::h5_check;
+using io::H5Id;
 
 constexpr size_t kCopyBlock = size_t{16} << 20;  // spool → HDF5 in 16 MiB pieces
 constexpr int kAutoSample = 32;                  // images looked at to choose kAuto's storage
@@ -40,9 +40,7 @@ constexpr int kReencodeQuality = 95;
 
 using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
 
-File open_file(const std::string& path, const char* mode) {
-  return File(std::fopen(path.c_str(), mode), &std::fclose);
-}
+File open_file(const std::string& path, const char* mode) { return File(std::fopen(path.c_str(), mode), &std::fclose); }
 
 bool is_png(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x89 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G';
@@ -71,12 +69,9 @@ Prepared prepare(const std::string& path, PackFormat format, int resize_short) {
   Prepared p;
   p.height = image.height;
   p.width = image.width;
-  if (format == PackFormat::kPixels)
-    p.blob = std::move(image.pixels);
-  else if (!shrink)
-    p.blob = std::move(bytes);  // the original file, bit for bit
-  else
-    p.blob = is_png(bytes) ? encode_png(image) : encode_jpeg(image, kReencodeQuality);
+  if (format == PackFormat::kPixels) p.blob = std::move(image.pixels);
+  else if (!shrink) p.blob = std::move(bytes);  // the original file, bit for bit
+  else p.blob = is_png(bytes) ? encode_png(image) : encode_jpeg(image, kReencodeQuality);
   return p;
 }
 
@@ -96,8 +91,7 @@ PackFormat choose_format(const Dataset& train, int resize_short) {
     }
   }
   if (encoded == 0) return PackFormat::kEncoded;
-  return static_cast<double>(pixels) <= kPixelsMaxInflation * encoded ? PackFormat::kPixels
-                                                                      : PackFormat::kEncoded;
+  return static_cast<double>(pixels) <= kPixelsMaxInflation * encoded ? PackFormat::kPixels : PackFormat::kEncoded;
 }
 
 // Deletes a temporary file unless released (the spool always; out.tmp on failure).
@@ -158,11 +152,11 @@ void write_names(hid_t group, const std::vector<std::string>& names) {
 }
 
 // Second pass: the split's group, its attributes and tables, and the spool copied into `data`.
-void write_split(hid_t file, const std::string& split, const std::vector<std::string>& classes,
-                 PackFormat format, const SplitTables& t, std::FILE* spool) {
+void write_split(hid_t file, const std::string& split, const std::vector<std::string>& classes, PackFormat format,
+                 const SplitTables& t, std::FILE* spool) {
   std::lock_guard<std::mutex> lock(io::h5_library_mutex());
-  H5Id group = h5_check(H5Gcreate2(file, split.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                        H5Gclose, "create group /" + split);
+  H5Id group = h5_check(H5Gcreate2(file, split.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                        "create group /" + split);
   io::write_string_list_attr(group.get(), pack::kClassesAttr, classes);
   io::write_string_attr(group.get(), pack::kStorageAttr, pack_format_name(format));
   const hsize_t n = t.labels.size();
@@ -174,9 +168,9 @@ void write_split(hid_t file, const std::string& split, const std::vector<std::st
 
   const hsize_t total = static_cast<hsize_t>(t.offsets.back());
   H5Id space = h5_check(H5Screate_simple(1, &total, nullptr), H5Sclose, "H5Screate_simple");
-  H5Id data = h5_check(H5Dcreate2(group.get(), pack::kData, H5T_STD_U8LE, space.get(), H5P_DEFAULT,
-                                  H5P_DEFAULT, H5P_DEFAULT),
-                       H5Dclose, "create dataset /" + split + "/data");
+  H5Id data =
+      h5_check(H5Dcreate2(group.get(), pack::kData, H5T_STD_U8LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+               H5Dclose, "create dataset /" + split + "/data");
   std::rewind(spool);
   std::vector<uint8_t> block(static_cast<size_t>(std::min<hsize_t>(total, kCopyBlock)));
   for (hsize_t begin = 0; begin < total;) {
@@ -204,8 +198,8 @@ PackSummary write_pack(const PackOptions& o) {
   ROOST_USAGE_CHECK(o.resize_short >= 0, "--resize-short must not be negative, got ", o.resize_short);
   for (const char* split : {"train", "val"})
     if (!fs::is_directory(fs::path(o.data_dir) / split))
-      ROOST_USAGE_ERROR("data dir ", o.data_dir, " has no ", split, "/ folder (expected ", o.data_dir,
-                        "/", split, "/<class>/*.jpg)");
+      ROOST_USAGE_ERROR("data dir ", o.data_dir, " has no ", split, "/ folder (expected ", o.data_dir, "/", split,
+                        "/<class>/*.jpg)");
   const std::shared_ptr<Dataset> folders[2] = {open_image_folder(o.data_dir + "/train"),
                                                open_image_folder(o.data_dir + "/val")};
   const std::vector<std::string>& classes = folders[0]->class_names();
@@ -236,8 +230,7 @@ PackSummary write_pack(const PackOptions& o) {
       File spool = open_file(spool_path, "w+b");
       if (!spool) ROOST_USAGE_ERROR("cannot create the spool file ", spool_path);
       SplitTables t = spool_split(*folders[s], summary.format, o.resize_short, spool.get(), spool_path);
-      if (t.labels.empty())
-        ROOST_USAGE_ERROR("no readable images in ", o.data_dir, "/", splits[s]);
+      if (t.labels.empty()) ROOST_USAGE_ERROR("no readable images in ", o.data_dir, "/", splits[s]);
       if (std::fflush(spool.get()) != 0) ROOST_USAGE_ERROR("cannot write the spool file ", spool_path);
       write_split(file.get(), splits[s], classes, summary.format, t, spool.get());
       (s == 0 ? summary.train_images : summary.val_images) = static_cast<int64_t>(t.labels.size());

@@ -44,15 +44,13 @@ std::vector<fs::path> sorted_entries(const fs::path& dir, Keep keep) {
     if (!is_hidden(it->path()) && keep(*it)) out.push_back(it->path());
   }
   if (ec) ROOST_USAGE_ERROR("cannot list ", dir.string(), ": ", ec.message());
-  std::sort(out.begin(), out.end(),
-            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
   return out;
 }
 
 class ImageFolder : public Dataset {
  public:
-  ImageFolder(std::vector<std::string> classes, std::vector<std::string> files,
-              std::vector<int64_t> labels)
+  ImageFolder(std::vector<std::string> classes, std::vector<std::string> files, std::vector<int64_t> labels)
       : classes_(std::move(classes)), files_(std::move(files)), labels_(std::move(labels)) {}
 
   int64_t size() const override { return static_cast<int64_t>(files_.size()); }
@@ -72,8 +70,7 @@ class ImageFolder : public Dataset {
 
  private:
   size_t checked(int64_t index) const {
-    ROOST_CHECK(index >= 0 && index < size(), "sample index ", index, " outside dataset of ",
-                size());
+    ROOST_CHECK(index >= 0 && index < size(), "sample index ", index, " outside dataset of ", size());
     return static_cast<size_t>(index);
   }
 
@@ -95,8 +92,7 @@ std::shared_ptr<Dataset> open_image_folder(const std::string& root) {
     return e.is_directory(ignored);
   });
   if (class_dirs.empty())
-    ROOST_USAGE_ERROR("data dir ", root, " has no class folders (expected ", root,
-                      "/<class>/<image>.jpg)");
+    ROOST_USAGE_ERROR("data dir ", root, " has no class folders (expected ", root, "/<class>/<image>.jpg)");
 
   std::vector<std::string> classes;
   std::vector<std::string> files;
@@ -106,8 +102,7 @@ std::shared_ptr<Dataset> open_image_folder(const std::string& root) {
       std::error_code ignored;
       return e.is_regular_file(ignored) && has_image_extension(e.path());
     });
-    if (images.empty())
-      ROOST_USAGE_ERROR("class folder ", dir.string(), " has no .jpg, .jpeg or .png files");
+    if (images.empty()) ROOST_USAGE_ERROR("class folder ", dir.string(), " has no .jpg, .jpeg or .png files");
     const auto label = static_cast<int64_t>(classes.size());
     classes.push_back(dir.filename().string());
     for (const fs::path& image : images) {

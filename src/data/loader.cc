@@ -3,10 +3,10 @@
 //
 // Work is handed out per sample, not per batch, so a few large batches (validation) still use
 // every worker. The worker that finishes a batch's last sample assembles it and runs the
-// prepare hook on it (say, packing it for the GPU), so the consumer only takes it. A sample may only be claimed when its batch lies within `queue_depth` batches
-// of the one the consumer waits for, which bounds memory. Each sample's augmentation RNG is
-// seeded from (seed, epoch, dataset index) and each sample writes to its own slot, so the
-// batches are identical for any number of workers.
+// prepare hook on it (say, packing it for the GPU), so the consumer only takes it. A sample may only be claimed when
+// its batch lies within `queue_depth` batches of the one the consumer waits for, which bounds memory. Each sample's
+// augmentation RNG is seeded from (seed, epoch, dataset index) and each sample writes to its own slot, so the batches
+// are identical for any number of workers.
 #include "roost/data/loader.h"
 
 #include <algorithm>
@@ -32,14 +32,14 @@ namespace {
 // A batch being filled: every sample position has its own region of `data` (or its own
 // image/plan entry), written by exactly one worker without locking.
 struct Slot {
-  int count = 0;                   // sample positions in this batch
-  int remaining = 0;               // positions not finished yet (guarded by the mutex)
-  bool ready = false;              // `batch` is assembled and prepared (guarded by the mutex)
-  Batch batch;                     // written by the worker that finishes the last position
+  int count = 0;       // sample positions in this batch
+  int remaining = 0;   // positions not finished yet (guarded by the mutex)
+  bool ready = false;  // `batch` is assembled and prepared (guarded by the mutex)
+  Batch batch;         // written by the worker that finishes the last position
   std::vector<float> data;
   std::vector<Image> images;
   std::vector<ResizePlan> plans;
-  std::vector<char> ok;            // 0 = the sample's file was unreadable
+  std::vector<char> ok;  // 0 = the sample's file was unreadable
 };
 
 }  // namespace
@@ -49,14 +49,14 @@ struct Loader::Impl {
   std::vector<int64_t> indices;
   LoaderOptions options;
   int64_t batches = 0;
-  size_t sample_floats = 0;        // 3 × image_size × image_size
+  size_t sample_floats = 0;  // 3 × image_size × image_size
 
   std::mutex mutex;
-  std::condition_variable work_cv;   // workers: a sample became claimable, or stop
-  std::condition_variable ready_cv;  // consumer: a batch finished, or an error
-  int64_t next_position = 0;         // next sample position to claim
-  int in_flight = 0;                 // samples claimed and not finished
-  int64_t delivered = 0;             // batches handed to the consumer so far
+  std::condition_variable work_cv;                 // workers: a sample became claimable, or stop
+  std::condition_variable ready_cv;                // consumer: a batch finished, or an error
+  int64_t next_position = 0;                       // next sample position to claim
+  int in_flight = 0;                               // samples claimed and not finished
+  int64_t delivered = 0;                           // batches handed to the consumer so far
   std::map<int64_t, std::unique_ptr<Slot>> slots;  // in-flight batches by number
   std::exception_ptr error;
   bool stop = false;
@@ -96,9 +96,8 @@ struct Loader::Impl {
     // rebased onto the returned image.
     std::mt19937_64 rng(detail::mix_seed(options.seed, options.epoch, static_cast<uint64_t>(index)));
     auto make_plan = [&](int height, int width) {
-      return options.augment == Augment::kTrain
-                 ? train_plan(height, width, options.image_size, options.crop, rng)
-                 : val_plan(height, width, options.resize_short, options.image_size);
+      return options.augment == Augment::kTrain ? train_plan(height, width, options.image_size, options.crop, rng)
+                                                : val_plan(height, width, options.resize_short, options.image_size);
     };
     Image image;
     ResizePlan plan;
@@ -182,8 +181,8 @@ struct Loader::Impl {
         batch.images.push_back(std::move(slot.images[k]));
         batch.plans.push_back(slot.plans[k]);
       } else if (batch.size != k) {  // close the gap left by a skipped sample
-        std::memmove(slot.data.data() + sample_floats * batch.size,
-                     slot.data.data() + sample_floats * k, sample_floats * sizeof(float));
+        std::memmove(slot.data.data() + sample_floats * batch.size, slot.data.data() + sample_floats * k,
+                     sample_floats * sizeof(float));
       }
       batch.indices.push_back(index);
       batch.labels.push_back(dataset->label(index));
@@ -196,18 +195,15 @@ struct Loader::Impl {
   }
 };
 
-Loader::Loader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices,
-               const LoaderOptions& options)
+Loader::Loader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices, const LoaderOptions& options)
     : impl_(std::make_unique<Impl>()) {
   ROOST_CHECK(dataset != nullptr, "loader needs a dataset");
   ROOST_CHECK(options.batch_size >= 1, "batch size must be at least 1, got ", options.batch_size);
   ROOST_CHECK(options.workers >= 0, "workers must not be negative, got ", options.workers);
-  ROOST_CHECK(options.queue_depth >= 1, "queue depth must be at least 1, got ",
-              options.queue_depth);
+  ROOST_CHECK(options.queue_depth >= 1, "queue depth must be at least 1, got ", options.queue_depth);
   ROOST_CHECK(options.image_size >= 1, "image size must be at least 1, got ", options.image_size);
   for (int64_t index : indices)
-    ROOST_CHECK(index >= 0 && index < dataset->size(), "sample index ", index,
-                " outside dataset of ", dataset->size());
+    ROOST_CHECK(index >= 0 && index < dataset->size(), "sample index ", index, " outside dataset of ", dataset->size());
   Impl& s = *impl_;
   s.dataset = std::move(dataset);
   s.indices = std::move(indices);
@@ -289,8 +285,7 @@ bool Loader::next(Batch& batch) {
   lock.unlock();
   s.work_cv.notify_all();  // the window moved: more samples may be claimed
 
-  const double waited =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   batch = std::move(slot->batch);
   batch.wait_seconds = waited;
   return true;

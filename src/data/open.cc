@@ -66,7 +66,8 @@ std::shared_ptr<Dataset> open_split(const std::string& data_dir, const std::stri
 #ifdef ROOST_WITH_HDF5
     return open_pack(data_dir, split);
 #else
-    ROOST_USAGE_ERROR("data dir ", data_dir, " is an HDF5 pack, but this roost was built without "
+    ROOST_USAGE_ERROR("data dir ", data_dir,
+                      " is an HDF5 pack, but this roost was built without "
                       "HDF5 (Debian: libhdf5-dev); unpack it or rebuild roost with HDF5");
 #endif
   }
@@ -76,8 +77,8 @@ std::shared_ptr<Dataset> open_split(const std::string& data_dir, const std::stri
     ROOST_USAGE_ERROR("data dir ", data_dir, " is neither a directory nor an HDF5 pack");
   const fs::path root = fs::path(data_dir) / split;
   if (!fs::is_directory(root, ec))
-    ROOST_USAGE_ERROR("data dir ", data_dir, " has no ", split, "/ folder (expected ", data_dir, "/",
-                      split, "/<class>/*.jpg)");
+    ROOST_USAGE_ERROR("data dir ", data_dir, " has no ", split, "/ folder (expected ", data_dir, "/", split,
+                      "/<class>/*.jpg)");
   return open_image_folder(root.string());
 }
 

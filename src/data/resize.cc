@@ -46,8 +46,7 @@ constexpr int32_t kRoundingHalf = 1 << (kResamplePrecisionBits - 1);
 }  // namespace
 
 ResampleAxis resample_axis(int in_size, int out_size) {
-  ROOST_CHECK(in_size > 0 && out_size > 0, "resample sizes must be positive, got ", in_size,
-              " -> ", out_size);
+  ROOST_CHECK(in_size > 0 && out_size > 0, "resample sizes must be positive, got ", in_size, " -> ", out_size);
   // Pillow takes the box as floats and subtracts them as floats; for integer sizes below
   // 2^24 that is exact, so a double quotient of the integers gives the same scale.
   const double scale = static_cast<double>(static_cast<float>(in_size)) / out_size;
@@ -90,20 +89,17 @@ ResampleAxis resample_axis(int in_size, int out_size) {
 
 void check_plan(int height, int width, const ResizePlan& plan) {
   const CropBox& b = plan.box;
-  ROOST_USAGE_CHECK(height > 0 && width > 0, "cannot resize an empty image (", height, "x",
-                    width, ")");
-  ROOST_USAGE_CHECK(b.height > 0 && b.width > 0 && b.top >= 0 && b.left >= 0 &&
-                        b.top + b.height <= height && b.left + b.width <= width,
-                    "crop box (top ", b.top, ", left ", b.left, ", ", b.height, "x", b.width,
-                    ") is not inside the ", height, "x", width, " image");
-  ROOST_USAGE_CHECK(plan.resized_h > 0 && plan.resized_w > 0, "resize target ", plan.resized_h,
-                    "x", plan.resized_w, " must be positive");
-  ROOST_USAGE_CHECK(plan.out_h > 0 && plan.out_w > 0 && plan.offset_y >= 0 &&
-                        plan.offset_x >= 0 && plan.offset_y + plan.out_h <= plan.resized_h &&
-                        plan.offset_x + plan.out_w <= plan.resized_w,
-                    "output window (", plan.offset_y, ", ", plan.offset_x, ", ", plan.out_h, "x",
-                    plan.out_w, ") is not inside the resized ", plan.resized_h, "x",
-                    plan.resized_w, " image");
+  ROOST_USAGE_CHECK(height > 0 && width > 0, "cannot resize an empty image (", height, "x", width, ")");
+  ROOST_USAGE_CHECK(b.height > 0 && b.width > 0 && b.top >= 0 && b.left >= 0 && b.top + b.height <= height &&
+                        b.left + b.width <= width,
+                    "crop box (top ", b.top, ", left ", b.left, ", ", b.height, "x", b.width, ") is not inside the ",
+                    height, "x", width, " image");
+  ROOST_USAGE_CHECK(plan.resized_h > 0 && plan.resized_w > 0, "resize target ", plan.resized_h, "x", plan.resized_w,
+                    " must be positive");
+  ROOST_USAGE_CHECK(plan.out_h > 0 && plan.out_w > 0 && plan.offset_y >= 0 && plan.offset_x >= 0 &&
+                        plan.offset_y + plan.out_h <= plan.resized_h && plan.offset_x + plan.out_w <= plan.resized_w,
+                    "output window (", plan.offset_y, ", ", plan.offset_x, ", ", plan.out_h, "x", plan.out_w,
+                    ") is not inside the resized ", plan.resized_h, "x", plan.resized_w, " image");
 }
 
 namespace {
@@ -117,9 +113,8 @@ struct Passes {
 
 Passes plan_passes(const Image& source, const ResizePlan& plan) {
   check_plan(source.height, source.width, plan);
-  ROOST_CHECK(source.pixels.size() == static_cast<size_t>(source.height) * source.width * 3,
-              "image buffer holds ", source.pixels.size(), " bytes, not ", source.height, "x",
-              source.width, "x3");
+  ROOST_CHECK(source.pixels.size() == static_cast<size_t>(source.height) * source.width * 3, "image buffer holds ",
+              source.pixels.size(), " bytes, not ", source.height, "x", source.width, "x3");
   Passes p;
   p.horiz = resample_axis(plan.box.width, plan.resized_w);
   p.vert = resample_axis(plan.box.height, plan.resized_h);
@@ -149,8 +144,7 @@ inline int16_t coef_lo(int32_t k) { return static_cast<int16_t>(k & ((1 << kSpli
 
 // (hi_sum << 11) + lo_sum + rounding, >> 22, saturated to 0..255 by the packs (= clip8).
 inline __m128i finish(__m128i hi, __m128i lo) {
-  const __m128i sum = _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(hi, kSplitBits), lo),
-                                    _mm_set1_epi32(kRoundingHalf));
+  const __m128i sum = _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(hi, kSplitBits), lo), _mm_set1_epi32(kRoundingHalf));
   return _mm_srai_epi32(sum, kResamplePrecisionBits);
 }
 
@@ -160,8 +154,7 @@ inline __m128i finish(__m128i hi, __m128i lo) {
 // Every column runs the same number of pairs (the most any window column needs, padded with
 // zero coefficients): tap counts differ between neighbouring columns, and a loop whose trip
 // count changes from pixel to pixel costs more in mispredicted branches than the spare pair.
-void horizontal_pass_sse2(const Image& source, const ResizePlan& plan, const Passes& p,
-                          uint8_t* inter) {
+void horizontal_pass_sse2(const Image& source, const ResizePlan& plan, const Passes& p, uint8_t* inter) {
   const ResampleAxis& h = p.horiz;
   const int out_w = plan.out_w;
   int pairs = 1;
@@ -310,8 +303,7 @@ Image apply_plan_u8_reference(const Image& source, const ResizePlan& plan) {
     for (int t = 0; t < vert.count[yy]; ++t) {
       // Row-major accumulation keeps the inner loop contiguous; integer sums are exact,
       // so the order does not change the result.
-      const uint8_t* row = inter.data() + static_cast<size_t>(vert.start[yy] - row_first + t) *
-                                              out_w * 3;
+      const uint8_t* row = inter.data() + static_cast<size_t>(vert.start[yy] - row_first + t) * out_w * 3;
       for (int i = 0; i < out_w * 3; ++i) acc[i] += row[i] * k[t];
     }
     uint8_t* dst = out.row(y);
@@ -338,15 +330,13 @@ Image apply_plan_u8(const Image& source, const ResizePlan& plan) {
 #endif
 }
 
-void apply_plan_normalized(const Image& source, const ResizePlan& plan, const Normalization& norm,
-                           float* out) {
+void apply_plan_normalized(const Image& source, const ResizePlan& plan, const Normalization& norm, float* out) {
   const Image resized = apply_plan_u8(source, plan);
   const size_t plane = static_cast<size_t>(plan.out_h) * plan.out_w;
   // One table per channel: 256 values, so the per-pixel work is a lookup.
   float table[3][256];
   for (int c = 0; c < 3; ++c)
-    for (int v = 0; v < 256; ++v)
-      table[c][v] = normalize_u8(static_cast<uint8_t>(v), norm.mean[c], norm.std[c]);
+    for (int v = 0; v < 256; ++v) table[c][v] = normalize_u8(static_cast<uint8_t>(v), norm.mean[c], norm.std[c]);
   const uint8_t* p = resized.pixels.data();
   for (size_t i = 0; i < plane; ++i, p += 3) {
     out[i] = table[0][p[0]];

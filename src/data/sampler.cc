@@ -36,8 +36,7 @@ void check_world(int rank, int world_size) {
 
 }  // namespace
 
-std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t seed,
-                                 uint64_t epoch, bool shuffle) {
+std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t seed, uint64_t epoch, bool shuffle) {
   check_world(rank, world_size);
   ROOST_CHECK(n >= 0, "dataset size must not be negative, got ", n);
   if (n == 0) return {};
@@ -58,8 +57,7 @@ std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t s
   const int64_t total = per_rank * world_size;
   std::vector<int64_t> shard;
   shard.reserve(static_cast<size_t>(per_rank));
-  for (int64_t pos = rank; pos < total; pos += world_size)
-    shard.push_back(order[static_cast<size_t>(pos % n)]);
+  for (int64_t pos = rank; pos < total; pos += world_size) shard.push_back(order[static_cast<size_t>(pos % n)]);
   return shard;
 }
 

@@ -19,8 +19,6 @@ inline uint64_t splitmix64(uint64_t x) {
 // Order-sensitive: mix_seed(a, b) != mix_seed(b, a) in general.
 inline uint64_t mix_seed(uint64_t a, uint64_t b) { return splitmix64(splitmix64(a) ^ b); }
 
-inline uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c) {
-  return mix_seed(mix_seed(a, b), c);
-}
+inline uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c) { return mix_seed(mix_seed(a, b), c); }
 
 }  // namespace roost::data::detail

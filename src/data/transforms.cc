@@ -17,13 +17,9 @@ namespace roost::data {
 namespace {
 
 // Uniform double in [0, 1) from the top 53 bits of one draw.
-double uniform01(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
-}
+double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0); }
 
-double uniform(std::mt19937_64& rng, double lo, double hi) {
-  return lo + (hi - lo) * uniform01(rng);
-}
+double uniform(std::mt19937_64& rng, double lo, double hi) { return lo + (hi - lo) * uniform01(rng); }
 
 // Uniform integer in [lo, hi] (inclusive, like torch.randint(lo, hi + 1)). Rejection keeps
 // it unbiased: draws in the incomplete last block of size n are thrown away.
@@ -46,16 +42,14 @@ int round_half_even(double x) {
 
 }  // namespace
 
-CropBox sample_resized_crop(int height, int width, const RandomResizedCropOptions& options,
-                            std::mt19937_64& rng) {
-  ROOST_USAGE_CHECK(height > 0 && width > 0, "cannot crop an empty image (", height, "x", width,
-                    ")");
-  ROOST_USAGE_CHECK(options.scale_lo > 0 && options.scale_lo <= options.scale_hi &&
-                        options.ratio_lo > 0 && options.ratio_lo <= options.ratio_hi,
+CropBox sample_resized_crop(int height, int width, const RandomResizedCropOptions& options, std::mt19937_64& rng) {
+  ROOST_USAGE_CHECK(height > 0 && width > 0, "cannot crop an empty image (", height, "x", width, ")");
+  ROOST_USAGE_CHECK(options.scale_lo > 0 && options.scale_lo <= options.scale_hi && options.ratio_lo > 0 &&
+                        options.ratio_lo <= options.ratio_hi,
                     "RandomResizedCrop needs 0 < scale_lo <= scale_hi and 0 < ratio_lo <= "
                     "ratio_hi, got scale (",
-                    options.scale_lo, ", ", options.scale_hi, ") ratio (", options.ratio_lo,
-                    ", ", options.ratio_hi, ")");
+                    options.scale_lo, ", ", options.scale_hi, ") ratio (", options.ratio_lo, ", ", options.ratio_hi,
+                    ")");
   const double area = static_cast<double>(height) * width;
   const double log_lo = std::log(options.ratio_lo);
   const double log_hi = std::log(options.ratio_hi);
@@ -83,8 +77,7 @@ CropBox sample_resized_crop(int height, int width, const RandomResizedCropOption
   return CropBox{(height - h) / 2, (width - w) / 2, h, w};
 }
 
-ResizePlan train_plan(int height, int width, int size, const RandomResizedCropOptions& options,
-                      std::mt19937_64& rng) {
+ResizePlan train_plan(int height, int width, int size, const RandomResizedCropOptions& options, std::mt19937_64& rng) {
   ROOST_USAGE_CHECK(size > 0, "crop size must be positive, got ", size);
   ResizePlan plan;
   plan.box = sample_resized_crop(height, width, options, rng);
@@ -96,15 +89,14 @@ ResizePlan train_plan(int height, int width, int size, const RandomResizedCropOp
 }
 
 ResizePlan val_plan(int height, int width, int resize_short, int crop) {
-  ROOST_USAGE_CHECK(height > 0 && width > 0, "cannot resize an empty image (", height, "x",
-                    width, ")");
+  ROOST_USAGE_CHECK(height > 0 && width > 0, "cannot resize an empty image (", height, "x", width, ")");
   ROOST_USAGE_CHECK(crop > 0 && resize_short >= crop, "validation resize (", resize_short,
                     ") must be at least the centre crop (", crop, ") and the crop positive");
   const int short_side = width <= height ? width : height;
   const int long_side = width <= height ? height : width;
   // int(size * long / short): Python's true division of exact integers, then truncation.
-  const int new_long = static_cast<int>(
-      static_cast<double>(static_cast<int64_t>(resize_short) * long_side) / short_side);
+  const int new_long =
+      static_cast<int>(static_cast<double>(static_cast<int64_t>(resize_short) * long_side) / short_side);
   ResizePlan plan;
   plan.box = CropBox{0, 0, height, width};
   plan.resized_w = width <= height ? resize_short : new_long;

@@ -22,22 +22,14 @@ namespace fs = std::filesystem;
 // libzip's error, worded for someone holding a damaged download.
 std::string describe(zip_error_t* error) {
   switch (zip_error_code_zip(error)) {
-    case ZIP_ER_NOZIP:
-      return "not a zip archive (no end-of-central-directory record: truncated, or not a zip)";
-    case ZIP_ER_INCONS:
-      return "the archive is inconsistent (truncated or corrupt)";
-    case ZIP_ER_CRC:
-      return "CRC-32 mismatch (corrupt archive)";
-    case ZIP_ER_COMPRESSED_DATA:
-      return "corrupt compressed data";
-    case ZIP_ER_ZLIB:
-      return std::string("corrupt compressed data (") + zip_error_strerror(error) + ")";
-    case ZIP_ER_EOF:
-      return "data past the end of the file (truncated?)";
-    case ZIP_ER_MULTIDISK:
-      return "multi-part archives are not supported";
-    default:
-      return zip_error_strerror(error);
+    case ZIP_ER_NOZIP: return "not a zip archive (no end-of-central-directory record: truncated, or not a zip)";
+    case ZIP_ER_INCONS: return "the archive is inconsistent (truncated or corrupt)";
+    case ZIP_ER_CRC: return "CRC-32 mismatch (corrupt archive)";
+    case ZIP_ER_COMPRESSED_DATA: return "corrupt compressed data";
+    case ZIP_ER_ZLIB: return std::string("corrupt compressed data (") + zip_error_strerror(error) + ")";
+    case ZIP_ER_EOF: return "data past the end of the file (truncated?)";
+    case ZIP_ER_MULTIDISK: return "multi-part archives are not supported";
+    default: return zip_error_strerror(error);
   }
 }
 
@@ -89,8 +81,7 @@ std::vector<uint8_t> ZipReader::read(const ZipEntry& entry) const {
   if (entry.encrypted) ROOST_THROW(where, " is encrypted, which is not supported");
   if (zip_compression_method_supported(entry.method, 0) == 0)
     ROOST_THROW(where, " uses compression method ", entry.method, ", which this libzip cannot read");
-  std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> file(zip_fopen_index(archive_.get(), entry.index, 0),
-                                                         &zip_fclose);
+  std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> file(zip_fopen_index(archive_.get(), entry.index, 0), &zip_fclose);
   if (!file) ROOST_THROW(where, ": ", describe(zip_get_error(archive_.get())));
 
   // Read into room for the size the directory gives, grown in steps of at most 64 MiB so
@@ -129,8 +120,7 @@ std::string safe_entry_path(const std::string& name) {
     size_t slash = n.find('/', start);
     if (slash == std::string::npos) slash = n.size();
     const std::string part = n.substr(start, slash - start);
-    if (part == "..")
-      ROOST_THROW("zip entry '", name, "' points outside the destination (..); refusing to extract it");
+    if (part == "..") ROOST_THROW("zip entry '", name, "' points outside the destination (..); refusing to extract it");
     if (!part.empty() && part != ".") out += (out.empty() ? "" : "/") + part;
     start = slash + 1;
   }

@@ -28,8 +28,10 @@ class ResNetWriter {
 
   std::string network(const std::string& input) {
     std::string x = conv_bn(input, "conv1", "bn1", 2, true);
-    x = graph_.node("MaxPool", {x}, {Attr::ints_of("kernel_shape", {3, 3}), Attr::ints_of("strides", {2, 2}),
-                                     Attr::ints_of("pads", {1, 1, 1, 1})}, "maxpool");
+    x = graph_.node(
+        "MaxPool", {x},
+        {Attr::ints_of("kernel_shape", {3, 3}), Attr::ints_of("strides", {2, 2}), Attr::ints_of("pads", {1, 1, 1, 1})},
+        "maxpool");
     for (int layer = 1; layer <= 4; ++layer) {
       for (int block = 0; has("layer" + std::to_string(layer) + "." + std::to_string(block) + ".conv1.weight"); ++block)
         x = residual_block(x, "layer" + std::to_string(layer) + "." + std::to_string(block),
@@ -39,8 +41,7 @@ class ResNetWriter {
     }
     x = graph_.node("GlobalAveragePool", {x}, {}, "avgpool");
     x = graph_.node("Flatten", {x}, {Attr::int_of("axis", 1)}, "flatten");
-    return graph_.node("Gemm", {x, param("fc.weight"), param("fc.bias")},
-                       {Attr::int_of("transB", 1)}, "fc", "logits");
+    return graph_.node("Gemm", {x, param("fc.weight"), param("fc.bias")}, {Attr::int_of("transB", 1)}, "fc", "logits");
   }
 
  private:
@@ -65,18 +66,20 @@ class ResNetWriter {
                                      Attr::ints_of("pads", {pad, pad, pad, pad})};
     std::string y;
     if (options_.fold_bn) {
-      const torch::Tensor gamma = tensor(bn + ".weight").to(torch::kFloat64), beta = tensor(bn + ".bias").to(torch::kFloat64);
+      const torch::Tensor gamma = tensor(bn + ".weight").to(torch::kFloat64),
+                          beta = tensor(bn + ".bias").to(torch::kFloat64);
       const torch::Tensor mean = tensor(bn + ".running_mean").to(torch::kFloat64);
       const torch::Tensor scale = gamma / torch::sqrt(tensor(bn + ".running_var").to(torch::kFloat64) + kBatchNormEps);
-      const std::string wf = graph_.initializer(conv + ".weight_folded", w.to(torch::kFloat64) * scale.view({-1, 1, 1, 1}));
+      const std::string wf =
+          graph_.initializer(conv + ".weight_folded", w.to(torch::kFloat64) * scale.view({-1, 1, 1, 1}));
       const std::string bf = graph_.initializer(conv + ".bias_folded", beta - mean * scale);
       y = graph_.node("Conv", {x, wf, bf}, attrs, conv);
     } else {
       y = graph_.node("Conv", {x, param(conv + ".weight")}, attrs, conv);
-      y = graph_.node("BatchNormalization",
-                      {y, param(bn + ".weight"), param(bn + ".bias"), param(bn + ".running_mean"),
-                       param(bn + ".running_var")},
-                      {Attr::float_of("epsilon", static_cast<float>(kBatchNormEps))}, bn);
+      y = graph_.node(
+          "BatchNormalization",
+          {y, param(bn + ".weight"), param(bn + ".bias"), param(bn + ".running_mean"), param(bn + ".running_var")},
+          {Attr::float_of("epsilon", static_cast<float>(kBatchNormEps))}, bn);
     }
     return relu ? graph_.node("Relu", {y}, {}, conv) : y;
   }
@@ -139,8 +142,8 @@ std::string floats(const std::array<float, 3>& v) {
 }  // namespace
 
 void export_onnx(const std::string& model_path, const OnnxOptions& o, const std::string& out_path) {
-  ROOST_USAGE_CHECK(o.opset >= kMinOpset && o.opset <= kMaxOpset, "--opset must be in ", kMinOpset, "..",
-                    kMaxOpset, " (got ", o.opset, ")");
+  ROOST_USAGE_CHECK(o.opset >= kMinOpset && o.opset <= kMaxOpset, "--opset must be in ", kMinOpset, "..", kMaxOpset,
+                    " (got ", o.opset, ")");
   ROOST_USAGE_CHECK(o.batch >= 0, "--batch must be positive or 'dynamic'");
   const model::WeightsFile w = model::read_model_file(model_path);
   const int size = w.image_size > 0 ? w.image_size : 224;
@@ -179,9 +182,10 @@ void export_onnx(const std::string& model_path, const OnnxOptions& o, const std:
   add_metadata(m, "class_names", json_list(w.class_names));
   add_metadata(m, "image_size", std::to_string(size));
   add_metadata(m, "resize_short", std::to_string(resize));
-  add_metadata(m, "input", o.include_preprocessing
-                               ? "RGB, 0..255 as float, Resize(resize_short) + CenterCrop(image_size); normalized in the graph"
-                               : "RGB, Resize(resize_short) + CenterCrop(image_size), /255, then (x - mean) / std");
+  add_metadata(m, "input",
+               o.include_preprocessing
+                   ? "RGB, 0..255 as float, Resize(resize_short) + CenterCrop(image_size); normalized in the graph"
+                   : "RGB, Resize(resize_short) + CenterCrop(image_size), /255, then (x - mean) / std");
   add_metadata(m, "mean", floats(norm.mean));
   add_metadata(m, "std", floats(norm.std));
   add_metadata(m, "batchnorm", o.fold_bn ? "folded into Conv" : "BatchNormalization nodes");

@@ -149,7 +149,7 @@ std::string state_dict_pickle(const model::NamedTensors& tensors, std::vector<to
     p.integer(0);  // storage offset
     p.int_tuple(t.sizes().vec());
     p.int_tuple(t.strides().vec());
-    p.op('\x89');  // requires_grad: False
+    p.op('\x89');                            // requires_grad: False
     p.global("collections", "OrderedDict");  // backward hooks: OrderedDict()
     p.op(')');
     p.op('R');
@@ -160,7 +160,7 @@ std::string state_dict_pickle(const model::NamedTensors& tensors, std::vector<to
     p.put("");
     storages->push_back(t);
   }
-  if (tensors.size() > 1) p.op('u');       // SETITEMS
+  if (tensors.size() > 1) p.op('u');        // SETITEMS
   else if (tensors.size() == 1) p.op('s');  // SETITEM
   p.stop();
   return p.bytes;

@@ -18,10 +18,10 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     const double n_local = static_cast<double>(x.numel() / channels);
     // A rank with no images this step (all unreadable) still joins the collective, adding
     // nothing: the mean of no values would be NaN and poison every rank's sum.
-    torch::Tensor m = n_local > 0 ? mean_local.to(torch::kCPU, torch::kFloat64)
-                                  : torch::zeros({channels}, torch::kFloat64);
-    torch::Tensor v = n_local > 0 ? var_local.to(torch::kCPU, torch::kFloat64)
-                                  : torch::zeros({channels}, torch::kFloat64);
+    torch::Tensor m =
+        n_local > 0 ? mean_local.to(torch::kCPU, torch::kFloat64) : torch::zeros({channels}, torch::kFloat64);
+    torch::Tensor v =
+        n_local > 0 ? var_local.to(torch::kCPU, torch::kFloat64) : torch::zeros({channels}, torch::kFloat64);
     torch::Tensor stats = torch::cat({m * n_local, (v + m * m) * n_local, torch::full({1}, n_local, torch::kFloat64)});
     sync->allreduce_sum(stats);
     const double n = stats[2 * channels].item<double>();
@@ -52,8 +52,8 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     torch::Tensor xmu = xf - mean;
     torch::Tensor sum_dy_local = dy.sum({0, 2, 3});
     torch::Tensor sum_dy_xmu_local = (dy * xmu).sum({0, 2, 3});
-    torch::Tensor both = torch::cat({sum_dy_local.to(torch::kCPU, torch::kFloat64),
-                                     sum_dy_xmu_local.to(torch::kCPU, torch::kFloat64)});
+    torch::Tensor both =
+        torch::cat({sum_dy_local.to(torch::kCPU, torch::kFloat64), sum_dy_xmu_local.to(torch::kCPU, torch::kFloat64)});
     sync->allreduce_sum(both);
     auto shape = [&](const torch::Tensor& t) { return t.to(xf.options()).view({1, channels, 1, 1}); };
     torch::Tensor mean_dy = shape(both.slice(0, 0, channels) / n);
@@ -68,8 +68,7 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
 };
 }  // namespace
 
-SyncableBatchNormImpl::SyncableBatchNormImpl(const torch::nn::BatchNorm2dOptions& options_)
-    : options(options_) {
+SyncableBatchNormImpl::SyncableBatchNormImpl(const torch::nn::BatchNorm2dOptions& options_) : options(options_) {
   reset();
 }
 
@@ -96,8 +95,7 @@ torch::Tensor SyncableBatchNormImpl::forward(const torch::Tensor& input) {
     num_batches_tracked.add_(1);
   }
   if (sync_ && is_training())
-    return SyncBatchNormFunction::apply(input, weight, bias, running_mean, running_var, momentum, options.eps(),
-                                        sync_);
+    return SyncBatchNormFunction::apply(input, weight, bias, running_mean, running_var, momentum, options.eps(), sync_);
   return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(), momentum, options.eps(),
                            at::globalContext().userEnabledCuDNN());
 }

@@ -9,8 +9,8 @@
 
 namespace roost::model {
 
-using io::H5Id;
 using io::h5_check;
+using io::H5Id;
 
 namespace {
 hid_t h5_type_for(torch::ScalarType type) {
@@ -85,11 +85,11 @@ void write_h5_tensor(hid_t loc, const std::string& name, const torch::Tensor& te
   torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
   std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
   H5Id space = dims.empty() ? h5_check(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate")
-                            : h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                                       H5Sclose, "H5Screate_simple");
+                            : h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+                                       "H5Screate_simple");
   hid_t type = h5_type_for(t.scalar_type());
-  H5Id set = h5_check(H5Dcreate2(loc, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                      H5Dclose, "create dataset " + name);
+  H5Id set = h5_check(H5Dcreate2(loc, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+                      "create dataset " + name);
   if (H5Dwrite(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
     ROOST_THROW("HDF5: writing dataset ", name, " failed (disk full?)");
 }
@@ -101,8 +101,7 @@ void write_h5_file_atomically(const std::string& path, const std::function<void(
   const std::string tmp = path + ".tmp";
   try {
     {
-      H5Id file = h5_check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                           "create " + tmp);
+      H5Id file = h5_check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create " + tmp);
       fill(file.get());
       if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) ROOST_THROW("HDF5: flush of ", tmp, " failed (disk full?)");
     }

@@ -37,8 +37,9 @@ NamedTensors load_pth(const std::string& path) {
   char magic[2] = {0, 0};
   std::ifstream(path, std::ios::binary).read(magic, 2);
   if (magic[0] != 'P' || magic[1] != 'K')
-    ROOST_USAGE_ERROR(path, " is not a zip-format torch.save file (truncated, or saved with "
-                            "_use_new_zipfile_serialization=False?)");
+    ROOST_USAGE_ERROR(path,
+                      " is not a zip-format torch.save file (truncated, or saved with "
+                      "_use_new_zipfile_serialization=False?)");
   try {
     return read_pth_state_dict(path);
   } catch (const UsageError&) {
@@ -60,8 +61,8 @@ PretrainedReport copy_into(ResNet& net, const NamedTensors& source, const std::s
 
   // fc with another output size: a new classifier for this dataset's classes.
   auto fc = given.find("fc.weight");
-  if (allow_new_classifier && fc != given.end() && fc->second.dim() == 2 &&
-      fc->second.size(1) == net->feature_dim() && fc->second.size(0) != net->options().num_classes) {
+  if (allow_new_classifier && fc != given.end() && fc->second.dim() == 2 && fc->second.size(1) == net->feature_dim() &&
+      fc->second.size(0) != net->options().num_classes) {
     report.classifier_replaced = true;
     given.erase("fc.weight");
     given.erase("fc.bias");

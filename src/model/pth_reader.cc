@@ -39,7 +39,8 @@ struct Mark {};
 using Items = std::vector<ValuePtr>;
 using Pairs = std::vector<std::pair<ValuePtr, ValuePtr>>;
 struct Value {
-  std::variant<std::monostate, int64_t, double, bool, std::string, Items, Pairs, Global, Storage, torch::Tensor, Mark> v;
+  std::variant<std::monostate, int64_t, double, bool, std::string, Items, Pairs, Global, Storage, torch::Tensor, Mark>
+      v;
 };
 
 torch::ScalarType storage_type(const std::string& name) {
@@ -66,17 +67,17 @@ class Unpickler {
       switch (op) {
         case 0x80: byte(); break;                                   // PROTO
         case '.': return pop();                                     // STOP
-        case '(': stack_.push_back(make(Mark{})); break;           // MARK
-        case ')': stack_.push_back(make(Items{})); break;          // EMPTY_TUPLE
-        case ']': stack_.push_back(make(Items{})); break;          // EMPTY_LIST
-        case '}': stack_.push_back(make(Pairs{})); break;          // EMPTY_DICT
-        case 'N': stack_.push_back(make(std::monostate{})); break; // NONE
-        case 0x88: stack_.push_back(make(true)); break;            // NEWTRUE
-        case 0x89: stack_.push_back(make(false)); break;           // NEWFALSE
-        case 'K': stack_.push_back(make(int64_t{byte()})); break;  // BININT1
+        case '(': stack_.push_back(make(Mark{})); break;            // MARK
+        case ')': stack_.push_back(make(Items{})); break;           // EMPTY_TUPLE
+        case ']': stack_.push_back(make(Items{})); break;           // EMPTY_LIST
+        case '}': stack_.push_back(make(Pairs{})); break;           // EMPTY_DICT
+        case 'N': stack_.push_back(make(std::monostate{})); break;  // NONE
+        case 0x88: stack_.push_back(make(true)); break;             // NEWTRUE
+        case 0x89: stack_.push_back(make(false)); break;            // NEWFALSE
+        case 'K': stack_.push_back(make(int64_t{byte()})); break;   // BININT1
         case 'M': stack_.push_back(make(int64_t{le<uint16_t>()})); break;
         case 'J': stack_.push_back(make(int64_t{le<int32_t>()})); break;
-        case 0x8a: {                                                // LONG1
+        case 0x8a: {  // LONG1
           uint8_t n = byte();
           if (n > 8) ROOST_THROW("pickle: integer of ", static_cast<int>(n), " bytes is too large");
           uint64_t bits = 0;  // unsigned: shifting a byte into bit 63 of a signed value is undefined
@@ -85,7 +86,7 @@ class Unpickler {
           stack_.push_back(make(static_cast<int64_t>(bits)));
           break;
         }
-        case 'G': {                                                 // BINFLOAT (big endian)
+        case 'G': {  // BINFLOAT (big endian)
           uint64_t bits = 0;
           for (int i = 0; i < 8; ++i) bits = (bits << 8) | byte();
           double d;
@@ -95,31 +96,56 @@ class Unpickler {
         }
         case 'X': stack_.push_back(make(str(le<uint32_t>()))); break;  // BINUNICODE
         case 0x8c: stack_.push_back(make(str(byte()))); break;         // SHORT_BINUNICODE
-        case 'c': {                                                     // GLOBAL
+        case 'c': {                                                    // GLOBAL
           std::string module = line(), name = line();
           stack_.push_back(make(Global{module + "." + name}));
           break;
         }
-        case 'q': memo_[byte()] = top(); break;                    // BINPUT
-        case 'r': memo_[le<uint32_t>()] = top(); break;            // LONG_BINPUT
-        case 'h': stack_.push_back(memo(byte())); break;           // BINGET
+        case 'q': memo_[byte()] = top(); break;           // BINPUT
+        case 'r': memo_[le<uint32_t>()] = top(); break;   // LONG_BINPUT
+        case 'h': stack_.push_back(memo(byte())); break;  // BINGET
         case 'j': stack_.push_back(memo(le<uint32_t>())); break;
-        case 't': stack_.push_back(make(pop_to_mark())); break;    // TUPLE
-        case 0x85: { auto a = pop(); stack_.push_back(make(Items{a})); break; }
-        case 0x86: { auto b = pop(), a = pop(); stack_.push_back(make(Items{a, b})); break; }
-        case 0x87: { auto c = pop(), b = pop(), a = pop(); stack_.push_back(make(Items{a, b, c})); break; }
-        case 'a': { auto v = pop(); list(top()).push_back(v); break; }  // APPEND
-        case 'e': { auto items = pop_to_mark(); auto& l = list(top()); l.insert(l.end(), items.begin(), items.end()); break; }
-        case 's': { auto v = pop(), k = pop(); dict(top()).emplace_back(k, v); break; }  // SETITEM
-        case 'u': {                                                 // SETITEMS
+        case 't': stack_.push_back(make(pop_to_mark())); break;  // TUPLE
+        case 0x85: {
+          auto a = pop();
+          stack_.push_back(make(Items{a}));
+          break;
+        }
+        case 0x86: {
+          auto b = pop(), a = pop();
+          stack_.push_back(make(Items{a, b}));
+          break;
+        }
+        case 0x87: {
+          auto c = pop(), b = pop(), a = pop();
+          stack_.push_back(make(Items{a, b, c}));
+          break;
+        }
+        case 'a': {
+          auto v = pop();
+          list(top()).push_back(v);
+          break;
+        }  // APPEND
+        case 'e': {
+          auto items = pop_to_mark();
+          auto& l = list(top());
+          l.insert(l.end(), items.begin(), items.end());
+          break;
+        }
+        case 's': {
+          auto v = pop(), k = pop();
+          dict(top()).emplace_back(k, v);
+          break;
+        }            // SETITEM
+        case 'u': {  // SETITEMS
           Items kv = pop_to_mark();
           ROOST_CHECK(kv.size() % 2 == 0, "odd SETITEMS");
           for (size_t i = 0; i < kv.size(); i += 2) dict(top()).emplace_back(kv[i], kv[i + 1]);
           break;
         }
-        case 'b': pop(); break;                                     // BUILD: drop the state (_metadata)
-        case 'Q': stack_.push_back(persistent(pop())); break;       // BINPERSID
-        case 'R': {                                                 // REDUCE
+        case 'b': pop(); break;                                // BUILD: drop the state (_metadata)
+        case 'Q': stack_.push_back(persistent(pop())); break;  // BINPERSID
+        case 'R': {                                            // REDUCE
           auto args = pop(), fn = pop();
           stack_.push_back(reduce(fn, args));
           break;

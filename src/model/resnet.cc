@@ -25,16 +25,14 @@ struct ArchSpec {
   int64_t blocks[4];
 };
 constexpr ArchSpec kArchs[] = {
-    {"resnet18", false, {2, 2, 2, 2}},   {"resnet34", false, {3, 4, 6, 3}},
-    {"resnet50", true, {3, 4, 6, 3}},    {"resnet101", true, {3, 4, 23, 3}},
-    {"resnet152", true, {3, 8, 36, 3}},
+    {"resnet18", false, {2, 2, 2, 2}},  {"resnet34", false, {3, 4, 6, 3}},  {"resnet50", true, {3, 4, 6, 3}},
+    {"resnet101", true, {3, 4, 23, 3}}, {"resnet152", true, {3, 8, 36, 3}},
 };
 
 const ArchSpec& find_arch(const std::string& name) {
   for (const auto& spec : kArchs)
     if (name == spec.name) return spec;
-  ROOST_USAGE_ERROR("unknown architecture '", name,
-                    "' (choose resnet18, resnet34, resnet50, resnet101 or resnet152)");
+  ROOST_USAGE_ERROR("unknown architecture '", name, "' (choose resnet18, resnet34, resnet50, resnet101 or resnet152)");
 }
 }  // namespace
 
@@ -70,8 +68,7 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
   bn2 = register_module("bn2", bn(planes));
   conv3 = register_module("conv3", conv(planes, planes * kExpansion, 1, 1, 0));
   bn3 = register_module("bn3", bn(planes * kExpansion));
-  if (ds)
-    downsample = register_module("downsample", make_downsample(inplanes, planes * kExpansion, stride));
+  if (ds) downsample = register_module("downsample", make_downsample(inplanes, planes * kExpansion, stride));
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {

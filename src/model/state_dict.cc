@@ -14,8 +14,8 @@
 
 namespace roost::model {
 
-using io::H5Id;
 using io::h5_check;
+using io::H5Id;
 
 NamedTensors state_dict(const torch::nn::Module& module) {
   NamedTensors out;
@@ -23,8 +23,7 @@ NamedTensors state_dict(const torch::nn::Module& module) {
     const std::string prefix = item.key().empty() ? "" : item.key() + ".";
     for (const auto& p : item.value()->named_parameters(/*recurse=*/false))
       out.emplace_back(prefix + p.key(), p.value());
-    for (const auto& b : item.value()->named_buffers(/*recurse=*/false))
-      out.emplace_back(prefix + b.key(), b.value());
+    for (const auto& b : item.value()->named_buffers(/*recurse=*/false)) out.emplace_back(prefix + b.key(), b.value());
   }
   return out;
 }

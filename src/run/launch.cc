@@ -45,20 +45,24 @@ const char* to_string(Target t) {
 }
 
 void check_launch(LaunchConfig& c) {
-  ROOST_USAGE_CHECK(c.np >= 0 && c.nodes >= 0 && c.procs_per_node >= 0, "--np, --nodes and --procs-per-node must not be negative");
+  ROOST_USAGE_CHECK(c.np >= 0 && c.nodes >= 0 && c.procs_per_node >= 0,
+                    "--np, --nodes and --procs-per-node must not be negative");
   if (c.target == Target::kLocal) {
-    ROOST_USAGE_CHECK(c.nodes <= 1, "--nodes ", c.nodes, ": the local target runs on this machine only (use hosts or slurm)");
+    ROOST_USAGE_CHECK(c.nodes <= 1, "--nodes ", c.nodes,
+                      ": the local target runs on this machine only (use hosts or slurm)");
     ROOST_USAGE_CHECK(c.hostfile.empty() && c.hosts.empty(), "--hostfile and -H belong to --target hosts");
     if (c.np == 0) c.np = c.procs_per_node > 0 ? c.procs_per_node : 1;
     return;
   }
   if (c.target == Target::kHosts) {
-    ROOST_USAGE_CHECK(!c.hostfile.empty() || !c.hosts.empty(), "--target hosts needs --hostfile FILE or -H host1,host2,...");
+    ROOST_USAGE_CHECK(!c.hostfile.empty() || !c.hosts.empty(),
+                      "--target hosts needs --hostfile FILE or -H host1,host2,...");
     ROOST_USAGE_CHECK(c.hostfile.empty() || c.hosts.empty(), "give either --hostfile or -H, not both");
     if (!c.hostfile.empty())
       ROOST_USAGE_CHECK(readable(c.hostfile), "--hostfile ", c.hostfile, ": missing or unreadable");
   } else {
-    ROOST_USAGE_CHECK(c.hostfile.empty() && c.hosts.empty(), "--hostfile and -H belong to --target hosts (Slurm picks the nodes)");
+    ROOST_USAGE_CHECK(c.hostfile.empty() && c.hosts.empty(),
+                      "--hostfile and -H belong to --target hosts (Slurm picks the nodes)");
   }
   if (c.np == 0) c.np = (c.nodes > 0 ? c.nodes : 1) * (c.procs_per_node > 0 ? c.procs_per_node : 1);
   if (c.nodes > 0 && c.procs_per_node > 0)
@@ -94,10 +98,8 @@ std::string sbatch_script(const LaunchConfig& c) {
     << "#SBATCH --job-name=" << c.job_name << "\n";
   if (c.nodes > 0) s << "#SBATCH --nodes=" << c.nodes << "\n";
   // One task per GPU or CPU slot; mpirun reads the allocation from SLURM_* and starts one rank per task.
-  if (c.procs_per_node > 0)
-    s << "#SBATCH --ntasks-per-node=" << c.procs_per_node << "\n";
-  else
-    s << "#SBATCH --ntasks=" << c.np << "\n";
+  if (c.procs_per_node > 0) s << "#SBATCH --ntasks-per-node=" << c.procs_per_node << "\n";
+  else s << "#SBATCH --ntasks=" << c.np << "\n";
   if (c.gpus_per_node > 0) s << "#SBATCH --gres=gpu:" << c.gpus_per_node << "\n";
   if (!c.partition.empty()) s << "#SBATCH --partition=" << c.partition << "\n";
   if (!c.time_limit.empty()) s << "#SBATCH --time=" << c.time_limit << "\n";
@@ -121,10 +123,8 @@ std::string shell_quote(const std::string& w) {
     return w;
   std::string out = "'";
   for (char ch : w) {
-    if (ch == '\'')
-      out += "'\\''";
-    else
-      out += ch;
+    if (ch == '\'') out += "'\\''";
+    else out += ch;
   }
   return out + "'";
 }

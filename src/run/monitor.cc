@@ -88,8 +88,8 @@ RunStatus finish(RunStore& store, int64_t id, MetricsIngest& metrics, int status
   FailedRank failed = find_failed_rank(run.run_dir);
   std::string message = failed.rank >= 0 ? "rank " + std::to_string(failed.rank) + " exited with status " +
                                                std::to_string(failed.status) + " (" + failed.log_path + ")"
-                                         : what + " exited with status " + std::to_string(status) + " (" +
-                                               run.run_dir + "/logs/driver.log)";
+                                         : what + " exited with status " + std::to_string(status) + " (" + run.run_dir +
+                                               "/logs/driver.log)";
   store.set_result(id, status, message);
   store.set_status(id, RunStatus::kFailed, message);
   return store.get_run(id).status;

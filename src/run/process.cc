@@ -48,7 +48,8 @@ std::vector<char*> c_argv(const std::vector<std::string>& argv) {
   signal(SIGPIPE, SIG_DFL);
   execvp(argv[0], argv.data());
   int e = errno;
-  if (write(err_fd, &e, sizeof e) < 0) {}
+  if (write(err_fd, &e, sizeof e) < 0) {
+  }
   _exit(127);
 }
 }  // namespace
@@ -113,7 +114,8 @@ CommandOutput run_command(const std::vector<std::string>& argv, double timeout_s
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   bool timed_out = false;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       kill(pid, SIGKILL);

@@ -45,7 +45,8 @@ ModelVersion ModelRegistry::register_model(int64_t run_id, const std::string& na
   check_model_name(name);
   RunRecord run = store_.get_run(run_id);
   if (run.status != RunStatus::kCompleted)
-    ROOST_USAGE_ERROR("run ", run_id, " is ", to_string(run.status), "; only a Completed run's model can be registered");
+    ROOST_USAGE_ERROR("run ", run_id, " is ", to_string(run.status),
+                      "; only a Completed run's model can be registered");
   fs::path rel(relative_path);
   if (rel.is_absolute() || rel.lexically_normal().string().rfind("..", 0) == 0)
     ROOST_USAGE_ERROR("--path ", relative_path, ": give a path inside the run's folder, e.g. outputs/model.h5");
@@ -79,8 +80,16 @@ ModelVersion ModelRegistry::register_model(int64_t run_id, const std::string& na
   m.metrics = metrics;
   m.created_at = now_seconds();
   db.prepare(std::string("INSERT INTO models(") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, json(?), ?)")
-      .bind(1, m.name).bind(2, m.version).bind(3, m.run_id).bind(4, m.path).bind(5, m.source_path)
-      .bind(6, m.sha256).bind(7, m.size).bind(8, m.metrics).bind(9, m.created_at).run();
+      .bind(1, m.name)
+      .bind(2, m.version)
+      .bind(3, m.run_id)
+      .bind(4, m.path)
+      .bind(5, m.source_path)
+      .bind(6, m.sha256)
+      .bind(7, m.size)
+      .bind(8, m.metrics)
+      .bind(9, m.created_at)
+      .run();
   tx.commit();
   return m;
 }
@@ -111,7 +120,8 @@ ModelFile ModelRegistry::attach_file(const std::string& name, int version, const
   ROOST_USAGE_CHECK(format == "onnx" || format == "pth", "format '", format, "': attach onnx or pth files");
   const ModelVersion m = get(name, version);
   for (const ModelFile& f : files(name, m.version))
-    if (f.format == format) ROOST_USAGE_ERROR("model '", name, "' version ", m.version, " already has a ", format, " file");
+    if (f.format == format)
+      ROOST_USAGE_ERROR("model '", name, "' version ", m.version, " already has a ", format, " file");
   ModelFile f;
   f.format = format;
   f.path = (fs::path(m.path).parent_path() / ("model." + format)).string();
@@ -122,7 +132,13 @@ ModelFile ModelRegistry::attach_file(const std::string& name, int version, const
   f.size = static_cast<int64_t>(fs::file_size(f.path));
   store_.db()
       .prepare("INSERT INTO model_files(name, version, format, path, sha256, size) VALUES (?, ?, ?, ?, ?, ?)")
-      .bind(1, name).bind(2, m.version).bind(3, format).bind(4, f.path).bind(5, f.sha256).bind(6, f.size).run();
+      .bind(1, name)
+      .bind(2, m.version)
+      .bind(3, format)
+      .bind(4, f.path)
+      .bind(5, f.sha256)
+      .bind(6, f.size)
+      .run();
   return f;
 }
 
@@ -157,8 +173,8 @@ std::string ModelRegistry::download(const std::string& name, int version, const 
   const std::string sum = sha256_file(partial);
   if (sum != sha256) {
     fs::remove(partial);
-    ROOST_THROW("checksum mismatch for model '", name, "' version ", m.version, ": the registry recorded ",
-                sha256, ", the copy of ", path, " has ", sum, " (the stored file is damaged)");
+    ROOST_THROW("checksum mismatch for model '", name, "' version ", m.version, ": the registry recorded ", sha256,
+                ", the copy of ", path, " has ", sum, " (the stored file is damaged)");
   }
   fs::rename(partial, target);  // the file appears under its name only once it is verified
   return target;

@@ -25,8 +25,7 @@ std::string Sha256::hex_digest() {
   ROOST_CHECK(!finished_, "Sha256::hex_digest called twice");
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (EVP_DigestFinal_ex(ctx_.get(), digest, &size) != 1 || size != 32)
-    ROOST_THROW("libcrypto: SHA-256 finish failed");
+  if (EVP_DigestFinal_ex(ctx_.get(), digest, &size) != 1 || size != 32) ROOST_THROW("libcrypto: SHA-256 finish failed");
   finished_ = true;
   static const char* kHex = "0123456789abcdef";
   std::string out;

@@ -69,7 +69,8 @@ Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.s
 
 namespace {
 void check_bind(int rc, Database& db, const std::string& sql) {
-  if (rc != SQLITE_OK) ROOST_THROW("database ", db.path(), ": ", sqlite3_errmsg(db.handle()), " (binding in: ", sql, ")");
+  if (rc != SQLITE_OK)
+    ROOST_THROW("database ", db.path(), ": ", sqlite3_errmsg(db.handle()), " (binding in: ", sql, ")");
 }
 }  // namespace
 

@@ -146,7 +146,8 @@ void require_existing_workspace(const std::string& workspace) {
 RunStore::RunStore(const std::string& workspace) {
   std::error_code ec;
   fs::create_directories(workspace, ec);
-  if (ec || !fs::is_directory(workspace)) ROOST_USAGE_ERROR("--workspace ", workspace, ": cannot create it (", ec.message(), ")");
+  if (ec || !fs::is_directory(workspace))
+    ROOST_USAGE_ERROR("--workspace ", workspace, ": cannot create it (", ec.message(), ")");
   workspace_ = fs::absolute(workspace).lexically_normal().string();
   if (!workspace_.empty() && workspace_.back() == '/') workspace_.pop_back();
   db_ = std::make_unique<Database>(db_path(), true);
@@ -178,12 +179,21 @@ int64_t RunStore::create_run(const NewRun& run) {
   {
     Transaction tx(*db_);
     db_->prepare("INSERT OR IGNORE INTO experiments(name, created_at) VALUES (?, ?)")
-        .bind(1, run.experiment).bind(2, now).run();
+        .bind(1, run.experiment)
+        .bind(2, now)
+        .run();
     // The id is known only after the insert; the folder name is derived from it.
-    db_->prepare("INSERT INTO runs(experiment, target, status, np, run_dir, train_args, config, created_at, updated_at) "
-                 "VALUES (?, ?, 'Queued', ?, '', ?, ?, ?, ?)")
-        .bind(1, run.experiment).bind(2, run.target).bind(3, run.np).bind(4, run.train_args)
-        .bind(5, run.config_json).bind(6, now).bind(7, now).run();
+    db_->prepare(
+           "INSERT INTO runs(experiment, target, status, np, run_dir, train_args, config, created_at, updated_at) "
+           "VALUES (?, ?, 'Queued', ?, '', ?, ?, ?, ?)")
+        .bind(1, run.experiment)
+        .bind(2, run.target)
+        .bind(3, run.np)
+        .bind(4, run.train_args)
+        .bind(5, run.config_json)
+        .bind(6, now)
+        .bind(7, now)
+        .run();
     id = db_->last_insert_rowid();
     const std::string dir = workspace_ + "/experiments/" + run.experiment + "/runs/" + std::to_string(id);
     db_->prepare("UPDATE runs SET run_dir = ? WHERE id = ?").bind(1, dir).bind(2, id).run();
@@ -227,9 +237,16 @@ bool RunStore::set_status(int64_t id, RunStatus status, const std::string& note)
     ROOST_THROW("run ", id, ": status cannot go back from ", to_string(current), " to ", to_string(status));
   const double now = now_seconds();
   db_->prepare("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?")
-      .bind(1, to_string(status)).bind(2, now).bind(3, id).run();
+      .bind(1, to_string(status))
+      .bind(2, now)
+      .bind(3, id)
+      .run();
   db_->prepare("INSERT INTO run_events(run_id, status, at, note) VALUES (?, ?, ?, ?)")
-      .bind(1, id).bind(2, to_string(status)).bind(3, now).bind(4, note).run();
+      .bind(1, id)
+      .bind(2, to_string(status))
+      .bind(3, now)
+      .bind(4, note)
+      .run();
   tx.commit();
   return true;
 }
@@ -240,12 +257,19 @@ void RunStore::set_command(int64_t id, const std::string& command) {
 
 void RunStore::set_launch(int64_t id, int64_t pgid, const std::string& scheduler_id, int64_t monitor_pid) {
   db_->prepare("UPDATE runs SET pgid = ?, scheduler_id = ?, monitor_pid = ? WHERE id = ?")
-      .bind(1, pgid).bind(2, scheduler_id).bind(3, monitor_pid).bind(4, id).run();
+      .bind(1, pgid)
+      .bind(2, scheduler_id)
+      .bind(3, monitor_pid)
+      .bind(4, id)
+      .run();
 }
 
 void RunStore::set_result(int64_t id, int exit_code, const std::string& message) {
   db_->prepare("UPDATE runs SET exit_code = ?, message = ? WHERE id = ?")
-      .bind(1, exit_code).bind(2, message).bind(3, id).run();
+      .bind(1, exit_code)
+      .bind(2, message)
+      .bind(3, id)
+      .run();
 }
 
 void RunStore::set_monitor(int64_t id, int64_t monitor_pid) {

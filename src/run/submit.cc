@@ -37,9 +37,7 @@ void start_monitor(const RunStore& store, int64_t id, const SubmitConfig& c, con
   SpawnOptions o;
   o.new_session = true;  // outlives submit, and a Ctrl-C in the terminal does not reach the job
   o.output_path = run_dir + "/logs/monitor.log";
-  spawn({c.monitor_binary, "runs", "monitor", "--workspace", store.workspace(), "--run",
-                     std::to_string(id)},
-        o);
+  spawn({c.monitor_binary, "runs", "monitor", "--workspace", store.workspace(), "--run", std::to_string(id)}, o);
   // Not waited for: when submit exits, the monitor is re-parented to init and goes on.
 }
 
@@ -92,8 +90,9 @@ int64_t submit_run(RunStore& store, SubmitConfig& c) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(c.start_timeout_s);
   while (store.get_run(id).status == RunStatus::kPreparing) {
     if (std::chrono::steady_clock::now() > deadline) {
-      fail(store, id, 1, "the monitor did not start mpirun within " + std::to_string(int(c.start_timeout_s)) +
-                             " s (see " + run_dir + "/logs/monitor.log)");
+      fail(store, id, 1,
+           "the monitor did not start mpirun within " + std::to_string(int(c.start_timeout_s)) + " s (see " + run_dir +
+               "/logs/monitor.log)");
       ROOST_THROW("run ", id, ": the monitor did not start; see ", run_dir, "/logs/monitor.log");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

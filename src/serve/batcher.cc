@@ -49,9 +49,8 @@ void Batcher::run() {
       if (queue_.empty()) return;  // stopping, and nothing left to answer
       // The first image waits at most max_delay for batch-mates; a full batch goes at once.
       const auto deadline = std::chrono::steady_clock::now() + options_.max_delay;
-      ready_.wait_until(lock, deadline, [&] {
-        return stopping_ || queue_.size() >= static_cast<size_t>(options_.max_batch);
-      });
+      ready_.wait_until(lock, deadline,
+                        [&] { return stopping_ || queue_.size() >= static_cast<size_t>(options_.max_batch); });
       const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
       for (size_t i = 0; i < n; ++i) {
         items.push_back(std::move(queue_.front()));
@@ -61,7 +60,8 @@ void Batcher::run() {
     }
     batch.resize(per_image * items.size());
     for (size_t i = 0; i < items.size(); ++i)
-      std::copy(items[i].input.begin(), items[i].input.end(), batch.begin() + static_cast<std::ptrdiff_t>(per_image * i));
+      std::copy(items[i].input.begin(), items[i].input.end(),
+                batch.begin() + static_cast<std::ptrdiff_t>(per_image * i));
     metrics_.batch(static_cast<int>(items.size()));
     try {
       std::vector<std::vector<double>> logits = model_.forward(batch.data(), static_cast<int>(items.size()));

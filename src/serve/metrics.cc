@@ -64,16 +64,19 @@ std::string ServerMetrics::prometheus() const {
            std::to_string(n) + "\n";
     if (key.second >= 400) errors += n;
   }
-  out += "# HELP roost_request_errors_total HTTP requests answered with a 4xx or 5xx status.\n"
-         "# TYPE roost_request_errors_total counter\n"
-         "roost_request_errors_total " + std::to_string(errors) + "\n";
+  out +=
+      "# HELP roost_request_errors_total HTTP requests answered with a 4xx or 5xx status.\n"
+      "# TYPE roost_request_errors_total counter\n"
+      "roost_request_errors_total " +
+      std::to_string(errors) + "\n";
   out += "# HELP roost_queue_depth Images waiting for a forward pass, by model.\n# TYPE roost_queue_depth gauge\n";
   for (const auto& [model, depth] : queue_depth_)
     out += "roost_queue_depth{model=\"" + model + "\"} " + std::to_string(depth) + "\n";
   out += "# HELP roost_batch_size Images per forward pass.\n# TYPE roost_batch_size histogram\n";
   out += batch_sizes_.render("roost_batch_size");
-  out += "# HELP roost_request_duration_seconds Time from a request's arrival to its answer.\n"
-         "# TYPE roost_request_duration_seconds histogram\n";
+  out +=
+      "# HELP roost_request_duration_seconds Time from a request's arrival to its answer.\n"
+      "# TYPE roost_request_duration_seconds histogram\n";
   out += latency_.render("roost_request_duration_seconds");
   return out;
 }

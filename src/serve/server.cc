@@ -92,8 +92,9 @@ class Service {
               {"classes", m.predictor->class_names()},
               {"image_size", s},
               {"resize_short", m.predictor->resize_short()},
-              {"input", "'input': RGB, Resize(resize_short), CenterCrop(image_size), /255, ImageNet mean/std; "
-                        "'image': base64 JPEG or PNG, preprocessed by the server"}}}};
+              {"input",
+               "'input': RGB, Resize(resize_short), CenterCrop(image_size), /255, ImageNet mean/std; "
+               "'image': base64 JPEG or PNG, preprocessed by the server"}}}};
   }
 
   // Logits of the images, through the model's batcher.
@@ -162,7 +163,8 @@ std::vector<std::vector<float>> request_images(const Service& service, const Loa
   if (name != "input") throw HttpError{400, "unknown input '" + name + "' (use \"input\" or \"image\")"};
   if (type != "FP32") throw HttpError{400, "input \"input\" must be FP32, not " + type};
   if (shape.size() != 4 || shape[1] != 3 || shape[2] != s || shape[3] != s)
-    throw HttpError{400, "input \"input\" must have shape [N, 3, " + std::to_string(s) + ", " + std::to_string(s) + "]"};
+    throw HttpError{400,
+                    "input \"input\" must have shape [N, 3, " + std::to_string(s) + ", " + std::to_string(s) + "]"};
   if (shape[0] > max_images) throw HttpError{413, "at most " + std::to_string(max_images) + " images per request"};
   const size_t per_image = 3 * static_cast<size_t>(s) * s;
   if (data.size() != per_image * static_cast<size_t>(shape[0]))
@@ -252,72 +254,74 @@ httplib::Server::HandlerWithContentReader with_body(Handler handler) {
 
 void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
   svr.Get("/v2/health/live", guarded([](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, json{{"live", true}});
-  }));
+            send_json(res, 200, json{{"live", true}});
+          }));
   svr.Get("/v2/health/ready", guarded([&service](const httplib::Request&, httplib::Response& res) {
-    const bool ready = service.ready.load();
-    send_json(res, ready ? 200 : 503, json{{"ready", ready}});
-  }));
+            const bool ready = service.ready.load();
+            send_json(res, ready ? 200 : 503, json{{"ready", ready}});
+          }));
   svr.Get("/v2", guarded([](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, json{{"name", "roost"}, {"version", ROOST_VERSION}, {"extensions", json::array()}});
-  }));
+            send_json(res, 200, json{{"name", "roost"}, {"version", ROOST_VERSION}, {"extensions", json::array()}});
+          }));
   const std::string model = R"(/v2/models/([^/]+)(?:/versions/([^/]+))?)";
   svr.Get(model, guarded([&service](const httplib::Request& req, httplib::Response& res) {
-    send_json(res, 200, service.metadata(service.find(req.matches[1], req.matches[2])));
-  }));
+            send_json(res, 200, service.metadata(service.find(req.matches[1], req.matches[2])));
+          }));
   svr.Get(model + "/ready", guarded([&service](const httplib::Request& req, httplib::Response& res) {
-    service.find(req.matches[1], req.matches[2]);
-    send_json(res, service.ready.load() ? 200 : 503, json{{"ready", service.ready.load()}});
-  }));
-  svr.Post(model + "/infer", with_body([&service, &o](const httplib::Request& req, const std::string& text,
-                                                       httplib::Response& res) {
-    const LoadedModel& m = service.find(req.matches[1], req.matches[2]);
-    if (text.empty()) throw HttpError{400, "empty body: send a JSON inference request"};
-    const json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) throw HttpError{400, "the body is not valid JSON"};
-    const auto logits = service.infer(m, request_images(service, m, body, o.max_queue));
-    json flat_logits = json::array(), flat_probs = json::array(), labels = json::array();
-    for (const auto& row : logits) {
-      const std::vector<double> p = softmax(row);
-      for (size_t j = 0; j < row.size(); ++j) flat_logits.push_back(row[j]), flat_probs.push_back(p[j]);
-      labels.push_back(m.predictor->class_names().at(static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin())));
-    }
-    const int64_t n = static_cast<int64_t>(logits.size()), k = static_cast<int64_t>(m.predictor->class_names().size());
-    json out = {{"model_name", m.spec.name},
-                {"model_version", m.spec.version},
-                {"outputs",
-                 {{{"name", "logits"}, {"datatype", "FP32"}, {"shape", {n, k}}, {"data", flat_logits}},
-                  {{"name", "probabilities"}, {"datatype", "FP32"}, {"shape", {n, k}}, {"data", flat_probs}},
-                  {{"name", "label"}, {"datatype", "BYTES"}, {"shape", {n}}, {"data", labels}}}}};
-    if (body.contains("id")) out["id"] = body["id"];
-    send_json(res, 200, out);
-  }));
-  const auto predictions = with_body([&service](const httplib::Request& req, const std::string& body,
-                                                httplib::Response& res) {
-    const LoadedModel& m = service.find(req.matches[1], "");
-    if (body.empty()) throw HttpError{400, "empty body: send one JPEG or PNG image"};
-    const auto logits = service.infer(m, {service.decode(m, body, "the body")});
-    const std::vector<double> p = softmax(logits.at(0));
-    const auto& classes = m.predictor->class_names();
-    int top_k = std::min<int>(5, static_cast<int>(classes.size()));
-    if (req.has_param("top_k")) {
-      const std::string v = req.get_param_value("top_k");
-      if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < 1)
-        throw HttpError{400, "top_k must be a positive integer"};
-      top_k = std::min<int>(std::stoi(v), static_cast<int>(classes.size()));
-    }
-    std::vector<size_t> order(p.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
-    json top = json::array();
-    for (int i = 0; i < top_k; ++i) top.push_back({{"label", classes[order[i]]}, {"probability", p[order[i]]}});
-    send_json(res, 200, json{{"label", classes[order[0]]}, {"probability", p[order[0]]}, {"top_k", top}});
-  });
+            service.find(req.matches[1], req.matches[2]);
+            send_json(res, service.ready.load() ? 200 : 503, json{{"ready", service.ready.load()}});
+          }));
+  svr.Post(model + "/infer",
+           with_body([&service, &o](const httplib::Request& req, const std::string& text, httplib::Response& res) {
+             const LoadedModel& m = service.find(req.matches[1], req.matches[2]);
+             if (text.empty()) throw HttpError{400, "empty body: send a JSON inference request"};
+             const json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+             if (body.is_discarded()) throw HttpError{400, "the body is not valid JSON"};
+             const auto logits = service.infer(m, request_images(service, m, body, o.max_queue));
+             json flat_logits = json::array(), flat_probs = json::array(), labels = json::array();
+             for (const auto& row : logits) {
+               const std::vector<double> p = softmax(row);
+               for (size_t j = 0; j < row.size(); ++j) flat_logits.push_back(row[j]), flat_probs.push_back(p[j]);
+               labels.push_back(m.predictor->class_names().at(
+                   static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin())));
+             }
+             const int64_t n = static_cast<int64_t>(logits.size()),
+                           k = static_cast<int64_t>(m.predictor->class_names().size());
+             json out = {{"model_name", m.spec.name},
+                         {"model_version", m.spec.version},
+                         {"outputs",
+                          {{{"name", "logits"}, {"datatype", "FP32"}, {"shape", {n, k}}, {"data", flat_logits}},
+                           {{"name", "probabilities"}, {"datatype", "FP32"}, {"shape", {n, k}}, {"data", flat_probs}},
+                           {{"name", "label"}, {"datatype", "BYTES"}, {"shape", {n}}, {"data", labels}}}}};
+             if (body.contains("id")) out["id"] = body["id"];
+             send_json(res, 200, out);
+           }));
+  const auto predictions =
+      with_body([&service](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+        const LoadedModel& m = service.find(req.matches[1], "");
+        if (body.empty()) throw HttpError{400, "empty body: send one JPEG or PNG image"};
+        const auto logits = service.infer(m, {service.decode(m, body, "the body")});
+        const std::vector<double> p = softmax(logits.at(0));
+        const auto& classes = m.predictor->class_names();
+        int top_k = std::min<int>(5, static_cast<int>(classes.size()));
+        if (req.has_param("top_k")) {
+          const std::string v = req.get_param_value("top_k");
+          if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < 1)
+            throw HttpError{400, "top_k must be a positive integer"};
+          top_k = std::min<int>(std::stoi(v), static_cast<int>(classes.size()));
+        }
+        std::vector<size_t> order(p.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+        json top = json::array();
+        for (int i = 0; i < top_k; ++i) top.push_back({{"label", classes[order[i]]}, {"probability", p[order[i]]}});
+        send_json(res, 200, json{{"label", classes[order[0]]}, {"probability", p[order[0]]}, {"top_k", top}});
+      });
   svr.Post(R"(/predictions/([^/]+))", predictions);
   svr.Put(R"(/predictions/([^/]+))", predictions);  // curl -T image.jpg, as TorchServe's docs do
   svr.Get("/metrics", guarded([&service](const httplib::Request&, httplib::Response& res) {
-    res.set_content(service.metrics.prometheus(), "text/plain; version=0.0.4");
-  }));
+            res.set_content(service.metrics.prometheus(), "text/plain; version=0.0.4");
+          }));
 }
 }  // namespace
 
@@ -360,7 +364,8 @@ int run_server(const std::vector<ModelSpec>& models, const ServeOptions& o, cons
   add_routes(svr, service, o);
 
   const int port = o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port <= 0) ROOST_USAGE_ERROR("cannot listen on ", o.host, ":", o.port, " (in use, or not an address of this machine?)");
+  if (port <= 0)
+    ROOST_USAGE_ERROR("cannot listen on ", o.host, ":", o.port, " (in use, or not an address of this machine?)");
   std::thread listener([&svr] { svr.listen_after_bind(); });
   service.ready = true;
   std::cerr << "roost serve: listening on http://" << o.host << ":" << port << " (" << models.size() << " model(s))"

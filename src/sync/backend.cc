@@ -18,7 +18,8 @@ bool all_ranks_own_a_gpu(comm::Communicator& host, const Placement& placement) {
   host.allreduce(&sharing, 1, comm::DType::kFloat64, comm::ReduceOp::kSum);
   if (placement.on_gpu && sharing > 0)
     log_info("a node runs more ranks than it has GPUs (this one: ", placement.local_size, " rank(s), ",
-             placement.gpu_count, " GPU(s)): NCCL needs one GPU per rank, so gradients go over "
+             placement.gpu_count,
+             " GPU(s)): NCCL needs one GPU per rank, so gradients go over "
              "MPI through host memory");
   return sharing == 0;
 }

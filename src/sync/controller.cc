@@ -118,9 +118,9 @@ std::string Controller::record(int rank, const std::vector<TensorRequest>& reque
       it = pending_.emplace(r.index, std::move(p)).first;
     } else if (it->second.first.shape != r.shape || it->second.first.dtype != r.dtype) {
       const bool shape = it->second.first.shape != r.shape;
-      return std::string("Mismatched allreduce tensor ") + (shape ? "shapes" : "dtypes") + " for '" +
-             names_[r.index] + "': rank " + std::to_string(it->second.first_rank) + " has " +
-             describe(it->second.first) + ", rank " + std::to_string(rank) + " has " + describe(r);
+      return std::string("Mismatched allreduce tensor ") + (shape ? "shapes" : "dtypes") + " for '" + names_[r.index] +
+             "': rank " + std::to_string(it->second.first_rank) + " has " + describe(it->second.first) + ", rank " +
+             std::to_string(rank) + " has " + describe(r);
     }
     it->second.ranks.insert(rank);
     if (static_cast<int>(it->second.ranks.size()) == size_) {

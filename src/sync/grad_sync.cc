@@ -30,14 +30,15 @@ GradientSynchronizer::GradientSynchronizer(std::vector<std::pair<std::string, to
                                            comm::Communicator& reduce_comm, comm::Communicator& negotiation_comm,
                                            int rank, const SyncOptions& options)
     : comm_(reduce_comm),
-      controller_(negotiation_comm,
-                  [&] {
-                    std::vector<std::string> names;
-                    for (auto& p : params)
-                      if (p.second.requires_grad()) names.push_back(p.first);
-                    return names;
-                  }(),
-                  ControllerOptions{options.stall_warning_s, options.stall_shutdown_s}),
+      controller_(
+          negotiation_comm,
+          [&] {
+            std::vector<std::string> names;
+            for (auto& p : params)
+              if (p.second.requires_grad()) names.push_back(p.first);
+            return names;
+          }(),
+          ControllerOptions{options.stall_warning_s, options.stall_shutdown_s}),
       options_(options),
       timeline_(options.timeline_path, rank),
       rank_(rank) {
@@ -161,8 +162,9 @@ void GradientSynchronizer::reduce_ready(const std::vector<int32_t>& ready) {
 }
 
 void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
-  const std::string name = group.size() == 1 ? slots_[group[0]].name
-                                             : "fused:" + slots_[group[0]].name + "+" + std::to_string(group.size() - 1);
+  const std::string name = group.size() == 1
+                               ? slots_[group[0]].name
+                               : "fused:" + slots_[group[0]].name + "+" + std::to_string(group.size() - 1);
   for (int32_t i : group) timeline_.end(slots_[i].name, "QUEUE");
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> flat;
@@ -255,8 +257,8 @@ void GradientSynchronizer::finish_fused(const std::vector<int32_t>& group, torch
     std::vector<int64_t> strides(sizes.size());
     int64_t stride = 1;
     for (size_t d = sizes.size(); d-- > 0;) strides[d] = stride, stride *= sizes[d];
-    s.averaged = torch::empty({0}, buffer.options())
-                     .set_(buffer.storage(), buffer.storage_offset() + offset, sizes, strides);
+    s.averaged =
+        torch::empty({0}, buffer.options()).set_(buffer.storage(), buffer.storage_offset() + offset, sizes, strides);
     s.submitted = torch::Tensor();
     offset += n;
     ++done_;

@@ -22,7 +22,8 @@ std::vector<torch::Tensor> node_shared_copies(const std::vector<torch::Tensor>& 
   std::vector<torch::Tensor> out;
   for (size_t i = 0; i < like.size(); ++i) {
     char* at = static_cast<char*>(block.get()) + offsets[i];
-    out.push_back(torch::from_blob(at, like[i].sizes(), [block](void*) {}, like[i].options().requires_grad(false)));
+    out.push_back(torch::from_blob(
+        at, like[i].sizes(), [block](void*) {}, like[i].options().requires_grad(false)));
     if (comm.rank() == 0) out.back().copy_(like[i]);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);

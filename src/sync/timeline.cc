@@ -35,8 +35,8 @@ void Timeline::add(const std::string& name, const std::string& phase, char kind)
     // One lane (tid) per tensor name, like Horovod's timeline; phases nest within a lane.
     file_ << (first_ ? "" : ",\n") << "{\"name\": " << json_escape(kind == 'i' ? name : phase)
           << ", \"cat\": " << json_escape(phase) << ", \"ph\": \"" << kind << "\", \"ts\": " << buf
-          << ", \"pid\": " << rank_ << ", \"tid\": " << json_escape(name)
-          << (kind == 'i' ? ", \"s\": \"p\"" : "") << "}";
+          << ", \"pid\": " << rank_ << ", \"tid\": " << json_escape(name) << (kind == 'i' ? ", \"s\": \"p\"" : "")
+          << "}";
     first_ = false;
   }
   if (events_.size() < keep_) events_.push_back(std::move(e));

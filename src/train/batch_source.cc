@@ -19,8 +19,8 @@ kernels::OutputType output_type(torch::ScalarType t) {
 }
 }  // namespace
 
-BatchSource::BatchSource(torch::Device device, bool gpu_preprocess, bool channels_last,
-                         torch::ScalarType input_dtype, int image_size)
+BatchSource::BatchSource(torch::Device device, bool gpu_preprocess, bool channels_last, torch::ScalarType input_dtype,
+                         int image_size)
     : device_(device), channels_last_(channels_last), input_dtype_(input_dtype), image_size_(image_size) {
   if (gpu_preprocess) {
     ROOST_CHECK(device.is_cuda(), "GPU preprocessing needs a CUDA device");
@@ -57,8 +57,8 @@ std::pair<torch::Tensor, torch::Tensor> BatchSource::to_device(data::Batch& batc
   torch::Tensor labels = upload(torch::from_blob(batch.labels.data(), {n}, torch::kInt64), torch::kInt64);
   auto format = channels_last_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   if (gpu_) {
-    torch::Tensor inputs = torch::empty({n, 3, s, s}, torch::TensorOptions().device(device_).dtype(input_dtype_),
-                                        format);
+    torch::Tensor inputs =
+        torch::empty({n, 3, s, s}, torch::TensorOptions().device(device_).dtype(input_dtype_), format);
     // nullptr: the legacy default stream, the one libtorch computes on by default.
     if (n > 0 && batch.prepared) {
       gpu_->run_packed(batch.prepared, inputs.data_ptr(), nullptr);

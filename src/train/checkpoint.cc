@@ -16,8 +16,8 @@
 namespace roost::train {
 
 namespace fs = std::filesystem;
-using io::H5Id;
 using io::h5_check;
+using io::H5Id;
 
 namespace {
 constexpr const char* kFormat = "roost-checkpoint-1";
@@ -50,8 +50,11 @@ model::NamedTensors to_datasets(const Checkpoint& c) {
     out.emplace_back(name, c.momentum[i]);
   }
   if (c.rng.defined()) out.emplace_back("rng.cpu", c.rng);
-  std::vector<double> state = {static_cast<double>(c.epochs_done), static_cast<double>(c.step),
-                               static_cast<double>(c.world_size), c.best_val_acc, c.loss_scale,
+  std::vector<double> state = {static_cast<double>(c.epochs_done),
+                               static_cast<double>(c.step),
+                               static_cast<double>(c.world_size),
+                               c.best_val_acc,
+                               c.loss_scale,
                                static_cast<double>(c.loss_scale_clean_steps)};
   std::vector<double> partial = c.partial.to_values();
   state.insert(state.end(), partial.begin(), partial.end());
@@ -61,8 +64,8 @@ model::NamedTensors to_datasets(const Checkpoint& c) {
     std::vector<double> v = r.to_values();
     history.insert(history.end(), v.begin(), v.end());
   }
-  out.emplace_back("history", doubles(history).reshape({static_cast<int64_t>(c.history.size()),
-                                                         EpochRecord::kFieldCount}));
+  out.emplace_back("history",
+                   doubles(history).reshape({static_cast<int64_t>(c.history.size()), EpochRecord::kFieldCount}));
   out.emplace_back("config", bytes_of(c.config_json));
   if (!c.run_id.empty()) {
     const nlohmann::json identity = {{"run_id", c.run_id}, {"arch", c.arch}, {"class_names", c.class_names}};
@@ -141,8 +144,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     sets = model::read_h5_tensors(file.get(), path);
   }
   const std::string crc = hex32(model::tensors_crc32(sets));
-  if (crc != stored_crc)
-    ROOST_THROW("checkpoint ", path, " is corrupt: checksum ", crc, " != stored ", stored_crc);
+  if (crc != stored_crc) ROOST_THROW("checkpoint ", path, " is corrupt: checksum ", crc, " != stored ", stored_crc);
 
   Checkpoint c;
   for (const auto& key : keys) c.model.emplace_back(key, find(sets, "model." + key, path));

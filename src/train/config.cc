@@ -27,9 +27,10 @@ void validate(const TrainConfig& c) {
                     "--crop-ratio must satisfy 0 < min <= max");
   ROOST_USAGE_CHECK(c.workers == kAutoWorkers || (c.workers >= 0 && c.workers <= kMaxWorkers),
                     "--workers must be auto or in [0, ", kMaxWorkers, "] (got ", c.workers, ")");
-  ROOST_USAGE_CHECK(c.threads >= 0 && c.threads <= kMaxThreads, "--threads must be in [0, ", kMaxThreads,
-                    "] (got ", c.threads, ")");
-  ROOST_USAGE_CHECK(!(c.overwrite && !c.resume.empty()), "--overwrite replaces the run in --output-dir and "
+  ROOST_USAGE_CHECK(c.threads >= 0 && c.threads <= kMaxThreads, "--threads must be in [0, ", kMaxThreads, "] (got ",
+                    c.threads, ")");
+  ROOST_USAGE_CHECK(!(c.overwrite && !c.resume.empty()),
+                    "--overwrite replaces the run in --output-dir and "
                     "--resume continues it: give one of them");
   ROOST_USAGE_CHECK(c.mpi_yield == "auto" || c.mpi_yield == "on" || c.mpi_yield == "off",
                     "--mpi-yield must be auto, on or off (got '", c.mpi_yield, "')");
@@ -38,8 +39,8 @@ void validate(const TrainConfig& c) {
   ROOST_USAGE_CHECK(c.cycle_time_ms > 0 && c.cycle_time_ms <= 10000, "--cycle-time-ms must be in (0, 10000]");
   ROOST_USAGE_CHECK(c.prefetch_next_pass == "auto" || c.prefetch_next_pass == "on" || c.prefetch_next_pass == "off",
                     "--prefetch-next-pass must be auto, on or off (got '", c.prefetch_next_pass, "')");
-  ROOST_USAGE_CHECK(c.shared_update == "auto" || c.shared_update == "off",
-                    "--shared-update must be auto or off (got '", c.shared_update, "')");
+  ROOST_USAGE_CHECK(c.shared_update == "auto" || c.shared_update == "off", "--shared-update must be auto or off (got '",
+                    c.shared_update, "')");
   ROOST_USAGE_CHECK(c.backward_passes_per_step >= 1, "--backward-passes-per-step must be at least 1");
   ROOST_USAGE_CHECK(c.stall_warning_s > 0, "--stall-warning-s must be positive");
   ROOST_USAGE_CHECK(c.stall_shutdown_s >= 0, "--stall-shutdown-s must not be negative");
@@ -47,16 +48,17 @@ void validate(const TrainConfig& c) {
                     "--preprocess must be auto, cpu or gpu (got '", c.preprocess, "')");
   ROOST_USAGE_CHECK(c.progress == "auto" || c.progress == "bar" || c.progress == "lines" || c.progress == "none",
                     "--progress must be auto, bar, lines or none (got '", c.progress, "')");
-  ROOST_USAGE_CHECK(c.lr_scaling == "none" || c.lr_scaling == "linear",
-                    "--lr-scaling must be none or linear (got '", c.lr_scaling, "')");
+  ROOST_USAGE_CHECK(c.lr_scaling == "none" || c.lr_scaling == "linear", "--lr-scaling must be none or linear (got '",
+                    c.lr_scaling, "')");
   ROOST_USAGE_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must not be negative");
   ROOST_USAGE_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing must be in [0, 1)");
   ROOST_USAGE_CHECK(c.checkpoint_every >= 0, "--checkpoint-every must not be negative");
   ROOST_USAGE_CHECK(c.keep_checkpoints >= 1, "--keep-checkpoints must be at least 1");
-  ROOST_USAGE_CHECK(!(c.freeze_backbone && c.sync_bn), "--sync-bn has nothing to do with --freeze-backbone "
+  ROOST_USAGE_CHECK(!(c.freeze_backbone && c.sync_bn),
+                    "--sync-bn has nothing to do with --freeze-backbone "
                     "(frozen BatchNorms keep their statistics)");
-  ROOST_USAGE_CHECK(c.amp == "off" || c.amp == "bf16" || c.amp == "fp16",
-                    "--amp must be off, bf16 or fp16 (got '", c.amp, "')");
+  ROOST_USAGE_CHECK(c.amp == "off" || c.amp == "bf16" || c.amp == "fp16", "--amp must be off, bf16 or fp16 (got '",
+                    c.amp, "')");
 }
 
 namespace {

@@ -25,8 +25,7 @@ Datasets open_datasets(const std::string& root) {
   namespace fs = std::filesystem;
   std::error_code ec;  // the non-throwing forms: a symlink loop or a permission is the user's to fix
   const fs::file_status status = fs::status(root, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    ROOST_USAGE_ERROR("data dir ", root, ": ", ec.message());
+  if (ec && ec != std::errc::no_such_file_or_directory) ROOST_USAGE_ERROR("data dir ", root, ": ", ec.message());
   if (!fs::exists(status)) ROOST_USAGE_ERROR("data dir ", root, " does not exist");
   if (!data::is_pack_path(root)) {
     if (!fs::is_directory(status)) ROOST_USAGE_ERROR("data dir ", root, " is not a directory");
@@ -67,8 +66,8 @@ void preflight(const TrainConfig& config) {
   if (!config.timeline.empty()) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    const fs::path parent = fs::path(config.timeline).parent_path().empty() ? fs::path(".")
-                                                                              : fs::path(config.timeline).parent_path();
+    const fs::path parent =
+        fs::path(config.timeline).parent_path().empty() ? fs::path(".") : fs::path(config.timeline).parent_path();
     if (fs::is_directory(config.timeline, ec))
       ROOST_USAGE_ERROR("--timeline ", config.timeline, " is a directory (give a file name)");
     // Proved by creating a file there (permission bits say nothing for root, or on /proc).

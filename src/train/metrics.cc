@@ -64,9 +64,22 @@ std::string EpochRecord::to_json() const {
 }
 
 std::vector<double> EpochRecord::to_values() const {
-  return {static_cast<double>(epoch), train_loss, train_acc, val_loss, val_acc, lr, momentum, best_val_acc,
-          images_per_sec, epoch_time_s, data_wait_s, allreduce_s, sync_wait_s,
-          static_cast<double>(skipped_images), static_cast<double>(world_size), 0.0 /* reserved */};
+  return {static_cast<double>(epoch),
+          train_loss,
+          train_acc,
+          val_loss,
+          val_acc,
+          lr,
+          momentum,
+          best_val_acc,
+          images_per_sec,
+          epoch_time_s,
+          data_wait_s,
+          allreduce_s,
+          sync_wait_s,
+          static_cast<double>(skipped_images),
+          static_cast<double>(world_size),
+          0.0 /* reserved */};
 }
 
 EpochRecord EpochRecord::from_values(const double* v) {
@@ -89,10 +102,10 @@ const char* kCsvHeader =
 
 std::string csv_line(const EpochRecord& r) {
   char line[512];
-  std::snprintf(line, sizeof line, "%d,%.6f,%.6f,%.6f,%.6f,%.8g,%.6g,%.6f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%d,",
-                r.epoch, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr, r.momentum,
-                r.best_val_acc, r.images_per_sec, r.epoch_time_s, r.data_wait_s, r.allreduce_s, r.sync_wait_s,
-                static_cast<long long>(r.skipped_images), r.world_size);
+  std::snprintf(line, sizeof line, "%d,%.6f,%.6f,%.6f,%.6f,%.8g,%.6g,%.6f,%.3f,%.3f,%.3f,%.3f,%.3f,%lld,%d,", r.epoch,
+                r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr, r.momentum, r.best_val_acc, r.images_per_sec,
+                r.epoch_time_s, r.data_wait_s, r.allreduce_s, r.sync_wait_s, static_cast<long long>(r.skipped_images),
+                r.world_size);
   return line;
 }
 

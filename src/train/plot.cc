@@ -21,8 +21,8 @@ namespace roost::train {
 namespace {
 
 constexpr PlotColor kBackground{255, 255, 255};
-constexpr PlotColor kInk{35, 35, 35};        // titles and tick labels
-constexpr PlotColor kMuted{95, 95, 95};      // axis titles, "no data"
+constexpr PlotColor kInk{35, 35, 35};    // titles and tick labels
+constexpr PlotColor kMuted{95, 95, 95};  // axis titles, "no data"
 constexpr PlotColor kFrame{150, 150, 150};
 constexpr PlotColor kGrid{230, 230, 230};
 
@@ -57,8 +57,8 @@ struct Series {
 };
 
 struct Panel {
-  std::string title;        // above the frame
-  std::string axis_title;   // along the y axis; PanelAxis::title
+  std::string title;       // above the frame
+  std::string axis_title;  // along the y axis; PanelAxis::title
   std::vector<Series> series;
   double ceiling;           // where the y axis stops widening (100 for percentages)
   const char* tick_suffix;  // appended to every y tick label
@@ -211,10 +211,8 @@ void draw_series(cairo_t* cr, const Series& series, const std::vector<double>& e
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
   for (size_t i = 0; i < n; ++i) {
     if (!finite(i)) continue;
-    if (i == 0 || !finite(i - 1))
-      cairo_move_to(cr, map_x(epochs[i]), map_y(series.values[i]));
-    else
-      cairo_line_to(cr, map_x(epochs[i]), map_y(series.values[i]));
+    if (i == 0 || !finite(i - 1)) cairo_move_to(cr, map_x(epochs[i]), map_y(series.values[i]));
+    else cairo_line_to(cr, map_x(epochs[i]), map_y(series.values[i]));
   }
   cairo_stroke(cr);
   for (size_t i = 0; i < n; ++i) {
@@ -226,8 +224,7 @@ void draw_series(cairo_t* cr, const Series& series, const std::vector<double>& e
   }
 }
 
-void draw_panel(cairo_t* cr, int panel_x, const Panel& panel, const std::vector<double>& epochs,
-                const Axis& x_axis) {
+void draw_panel(cairo_t* cr, int panel_x, const Panel& panel, const std::vector<double>& epochs, const Axis& x_axis) {
   const Rect frame{panel_x + double(kFrameLeft), double(kFrameTop), panel_x + double(kPanelWidth - kFrameRight),
                    double(kCurvesHeight - kFrameBottom)};
   const Rect area{frame.x0 + kInset, frame.y0 + kInset, frame.x1 - kInset, frame.y1 - kInset};
@@ -380,8 +377,7 @@ void write_training_curves_png(const std::string& path, const std::vector<EpochP
                                const std::string& title) {
   const std::vector<EpochPoint> sorted = by_epoch(points);
   const Figure figure = make_figure(sorted);
-  const Axis x_axis = sorted.empty() ? epoch_axis(0, 1, 6)
-                                     : epoch_axis(sorted.front().epoch, sorted.back().epoch, 6);
+  const Axis x_axis = sorted.empty() ? epoch_axis(0, 1, 6) : epoch_axis(sorted.front().epoch, sorted.back().epoch, 6);
 
   // RGB24: opaque pixels, so the PNG has no alpha channel.
   std::unique_ptr<cairo_surface_t, SurfaceFree> surface(

@@ -9,9 +9,9 @@
 namespace roost::train {
 
 struct Axis {
-  double lo = 0, hi = 1;             // the range mapped onto the plot area; lo < hi
-  std::vector<double> ticks;         // inside [lo, hi]
-  std::vector<std::string> labels;   // one per tick
+  double lo = 0, hi = 1;            // the range mapped onto the plot area; lo < hi
+  std::vector<double> ticks;        // inside [lo, hi]
+  std::vector<std::string> labels;  // one per tick
 };
 
 // A y axis covering the finite entries of `values` (NaN and inf are ignored), widened to

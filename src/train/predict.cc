@@ -70,11 +70,12 @@ std::string load_image(const std::string& path, int resize_short, int size, floa
 
 Predictor::Predictor(const std::string& model_path, const PredictOptions& options) : impl_(std::make_unique<Impl>()) {
   ROOST_USAGE_CHECK(options.image_size >= 0 && options.resize_short >= 0, "image sizes must be positive");
-  ROOST_USAGE_CHECK(options.threads >= 0 && options.threads <= kMaxThreads, "--threads must be in [0, ", kMaxThreads, "]");
+  ROOST_USAGE_CHECK(options.threads >= 0 && options.threads <= kMaxThreads, "--threads must be in [0, ", kMaxThreads,
+                    "]");
   // libtorch's own default can be one thread (it counts physical cores): one process that
   // classifies files should use the machine.
-  impl_->threads = options.threads > 0 ? options.threads
-                                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  impl_->threads =
+      options.threads > 0 ? options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   use_threads_here();
   model::WeightsFile file = model::read_model_file(model_path);
   const auto& archs = model::resnet_archs();
@@ -87,13 +88,15 @@ Predictor::Predictor(const std::string& model_path, const PredictOptions& option
   impl_->image_size = options.image_size ? options.image_size : file.image_size ? file.image_size : 224;
   // The file's resize belongs to the file's crop size; another crop size gets torchvision's ratio.
   const bool same_crop = !options.image_size || options.image_size == file.image_size;
-  impl_->resize_short = options.resize_short                   ? options.resize_short
-                        : same_crop && file.resize_short       ? file.resize_short
-                                                               : default_resize_short(impl_->image_size);
+  impl_->resize_short = options.resize_short             ? options.resize_short
+                        : same_crop && file.resize_short ? file.resize_short
+                                                         : default_resize_short(impl_->image_size);
   ROOST_USAGE_CHECK(impl_->resize_short >= impl_->image_size, "resize-short (", impl_->resize_short,
                     ") must be at least image-size (", impl_->image_size, ")",
-                    file.image_size || file.resize_short ? "; the model file records resize-short " +
-                        std::to_string(file.resize_short) + ", image-size " + std::to_string(file.image_size) : "");
+                    file.image_size || file.resize_short
+                        ? "; the model file records resize-short " + std::to_string(file.resize_short) +
+                              ", image-size " + std::to_string(file.image_size)
+                        : "");
 
   model::ResNetOptions o;
   o.arch = file.arch;

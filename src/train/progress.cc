@@ -14,10 +14,8 @@ std::string clock_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "--:--";
   long s = std::lround(seconds);
   char buf[32];
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
   return buf;
 }
 }  // namespace
@@ -33,8 +31,8 @@ std::string Progress::bar_line(int epoch, int epochs, int step, int steps, doubl
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(static_cast<size_t>(width), '.');
   char buf[256];
-  std::snprintf(buf, sizeof buf, "epoch %d/%d [%s] %d/%d loss %.4f %.1f img/s ETA %s", epoch, epochs, bar.c_str(),
-                step, steps, loss, images_per_sec, clock_text(eta_s).c_str());
+  std::snprintf(buf, sizeof buf, "epoch %d/%d [%s] %d/%d loss %.4f %.1f img/s ETA %s", epoch, epochs, bar.c_str(), step,
+                steps, loss, images_per_sec, clock_text(eta_s).c_str());
   return buf;
 }
 
@@ -45,9 +43,7 @@ void Progress::start_epoch(int epoch, int steps, int first_step) {
   start_ = last_draw_ = Clock::now();
 }
 
-bool Progress::wants_loss() const {
-  return bar_ && Clock::now() - last_draw_ > std::chrono::milliseconds(100);
-}
+bool Progress::wants_loss() const { return bar_ && Clock::now() - last_draw_ > std::chrono::milliseconds(100); }
 
 void Progress::update(int step, double loss, int images) {
   images_ += images;
@@ -60,8 +56,8 @@ void Progress::update(int step, double loss, int images) {
   const bool periodic = step % every_ == 0 || step == steps_;
   if (periodic) {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "epoch %d/%d step %d/%d loss %.4f %.1f img/s ETA %s", epoch_, epochs_, step,
-                  steps_, loss_, rate, clock_text(eta).c_str());
+    std::snprintf(buf, sizeof buf, "epoch %d/%d step %d/%d loss %.4f %.1f img/s ETA %s", epoch_, epochs_, step, steps_,
+                  loss_, rate, clock_text(eta).c_str());
     log(bar_ || !show_ ? LogLevel::kDebug : LogLevel::kInfo, buf);  // with a bar: the file only
   }
   if (bar_ && (now - last_draw_ > std::chrono::milliseconds(100) || step == steps_)) {

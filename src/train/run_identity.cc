@@ -22,8 +22,8 @@ using nlohmann::json;
 
 namespace {
 // The files a run writes at the top of its outputs directory.
-const char* const kRunFiles[] = {"run.json",     "model.h5",    "last.h5", "summary.json",
-                                 "metrics.jsonl", "metrics.csv", "training_curves.png"};
+const char* const kRunFiles[] = {"run.json",    "model.h5",           "last.h5", "summary.json", "metrics.jsonl",
+                                 "metrics.csv", "training_curves.png"};
 
 bool is_checkpoint_name(const std::string& name) {
   return name.rfind("epoch-", 0) == 0 && (name.size() > 3 && name.compare(name.size() - 3, 3, ".h5") == 0);
@@ -176,8 +176,7 @@ OutputsDecision decide_outputs(const TrainConfig& config, const std::optional<Ru
 }
 
 std::string checkpoint_mismatch(const std::string& path, const std::string& checkpoint_run_id,
-                                const std::string& checkpoint_arch,
-                                const std::vector<std::string>& checkpoint_classes,
+                                const std::string& checkpoint_arch, const std::vector<std::string>& checkpoint_classes,
                                 const std::string& expected_run_id, const std::string& arch,
                                 const std::vector<std::string>& classes) {
   auto join = [](const std::vector<std::string>& v) {

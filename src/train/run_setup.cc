@@ -51,7 +51,8 @@ void place_on_device(RunParts& run, const TrainContext& ctx) {
     for (auto& p : run.net->parameters())
       if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
   }
-  if (run.on_gpu) at::globalContext().setBenchmarkCuDNN(true);  // fixed input shapes: pick the fastest convolutions once
+  if (run.on_gpu)
+    at::globalContext().setBenchmarkCuDNN(true);  // fixed input shapes: pick the fastest convolutions once
 }
 
 // The optimizer step: on the host, with every rank on one node, each rank steps its share of
@@ -95,9 +96,9 @@ void wire_update(RunParts& run) {
   const std::string shared_why = choose_update(run);
   run.shared_update = run.synchronizer->updates();
   if (run.rank == 0 && run.world > 1)
-    log_info("optimizer step: ", run.shared_update ? "shared (each rank steps its share of the parameters)"
-                                                   : "every rank steps every parameter (shared update off: " +
-                                                         shared_why + ")");
+    log_info("optimizer step: ", run.shared_update
+                                     ? "shared (each rank steps its share of the parameters)"
+                                     : "every rank steps every parameter (shared update off: " + shared_why + ")");
   run.scaler = std::make_unique<LossScaler>(config.amp == "fp16");
   run.scaler->restore(run.resume.loss_scale, run.resume.loss_scale_clean_steps);
 }
@@ -107,15 +108,16 @@ void wire_batches(RunParts& run) {
   const torch::ScalarType input_dtype = config.amp == "off" || !run.gpu_preprocess ? torch::kFloat32 : run.amp_dtype;
   run.source = std::make_unique<BatchSource>(run.device, run.gpu_preprocess, config.channels_last, input_dtype,
                                              config.image_size);
-  const bool prefetch = config.workers > 0 && (config.prefetch_next_pass == "on" ||
-                                               (config.prefetch_next_pass == "auto" && run.on_gpu));
+  const bool prefetch =
+      config.workers > 0 && (config.prefetch_next_pass == "on" || (config.prefetch_next_pass == "auto" && run.on_gpu));
   run.passes = std::make_unique<PassLoaders>(run.config, run.data, run.rank, run.world, run.gpu_preprocess,
                                              run.source->pack_on_workers(), prefetch);
-  if (run.rank == 0 && prefetch) log_info("the next pass's decoding starts while the current pass's last batches train");
+  if (run.rank == 0 && prefetch)
+    log_info("the next pass's decoding starts while the current pass's last batches train");
   run.class_counts = std::make_unique<ClassCounts>(*run.data.train, *run.data.val);
   const bool bar = config.progress == "bar" || (config.progress == "auto" && Progress::stdout_is_terminal());
-  run.progress = std::make_unique<Progress>(bar, run.rank == 0 && config.progress != "none", config.epochs,
-                                            config.log_every);
+  run.progress =
+      std::make_unique<Progress>(bar, run.rank == 0 && config.progress != "none", config.epochs, config.log_every);
 }
 
 void log_start(const RunParts& run) {
@@ -123,9 +125,9 @@ void log_start(const RunParts& run) {
   const auto& classes = run.data.train->class_names();
   log_info("roost train: ", run.world, " rank(s), arch ", config.arch, ", ", classes.size(), " classes [",
            join_names(classes), "], ", run.data.train->size(), " train / ", run.data.val->size(),
-           " val images, device ", run.device_name, ", gradients over ", run.backend->name(),
-           ", preprocessing on ", run.gpu_preprocess ? "gpu" : "cpu", ", ", torch::get_num_threads(),
-           " thread(s) and ", config.workers, " decode worker(s) per rank", config.sync_bn ? ", synchronized BatchNorm" : "",
+           " val images, device ", run.device_name, ", gradients over ", run.backend->name(), ", preprocessing on ",
+           run.gpu_preprocess ? "gpu" : "cpu", ", ", torch::get_num_threads(), " thread(s) and ", config.workers,
+           " decode worker(s) per rank", config.sync_bn ? ", synchronized BatchNorm" : "",
            config.freeze_backbone ? ", backbone frozen" : "");
 }
 
@@ -151,8 +153,8 @@ std::unique_ptr<RunParts> set_up_run(const TrainConfig& config, const TrainConte
   run->net = build_model(config, run->data.train->class_names());
   run->trainable = trainable_parameters(run->net, config.freeze_backbone);
   run->params = values_of(run->trainable);
-  run->resume = resume_training(config, expected_run_id, run->data.train->class_names(), run->net, run->params,
-                                *run->comm);
+  run->resume =
+      resume_training(config, expected_run_id, run->data.train->class_names(), run->net, run->params, *run->comm);
   broadcast_state(run->net, *run->comm);
   place_on_device(*run, ctx);  // moves the parameters' data: the tensors stay the same objects
   wire_transport(*run, ctx);

@@ -32,8 +32,8 @@ bool fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor
     return t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.sizes() == p.sizes() &&
            t.strides() == p.strides();
   };
-  return p.device().is_cpu() && p.scalar_type() == torch::kFloat32 && p.is_non_overlapping_and_dense() &&
-         like_p(g) && (!buf.defined() || like_p(buf)) && detail::fused_sgd_available();
+  return p.device().is_cpu() && p.scalar_type() == torch::kFloat32 && p.is_non_overlapping_and_dense() && like_p(g) &&
+         (!buf.defined() || like_p(buf)) && detail::fused_sgd_available();
 }
 
 // As libtorch turns the options into the float kernel's scalars.
@@ -110,8 +110,8 @@ void Sgd::step_slice(const torch::Tensor& param, int64_t first, int64_t count, c
   ROOST_CHECK(o.momentum == 0 || i < shared_.size(), "Sgd::step_slice needs share_momentum first");
   ROOST_CHECK(first >= 0 && first + count <= params_[i].numel(), "Sgd::step_slice: elements out of range");
   float* buf = o.momentum != 0 ? shared_[i].data_ptr<float>() + first : nullptr;
-  detail::fused_sgd(params_[i].data_ptr<float>() + first, grad, buf, count,
-                    o.momentum != 0 && !buffers_[i].defined(), coefficients(o));
+  detail::fused_sgd(params_[i].data_ptr<float>() + first, grad, buf, count, o.momentum != 0 && !buffers_[i].defined(),
+                    coefficients(o));
 }
 
 void Sgd::end_sliced_step() {
@@ -129,8 +129,7 @@ void Sgd::step_with_libtorch(const std::vector<size_t>& which) {
   }
   const auto& o = options_;
   // d_p = grad + weight_decay * p (a new list: .grad stays as the synchronizer wrote it)
-  std::vector<torch::Tensor> d_p =
-      o.weight_decay != 0 ? at::_foreach_add(grads, params, o.weight_decay) : grads;
+  std::vector<torch::Tensor> d_p = o.weight_decay != 0 ? at::_foreach_add(grads, params, o.weight_decay) : grads;
   if (o.momentum != 0) {
     for (size_t k = 0; k < which.size(); ++k) {
       torch::Tensor& buffer = buffers_[which[k]];

@@ -13,7 +13,7 @@ namespace {
 //   d_p = g + wd * p;  buf = buf * m (rounded), buf = buf + (1 - d) * d_p  (first step: d_p);
 //   d_p = nesterov ? d_p + m * buf : buf;  p = p + (-lr) * d_p
 __attribute__((target("avx2,fma"))) inline void update_one(float& p, float g, float* buf, bool first,
-                                                            const SgdCoefficients& c) {
+                                                           const SgdCoefficients& c) {
   float d = c.weight_decay != 0 ? std::fmaf(p, c.weight_decay, g) : g;
   if (c.momentum != 0) {
     const float b = first ? d : std::fmaf(d, c.keep, *buf * c.momentum);
@@ -26,8 +26,8 @@ __attribute__((target("avx2,fma"))) inline void update_one(float& p, float g, fl
 template <bool kDecay, bool kMomentum, bool kNesterov>
 __attribute__((target("avx2,fma"))) void loop(float* p, const float* g, float* buf, int64_t n, bool first,
                                               const SgdCoefficients& c) {
-  const __m256 wd = _mm256_set1_ps(c.weight_decay), m = _mm256_set1_ps(c.momentum),
-               keep = _mm256_set1_ps(c.keep), step = _mm256_set1_ps(-c.lr);
+  const __m256 wd = _mm256_set1_ps(c.weight_decay), m = _mm256_set1_ps(c.momentum), keep = _mm256_set1_ps(c.keep),
+               step = _mm256_set1_ps(-c.lr);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m256 pv = _mm256_loadu_ps(p + i);

@@ -65,8 +65,7 @@ EpochPass train_epoch(RunParts& run, PreemptionWatch& preemption, int epoch, int
     const double count = sums.train_count + static_cast<double>(device_sums.images);
     const bool show = pass.step % run.config.log_every == 0 || pass.step == pass.steps || pass.stop_signal ||
                       run.progress->wants_loss();
-    run.progress->update(pass.step, show && count > 0 ? device_sums.loss_sum.item<double>() / count : NAN,
-                         batch.size);
+    run.progress->update(pass.step, show && count > 0 ? device_sums.loss_sum.item<double>() / count : NAN, batch.size);
     if (pass.stopped_mid_epoch()) break;
   }
   run.progress->end_epoch();

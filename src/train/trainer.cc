@@ -157,8 +157,8 @@ TrainResult run_training(const TrainConfig& requested, const TrainContext& ctx) 
   const TrainConfig config = resolve_auto(requested, ctx);
   Datasets data = open_datasets(config.data_dir);
   // Before anything is built or written: may this run use the outputs directory?
-  const OutputsPlan plan = plan_outputs(config, data.train->class_names(),
-                                        dataset_identity(config.data_dir, *data.train, *data.val), comm);
+  const OutputsPlan plan =
+      plan_outputs(config, data.train->class_names(), dataset_identity(config.data_dir, *data.train, *data.val), comm);
   RunOutputs outputs(config, plan, comm.rank());
   const std::unique_ptr<RunParts> run = set_up_run(config, ctx, std::move(data), plan.existing_run_id);
   outputs.adopt_run_id(run->resume.run_id);

@@ -47,11 +47,10 @@ void decode_seeds(const fs::path& out) {
 
 void weights_seed(const fs::path& out) {
   fs::create_directories(out);
-  roost::model::NamedTensors tensors = {
-      {"conv1.weight", torch::arange(18, torch::kFloat32).reshape({2, 1, 3, 3}) / 7},
-      {"bn1.running_mean", torch::tensor({0.5, -0.25}, torch::kFloat64)},
-      {"bn1.num_batches_tracked", torch::tensor(3, torch::kInt64)},  // a 0-d tensor
-      {"fc.bias", torch::tensor({1, 2}, torch::kInt32)}};
+  roost::model::NamedTensors tensors = {{"conv1.weight", torch::arange(18, torch::kFloat32).reshape({2, 1, 3, 3}) / 7},
+                                        {"bn1.running_mean", torch::tensor({0.5, -0.25}, torch::kFloat64)},
+                                        {"bn1.num_batches_tracked", torch::tensor(3, torch::kInt64)},  // a 0-d tensor
+                                        {"fc.bias", torch::tensor({1, 2}, torch::kInt32)}};
   roost::model::save_weights_h5((out / "tiny.h5").string(), tensors, "resnet18", {"cat", "dog"});
 }
 
@@ -77,6 +76,7 @@ void pack_seeds(const fs::path& out, const fs::path& scratch) {
 
 void train_args_seeds(const fs::path& out) {
   // argv after "train", NUL-separated (train_args_fuzz.cc splits at NUL bytes).
+  // clang-format off
   const std::vector<std::pair<std::string, std::vector<std::string>>> lines = {
       {"minimal", {"--data-dir", "d"}},
       {"equals", {"--data-dir=d.h5", "--epochs=3", "--lr=0.1", "--arch=resnet50"}},
@@ -90,6 +90,7 @@ void train_args_seeds(const fs::path& out) {
                 "--pretrained", "w.pth", "--zero-init-residual", "--nesterov"}},
       {"help", {"-h"}},
       {"bad_number", {"--data-dir", "d", "--epochs", "x"}}};
+  // clang-format on
   fs::create_directories(out);
   for (const auto& [name, args] : lines) {
     std::string bytes;

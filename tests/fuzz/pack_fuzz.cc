@@ -42,8 +42,7 @@ namespace pack = roost::data::pack;
 // Reading, as the loader does
 
 void check_image(const data::Image& image) {
-  if (image.height < 0 || image.width < 0 ||
-      image.pixels.size() != static_cast<size_t>(image.height) * image.width * 3)
+  if (image.height < 0 || image.width < 0 || image.pixels.size() != static_cast<size_t>(image.height) * image.width * 3)
     invariant_failed("image size does not match its pixels");
 }
 
@@ -98,7 +97,9 @@ void maybe_resize(std::vector<T>& values, bool exact, FuzzedDataProvider& in) {
   if (exact) return;
   switch (in.ConsumeIntegralInRange(0, 3)) {
     case 1: values.push_back(T{}); break;
-    case 2: if (!values.empty()) values.pop_back(); break;
+    case 2:
+      if (!values.empty()) values.pop_back();
+      break;
     default: break;
   }
 }
@@ -130,8 +131,7 @@ void write_split(hid_t file, const char* split, FuzzedDataProvider& in) {
   std::vector<uint8_t> bytes;
   std::vector<std::string> names;
   for (int i = 0; i < n; ++i) {
-    labels.push_back(exact ? in.ConsumeIntegralInRange<int64_t>(0, std::max(k - 1, 0))
-                           : in.ConsumeIntegral<int64_t>());
+    labels.push_back(exact ? in.ConsumeIntegralInRange<int64_t>(0, std::max(k - 1, 0)) : in.ConsumeIntegral<int64_t>());
     if (pixels) {
       const int h = in.ConsumeIntegralInRange(1, 9), w = in.ConsumeIntegralInRange(1, 9);
       std::vector<uint8_t> px = in.ConsumeBytes<uint8_t>(static_cast<size_t>(h) * w * 3);
@@ -157,7 +157,8 @@ void write_split(hid_t file, const char* split, FuzzedDataProvider& in) {
   // Each table is written unless the recipe leaves it out (rarely).
   auto keep = [&] { return in.ConsumeIntegralInRange(0, 31) != 31; };
   if (keep()) pack::write_array(group.get(), pack::kLabels, H5T_STD_I64LE, H5T_NATIVE_INT64, labels, {labels.size()});
-  if (keep()) pack::write_array(group.get(), pack::kOffsets, H5T_STD_I64LE, H5T_NATIVE_INT64, offsets, {offsets.size()});
+  if (keep())
+    pack::write_array(group.get(), pack::kOffsets, H5T_STD_I64LE, H5T_NATIVE_INT64, offsets, {offsets.size()});
   if (pixels && keep())
     pack::write_array(group.get(), pack::kShapes, H5T_STD_I32LE, H5T_NATIVE_INT32, shapes, {shapes.size() / 3, 3});
   if (keep()) write_names(group.get(), names);

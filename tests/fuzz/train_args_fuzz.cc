@@ -30,8 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   try {
     cxxopts::Options options = roost::cli::train_options();
-    cxxopts::ParseResult parsed =
-        roost::cli::parse_or_usage(options, static_cast<int>(args.size()), argv.data());
+    cxxopts::ParseResult parsed = roost::cli::parse_or_usage(options, static_cast<int>(args.size()), argv.data());
     if (parsed.count("help")) {
       (void)options.help();
       return 0;

@@ -31,8 +31,8 @@ bool rarely(FuzzedDataProvider& in) { return in.ConsumeIntegralInRange(0, 15) ==
 
 // Names from a ResNet state dict, so keys and datasets often agree.
 std::string tensor_name(FuzzedDataProvider& in) {
-  static const char* const kNames[] = {"conv1.weight", "bn1.running_mean", "bn1.num_batches_tracked",
-                                       "fc.weight", "fc.bias"};
+  static const char* const kNames[] = {"conv1.weight", "bn1.running_mean", "bn1.num_batches_tracked", "fc.weight",
+                                       "fc.bias"};
   if (rarely(in)) return in.ConsumeRandomLengthString(12);
   return kNames[in.ConsumeIntegralInRange<size_t>(0, 4)];
 }
@@ -40,11 +40,10 @@ std::string tensor_name(FuzzedDataProvider& in) {
 void write_dataset(hid_t file, const std::string& name, FuzzedDataProvider& in) {
   // Element types roost reads (float32/64, int32/64), some it converts (big endian, unsigned)
   // and some it refuses (8-bit integers, strings).
-  static const hid_t* const kTypes[] = {&H5T_IEEE_F32LE_g, &H5T_IEEE_F64LE_g, &H5T_STD_I64LE_g,
-                                        &H5T_STD_I32LE_g, &H5T_IEEE_F32BE_g, &H5T_STD_U64LE_g,
-                                        &H5T_STD_U8LE_g, &H5T_C_S1_g};
-  const hid_t type = *kTypes[rarely(in) ? in.ConsumeIntegralInRange<size_t>(4, 7)
-                                        : in.ConsumeIntegralInRange<size_t>(0, 3)];
+  static const hid_t* const kTypes[] = {&H5T_IEEE_F32LE_g, &H5T_IEEE_F64LE_g, &H5T_STD_I64LE_g, &H5T_STD_I32LE_g,
+                                        &H5T_IEEE_F32BE_g, &H5T_STD_U64LE_g,  &H5T_STD_U8LE_g,  &H5T_C_S1_g};
+  const hid_t type =
+      *kTypes[rarely(in) ? in.ConsumeIntegralInRange<size_t>(4, 7) : in.ConsumeIntegralInRange<size_t>(0, 3)];
   const int rank = in.ConsumeIntegralInRange(0, 3);
   std::vector<hsize_t> dims;
   hsize_t count = 1;
@@ -66,7 +65,8 @@ void write_weights(const std::string& path, const uint8_t* bytes, size_t size) {
   io::silence_h5_errors();
   H5Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
   if (!file.valid()) roost::fuzz::invariant_failed("cannot create the scratch weights file");
-  if (!rarely(in)) io::write_string_attr(file.get(), "format", rarely(in) ? in.ConsumeRandomLengthString(16) : "roost-weights-1");
+  if (!rarely(in))
+    io::write_string_attr(file.get(), "format", rarely(in) ? in.ConsumeRandomLengthString(16) : "roost-weights-1");
   if (!rarely(in)) io::write_string_attr(file.get(), "arch", in.ConsumeRandomLengthString(12));
   std::vector<std::string> classes(in.ConsumeIntegralInRange(0, 3));
   for (auto& c : classes) c = in.ConsumeRandomLengthString(8);

@@ -73,9 +73,8 @@ float fp16_to_float(uint16_t bits) {
   return sign ? -magnitude : magnitude;
 }
 
-#define SKIP_WITHOUT_GPU()                                                          \
-  if (!GpuPreprocessor::available())                                                \
-  GTEST_SKIP() << "no CUDA device: the GPU preprocessor cannot run on this machine"
+#define SKIP_WITHOUT_GPU() \
+  if (!GpuPreprocessor::available()) GTEST_SKIP() << "no CUDA device: the GPU preprocessor cannot run on this machine"
 
 TEST(GpuPreprocess, U8MatchesCpuReferenceExactly) {
   SKIP_WITHOUT_GPU();
@@ -83,39 +82,38 @@ TEST(GpuPreprocess, U8MatchesCpuReferenceExactly) {
   // or go direct) and large ones: the tile shape changes the work split, never the bytes.
   const int tilings[][2] = {{0, 0}, {8 * 1024, 4}, {96 * 1024, 64}};
   for (const auto& tiling : tilings)
-  for (int out_size : {224, 37}) {
-    SCOPED_TRACE("tile target " + std::to_string(tiling[0]) + " B, max rows " +
-                 std::to_string(tiling[1]));
-    const Batch b = make_batch(out_size, 100 + out_size);
-    const size_t per_image = static_cast<size_t>(out_size) * out_size * 3;
-    DeviceMemory out(per_image * b.images.size());
-    PreprocessOptions options;
-    options.tile_target_bytes = tiling[0];
-    options.max_tile_rows = tiling[1];
-    GpuPreprocessor pre(options);
-    // Two poisons: 0xFF and 0x00 are both valid bytes, so only a byte the kernel wrote
-    // can equal the reference after both.
-    for (int poison : {0xFF, 0x00}) {
-      out.fill(poison);
-      pre.run_u8(b.pointers(), b.plans, out.get(), nullptr);
-      ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-      const std::vector<uint8_t> got = out.download<uint8_t>();
-      for (size_t i = 0; i < b.images.size(); ++i) {
-        const Image ref = data::apply_plan_u8(b.images[i], b.plans[i]);
-        size_t differing = 0;
-        int max_diff = 0;
-        for (size_t k = 0; k < per_image; ++k) {
-          const int d = std::abs(int(got[i * per_image + k]) - int(ref.pixels[k]));
-          differing += d != 0;
-          max_diff = std::max(max_diff, d);
+    for (int out_size : {224, 37}) {
+      SCOPED_TRACE("tile target " + std::to_string(tiling[0]) + " B, max rows " + std::to_string(tiling[1]));
+      const Batch b = make_batch(out_size, 100 + out_size);
+      const size_t per_image = static_cast<size_t>(out_size) * out_size * 3;
+      DeviceMemory out(per_image * b.images.size());
+      PreprocessOptions options;
+      options.tile_target_bytes = tiling[0];
+      options.max_tile_rows = tiling[1];
+      GpuPreprocessor pre(options);
+      // Two poisons: 0xFF and 0x00 are both valid bytes, so only a byte the kernel wrote
+      // can equal the reference after both.
+      for (int poison : {0xFF, 0x00}) {
+        out.fill(poison);
+        pre.run_u8(b.pointers(), b.plans, out.get(), nullptr);
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        const std::vector<uint8_t> got = out.download<uint8_t>();
+        for (size_t i = 0; i < b.images.size(); ++i) {
+          const Image ref = data::apply_plan_u8(b.images[i], b.plans[i]);
+          size_t differing = 0;
+          int max_diff = 0;
+          for (size_t k = 0; k < per_image; ++k) {
+            const int d = std::abs(int(got[i * per_image + k]) - int(ref.pixels[k]));
+            differing += d != 0;
+            max_diff = std::max(max_diff, d);
+          }
+          EXPECT_LE(max_diff, 1) << "image " << i << " (" << b.images[i].height << "x" << b.images[i].width
+                                 << ") poison " << poison;
+          EXPECT_EQ(differing, 0u) << "image " << i << " (" << b.images[i].height << "x" << b.images[i].width
+                                   << ") out " << out_size;
         }
-        EXPECT_LE(max_diff, 1) << "image " << i << " (" << b.images[i].height << "x"
-                               << b.images[i].width << ") poison " << poison;
-        EXPECT_EQ(differing, 0u) << "image " << i << " (" << b.images[i].height << "x"
-                                 << b.images[i].width << ") out " << out_size;
       }
     }
-  }
 }
 
 struct TypeCase {
@@ -164,14 +162,13 @@ TEST_P(GpuPreprocessTyped, MatchesNormalizedReference) {
         const float g = got[at];
         // float32: one uint8 step of the input, and the kernel aims for exact; the
         // half types: their rounding of r (8 and 11 significant bits).
-        const float tolerance = tc.type == OutputType::kFloat32 ? 1.0f / 255 / norm.std[c] + 1e-6f
+        const float tolerance = tc.type == OutputType::kFloat32    ? 1.0f / 255 / norm.std[c] + 1e-6f
                                 : tc.type == OutputType::kBFloat16 ? std::fabs(r) / 256 + 1e-6f
                                                                    : std::fabs(r) / 1024 + 1e-4f;
         if (std::isnan(g) || std::fabs(g - r) > tolerance) {
           if (bad++ < 3)
-            ADD_FAILURE() << "image " << i << " (" << b.images[i].height << "x"
-                          << b.images[i].width << ") channel " << c << " pixel " << p << ": got "
-                          << g << " want " << r;
+            ADD_FAILURE() << "image " << i << " (" << b.images[i].height << "x" << b.images[i].width << ") channel "
+                          << c << " pixel " << p << ": got " << g << " want " << r;
         }
       }
     EXPECT_EQ(bad, 0u) << "image " << i;
@@ -180,14 +177,10 @@ TEST_P(GpuPreprocessTyped, MatchesNormalizedReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Types, GpuPreprocessTyped,
-    ::testing::Values(TypeCase{OutputType::kFloat32, false, 224},
-                      TypeCase{OutputType::kFloat32, true, 224},
-                      TypeCase{OutputType::kFloat32, false, 37},
-                      TypeCase{OutputType::kFloat32, true, 37},
-                      TypeCase{OutputType::kBFloat16, false, 224},
-                      TypeCase{OutputType::kBFloat16, true, 37},
-                      TypeCase{OutputType::kFloat16, false, 37},
-                      TypeCase{OutputType::kFloat16, true, 224}));
+    ::testing::Values(TypeCase{OutputType::kFloat32, false, 224}, TypeCase{OutputType::kFloat32, true, 224},
+                      TypeCase{OutputType::kFloat32, false, 37}, TypeCase{OutputType::kFloat32, true, 37},
+                      TypeCase{OutputType::kBFloat16, false, 224}, TypeCase{OutputType::kBFloat16, true, 37},
+                      TypeCase{OutputType::kFloat16, false, 37}, TypeCase{OutputType::kFloat16, true, 224}));
 
 TEST(GpuPreprocess, BackToBackBatchesReuseBuffersSafely) {
   SKIP_WITHOUT_GPU();
@@ -208,14 +201,12 @@ TEST(GpuPreprocess, BackToBackBatchesReuseBuffersSafely) {
   pre.run_u8(other.pointers(), other.plans, b.get(), nullptr);
   pre.run_u8(large.pointers(), large.plans, c.get(), nullptr);
   ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  const std::pair<const Batch*, const DeviceMemory*> runs[] = {
-      {&small, &a}, {&other, &b}, {&large, &c}};
+  const std::pair<const Batch*, const DeviceMemory*> runs[] = {{&small, &a}, {&other, &b}, {&large, &c}};
   for (auto [batch, mem] : runs) {
     const std::vector<uint8_t> got = mem->download<uint8_t>();
     for (size_t i = 0; i < batch->images.size(); ++i) {
       const Image ref = data::apply_plan_u8(batch->images[i], batch->plans[i]);
-      ASSERT_EQ(0, std::memcmp(ref.pixels.data(), got.data() + i * per_image, per_image))
-          << "image " << i;
+      ASSERT_EQ(0, std::memcmp(ref.pixels.data(), got.data() + i * per_image, per_image)) << "image " << i;
     }
   }
 }

@@ -91,12 +91,10 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 INSTANTIATE_TEST_SUITE_P(
     Matrix, RingMpiAllreduceTest,
     ::testing::Combine(::testing::Values(Path::kMessages, Path::kSharedMemory),
-                       ::testing::Values(DType::kFloat32, DType::kFloat64, DType::kFloat16,
-                                         DType::kBFloat16),
+                       ::testing::Values(DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16),
                        ::testing::Values(ReduceOp::kSum, ReduceOp::kAverage),
-                       ::testing::Values(size_t(0), size_t(1), size_t(2), size_t(3),
-                                         kRanksMinusOne, size_t(7), size_t(1021), size_t(65537),
-                                         kLarge)),
+                       ::testing::Values(size_t(0), size_t(1), size_t(2), size_t(3), kRanksMinusOne, size_t(7),
+                                         size_t(1021), size_t(65537), kLarge)),
     case_name);
 
 TEST(RingMpi, BackendNameAndIntegerSumOnBothPaths) {
@@ -108,8 +106,7 @@ TEST(RingMpi, BackendNameAndIntegerSumOnBothPaths) {
     EXPECT_STREQ(comm.path(), "undecided");
     std::vector<char> buf = testing::make_input(DType::kInt64, 9, comm.rank(), 999);
     comm.allreduce(buf.data(), 999, DType::kInt64, ReduceOp::kSum);
-    const std::string bad =
-        testing::check_allreduce(DType::kInt64, ReduceOp::kSum, 9, comm.size(), buf.data(), 999);
+    const std::string bad = testing::check_allreduce(DType::kInt64, ReduceOp::kSum, 9, comm.size(), buf.data(), 999);
     EXPECT_TRUE(bad.empty()) << bad;
     int64_t v = 1;
     EXPECT_THROW(comm.allreduce(&v, 1, DType::kInt64, ReduceOp::kAverage), Error);
@@ -217,8 +214,8 @@ TEST(MpiPointToPoint, SendrecvAroundTheRingAndIsendrecvChain) {
   for (double v : in) ASSERT_EQ(v, (r + n - 1) % n + 0.5);
   // A chain 0 → 1 → … → n-1 whose ends leave out one half.
   int send = 1000 + r, got = -1;
-  auto request = comm.isendrecv(&send, sizeof send, r + 1 < n ? r + 1 : comm::kNoPeer, &got,
-                                sizeof got, r > 0 ? r - 1 : comm::kNoPeer, 6);
+  auto request = comm.isendrecv(&send, sizeof send, r + 1 < n ? r + 1 : comm::kNoPeer, &got, sizeof got,
+                                r > 0 ? r - 1 : comm::kNoPeer, 6);
   request->wait();
   EXPECT_EQ(got, r > 0 ? 1000 + r - 1 : -1);
 }
@@ -254,8 +251,7 @@ TEST(MpiPointToPoint, ShortMessageIsAnErrorNamingPeerAndTag) {
       comm.recv(buf, 8, 0, 14);
       ADD_FAILURE() << "no error";
     } catch (const Error& e) {
-      EXPECT_NE(e.message().find("expected 8 bytes from rank 0 with tag 14"), std::string::npos)
-          << e.message();
+      EXPECT_NE(e.message().find("expected 8 bytes from rank 0 with tag 14"), std::string::npos) << e.message();
     }
   }
 }

@@ -114,15 +114,15 @@ void check_reduce_apply(size_t piece_bytes, DType type) {
   auto* applied = reinterpret_cast<int32_t*>(result + counts_at);
   for (int round = 1; round <= 2; ++round) {  // a second call reuses the window's halves
     size_t mine = 0;
-    comm.reduce_apply(parts, type, ReduceOp::kAverage, [&](size_t part, size_t in_part, size_t count,
-                                                           const void* values) {
-      ASSERT_LT(part, lengths.size());
-      ASSERT_LE(in_part + count, lengths[part]) << "a run spans two parts";
-      const size_t first = starts[part] + in_part;
-      std::memcpy(result + first * elem, values, count * elem);
-      for (size_t i = first; i < first + count; ++i) ++applied[i];
-      mine += count;
-    });
+    comm.reduce_apply(parts, type, ReduceOp::kAverage,
+                      [&](size_t part, size_t in_part, size_t count, const void* values) {
+                        ASSERT_LT(part, lengths.size());
+                        ASSERT_LE(in_part + count, lengths[part]) << "a run spans two parts";
+                        const size_t first = starts[part] + in_part;
+                        std::memcpy(result + first * elem, values, count * elem);
+                        for (size_t i = first; i < first + count; ++i) ++applied[i];
+                        mine += count;
+                      });
     EXPECT_STREQ(comm.path(), "shared-memory");
     EXPECT_EQ(std::memcmp(result, expected.data(), total * elem), 0) << comm::dtype_name(type) << " round " << round;
     size_t wrong = 0;

@@ -43,9 +43,8 @@ struct Engine {
     if (in_shm.empty() || momentum.empty()) return;  // checked by the test
     for (size_t i = 0; i < params.size(); ++i) params[i].set_data(in_shm[i]);
     sgd->share_momentum(momentum);
-    sync->set_update([this](const torch::Tensor& p, int64_t first, int64_t n, const float* g) {
-      sgd->step_slice(p, first, n, g);
-    });
+    sync->set_update(
+        [this](const torch::Tensor& p, int64_t first, int64_t n, const float* g) { sgd->step_slice(p, first, n, g); });
   }
 
   void step(const torch::Tensor& x, const torch::Tensor& y) {

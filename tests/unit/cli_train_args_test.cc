@@ -37,7 +37,7 @@ TEST(TrainArgs, DefaultsAreTheReferenceRecipe) {
 }
 
 TEST(TrainArgs, ValidationResizeFollowsTheImageSize) {
-  EXPECT_EQ(parse({"--data-dir", "d"}).resize_short, 256);  // torchvision's 256 at 224
+  EXPECT_EQ(parse({"--data-dir", "d"}).resize_short, 256);                       // torchvision's 256 at 224
   EXPECT_EQ(parse({"--data-dir", "d", "--image-size", "32"}).resize_short, 37);  // was 256: a 32/256 center
   EXPECT_EQ(parse({"--data-dir", "d", "--image-size", "64"}).resize_short, 73);
   EXPECT_EQ(parse({"--data-dir", "d", "--image-size", "32", "--resize-short", "36"}).resize_short, 36);
@@ -64,12 +64,12 @@ TEST(TrainArgs, BothSpellingsOfAValue) {
 }
 
 TEST(TrainArgs, BadInputIsAUsageError) {
-  EXPECT_THROW(parse({}), UsageError);                                   // --data-dir missing
+  EXPECT_THROW(parse({}), UsageError);                                    // --data-dir missing
   EXPECT_THROW(parse({"--data-dir", "d", "--epochs", "x"}), UsageError);  // not a number
   EXPECT_THROW(parse({"--data-dir", "d", "--epochs", "0"}), UsageError);  // out of range
   EXPECT_THROW(parse({"--data-dir", "d", "--no-such-option"}), UsageError);
   EXPECT_THROW(parse({"--data-dir", "d", "stray"}), UsageError);
-  EXPECT_THROW(parse({"--data-dir"}), UsageError);                       // value missing
+  EXPECT_THROW(parse({"--data-dir"}), UsageError);  // value missing
   EXPECT_THROW(parse({"--data-dir", "d", "--prefetch-next-pass", "yes"}), UsageError);
 }
 

@@ -36,7 +36,7 @@ uint16_t reference_encode(float f, int mant, int bias, int max_exp) {
   double m;
   if (e < min_exp) {
     m = std::nearbyint(std::ldexp(a, mant - min_exp));  // subnormal grid 2^(min_exp - mant)
-    return sign | static_cast<uint16_t>(m);  // m = 2^mant is the smallest normal, encoded right
+    return sign | static_cast<uint16_t>(m);             // m = 2^mant is the smallest normal, encoded right
   }
   m = std::nearbyint(std::ldexp(a, mant - e));
   if (m == std::ldexp(1.0, mant + 1)) {

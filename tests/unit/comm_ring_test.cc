@@ -35,15 +35,17 @@ class RingAllreduceTest : public ::testing::TestWithParam<Case> {
     const size_t count = count_param == kRanksMinusOne ? size_t(n - 1) : count_param;
     const uint64_t seed = count * 31 + static_cast<uint64_t>(type) * 7 + static_cast<int>(op);
     std::vector<std::vector<char>> results(n);
-    comm::run_ranks(n, [&](comm::Communicator& c) {
-      std::vector<char> buf = testing::make_input(type, seed, c.rank(), count);
-      c.allreduce(buf.data(), count, type, op);
-      results[c.rank()] = std::move(buf);
-    }, options);
+    comm::run_ranks(
+        n,
+        [&](comm::Communicator& c) {
+          std::vector<char> buf = testing::make_input(type, seed, c.rank(), count);
+          c.allreduce(buf.data(), count, type, op);
+          results[c.rank()] = std::move(buf);
+        },
+        options);
     std::string bad = testing::check_allreduce(type, op, seed, n, results[0].data(), count);
     ASSERT_TRUE(bad.empty()) << bad << " (segment_bytes " << options.segment_bytes << ")";
-    for (int r = 1; r < n; ++r)
-      ASSERT_TRUE(results[r] == results[0]) << "rank " << r << " differs from rank 0 bitwise";
+    for (int r = 1; r < n; ++r) ASSERT_TRUE(results[r] == results[0]) << "rank " << r << " differs from rank 0 bitwise";
   }
 };
 
@@ -61,19 +63,16 @@ TEST_P(RingAllreduceTest, DefaultSegments) { run(RingOptions{}); }
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const auto [n, type, op, count] = info.param;
   const std::string c = count == kRanksMinusOne ? "nminus1" : std::to_string(count);
-  return "n" + std::to_string(n) + "_" + comm::dtype_name(type) + "_" + comm::reduce_op_name(op) +
-         "_" + c;
+  return "n" + std::to_string(n) + "_" + comm::dtype_name(type) + "_" + comm::reduce_op_name(op) + "_" + c;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Matrix, RingAllreduceTest,
     ::testing::Combine(::testing::Values(1, 2, 3, 4, 5, 8),
-                       ::testing::Values(DType::kFloat32, DType::kFloat64, DType::kFloat16,
-                                         DType::kBFloat16),
+                       ::testing::Values(DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16),
                        ::testing::Values(ReduceOp::kSum, ReduceOp::kAverage),
-                       ::testing::Values(size_t(0), size_t(1), size_t(2), size_t(3),
-                                         kRanksMinusOne, size_t(7), size_t(1021), size_t(65537),
-                                         kLarge)),
+                       ::testing::Values(size_t(0), size_t(1), size_t(2), size_t(3), kRanksMinusOne, size_t(7),
+                                         size_t(1021), size_t(65537), kLarge)),
     case_name);
 
 TEST(RingAllreduce, IntegerSumsAreExact) {
@@ -83,11 +82,14 @@ TEST(RingAllreduce, IntegerSumsAreExact) {
       std::vector<std::vector<char>> results(n);
       RingOptions options;
       options.segment_bytes = 64;
-      comm::run_ranks(n, [&](comm::Communicator& c) {
-        std::vector<char> buf = testing::make_input(type, 5, c.rank(), count);
-        c.allreduce(buf.data(), count, type, ReduceOp::kSum);
-        results[c.rank()] = std::move(buf);
-      }, options);
+      comm::run_ranks(
+          n,
+          [&](comm::Communicator& c) {
+            std::vector<char> buf = testing::make_input(type, 5, c.rank(), count);
+            c.allreduce(buf.data(), count, type, ReduceOp::kSum);
+            results[c.rank()] = std::move(buf);
+          },
+          options);
       std::string bad = testing::check_allreduce(type, ReduceOp::kSum, 5, n, results[0].data(), count);
       EXPECT_TRUE(bad.empty()) << bad;
       for (int r = 1; r < n; ++r) EXPECT_TRUE(results[r] == results[0]);
@@ -109,17 +111,20 @@ TEST(RingBroadcast, FromEveryRootAndSegmentSize) {
         if (segment == 1 && bytes > 4099) continue;  // 100k one-byte messages prove nothing new
         RingOptions options;
         options.segment_bytes = segment;
-        comm::run_ranks(n, [&](comm::Communicator& c) {
-          for (int root = 0; root < n; ++root) {
-            std::vector<uint8_t> buf(bytes, static_cast<uint8_t>(0xa0 + c.rank()));
-            if (c.rank() == root)
-              for (size_t i = 0; i < bytes; ++i) buf[i] = static_cast<uint8_t>(i * 31 + root + 1);
-            c.broadcast(buf.data(), bytes, root);
-            for (size_t i = 0; i < bytes; ++i)
-              ASSERT_EQ(buf[i], static_cast<uint8_t>(i * 31 + root + 1))
-                  << "n=" << n << " bytes=" << bytes << " root=" << root << " rank=" << c.rank();
-          }
-        }, options);
+        comm::run_ranks(
+            n,
+            [&](comm::Communicator& c) {
+              for (int root = 0; root < n; ++root) {
+                std::vector<uint8_t> buf(bytes, static_cast<uint8_t>(0xa0 + c.rank()));
+                if (c.rank() == root)
+                  for (size_t i = 0; i < bytes; ++i) buf[i] = static_cast<uint8_t>(i * 31 + root + 1);
+                c.broadcast(buf.data(), bytes, root);
+                for (size_t i = 0; i < bytes; ++i)
+                  ASSERT_EQ(buf[i], static_cast<uint8_t>(i * 31 + root + 1))
+                      << "n=" << n << " bytes=" << bytes << " root=" << root << " rank=" << c.rank();
+              }
+            },
+            options);
       }
     }
   }

@@ -77,9 +77,7 @@ TEST_F(StaleShm, RemovesOnlyOldObjectsOfDeadCreators) {
   EXPECT_TRUE(exists(at(live)));
 }
 
-TEST_F(StaleShm, AMissingDirectoryRemovesNothing) {
-  EXPECT_EQ(remove_stale_node_shared(dir_ + "/none", 0), 0);
-}
+TEST_F(StaleShm, AMissingDirectoryRemovesNothing) { EXPECT_EQ(remove_stale_node_shared(dir_ + "/none", 0), 0); }
 
 TEST_F(StaleShm, RemovesARealSharedMemoryObject) {
   struct stat shm {};

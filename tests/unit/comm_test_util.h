@@ -35,8 +35,7 @@ inline double input_value(comm::DType type, uint64_t seed, int rank, size_t i) {
     case comm::DType::kFloat32: return static_cast<float>(u);
     case comm::DType::kFloat64: return u;
     case comm::DType::kFloat16: return comm::half_to_float(comm::float_to_half(static_cast<float>(u)));
-    case comm::DType::kBFloat16:
-      return comm::bfloat16_to_float(comm::float_to_bfloat16(static_cast<float>(u)));
+    case comm::DType::kBFloat16: return comm::bfloat16_to_float(comm::float_to_bfloat16(static_cast<float>(u)));
     case comm::DType::kInt64: return static_cast<double>(static_cast<int64_t>(h % 2001) - 1000);
     case comm::DType::kUInt8: return static_cast<double>(h % 256);
   }
@@ -47,11 +46,31 @@ inline double input_value(comm::DType type, uint64_t seed, int rank, size_t i) {
 inline double element(comm::DType type, const void* data, size_t i) {
   const char* p = static_cast<const char*>(data) + i * comm::dtype_size(type);
   switch (type) {
-    case comm::DType::kFloat32: { float v; std::memcpy(&v, p, 4); return v; }
-    case comm::DType::kFloat64: { double v; std::memcpy(&v, p, 8); return v; }
-    case comm::DType::kFloat16: { uint16_t v; std::memcpy(&v, p, 2); return comm::half_to_float(v); }
-    case comm::DType::kBFloat16: { uint16_t v; std::memcpy(&v, p, 2); return comm::bfloat16_to_float(v); }
-    case comm::DType::kInt64: { int64_t v; std::memcpy(&v, p, 8); return static_cast<double>(v); }
+    case comm::DType::kFloat32: {
+      float v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case comm::DType::kFloat64: {
+      double v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    case comm::DType::kFloat16: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      return comm::half_to_float(v);
+    }
+    case comm::DType::kBFloat16: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      return comm::bfloat16_to_float(v);
+    }
+    case comm::DType::kInt64: {
+      int64_t v;
+      std::memcpy(&v, p, 8);
+      return static_cast<double>(v);
+    }
     case comm::DType::kUInt8: return static_cast<uint8_t>(*p);
   }
   return 0;
@@ -64,7 +83,11 @@ inline std::vector<char> make_input(comm::DType type, uint64_t seed, int rank, s
     const double v = input_value(type, seed, rank, i);
     char* p = buf.data() + i * comm::dtype_size(type);
     switch (type) {
-      case comm::DType::kFloat32: { float f = static_cast<float>(v); std::memcpy(p, &f, 4); break; }
+      case comm::DType::kFloat32: {
+        float f = static_cast<float>(v);
+        std::memcpy(p, &f, 4);
+        break;
+      }
       case comm::DType::kFloat64: std::memcpy(p, &v, 8); break;
       case comm::DType::kFloat16: {
         const uint16_t h = comm::float_to_half(static_cast<float>(v));
@@ -76,7 +99,11 @@ inline std::vector<char> make_input(comm::DType type, uint64_t seed, int rank, s
         std::memcpy(p, &h, 2);
         break;
       }
-      case comm::DType::kInt64: { int64_t x = static_cast<int64_t>(v); std::memcpy(p, &x, 8); break; }
+      case comm::DType::kInt64: {
+        int64_t x = static_cast<int64_t>(v);
+        std::memcpy(p, &x, 8);
+        break;
+      }
       case comm::DType::kUInt8: *p = static_cast<char>(static_cast<uint8_t>(v)); break;
     }
   }
@@ -98,8 +125,8 @@ inline double unit_roundoff(comm::DType type) {
 // The tolerance is the textbook bound for n-1 rounded additions, Σ|x|·(n-1)·u, plus one more
 // rounding for the average's division (and float32's slack for 16-bit accumulation). Returns
 // an empty string when every element is within it, else a description of the first that is not.
-inline std::string check_allreduce(comm::DType type, comm::ReduceOp op, uint64_t seed, int n,
-                                   const void* result, size_t count) {
+inline std::string check_allreduce(comm::DType type, comm::ReduceOp op, uint64_t seed, int n, const void* result,
+                                   size_t count) {
   const double u = unit_roundoff(type);
   const double div = op == comm::ReduceOp::kAverage ? n : 1;
   for (size_t i = 0; i < count; ++i) {
@@ -114,15 +141,14 @@ inline std::string check_allreduce(comm::DType type, comm::ReduceOp op, uint64_t
     double expected = static_cast<double>(sum / div);
     if (type == comm::DType::kUInt8) expected = static_cast<double>(std::fmod(sum, 256.0L));
     const double a = static_cast<double>(abs_sum);
-    const double tol = 1.0001 * u * ((n - 1) * a / div + std::fabs(expected)) +
-                       (u > 0x1p-24 ? 0x1p-22 * a : 0.0) +
+    const double tol = 1.0001 * u * ((n - 1) * a / div + std::fabs(expected)) + (u > 0x1p-24 ? 0x1p-22 * a : 0.0) +
                        a * n * static_cast<double>(std::numeric_limits<long double>::epsilon());
     const double got = element(type, result, i);
     if (!(std::fabs(got - expected) <= tol)) {
       std::ostringstream os;
       os.precision(17);
-      os << comm::dtype_name(type) << " " << comm::reduce_op_name(op) << " n=" << n << " count="
-         << count << ": element " << i << " is " << got << ", expected " << expected << " ± " << tol;
+      os << comm::dtype_name(type) << " " << comm::reduce_op_name(op) << " n=" << n << " count=" << count
+         << ": element " << i << " is " << got << ", expected " << expected << " ± " << tol;
       return os.str();
     }
   }

@@ -50,8 +50,7 @@ TEST(ThreadCommunicator, SendrecvAroundARingDoesNotDeadlock) {
     comm::run_ranks(n, [n](Communicator& c) {
       const int right = (c.rank() + 1) % n, left = (c.rank() + n - 1) % n;
       std::vector<double> out(1000, c.rank() + 0.5), in(1000, -1);
-      c.sendrecv(out.data(), out.size() * sizeof(double), right, in.data(), in.size() * sizeof(double),
-                 left, 3);
+      c.sendrecv(out.data(), out.size() * sizeof(double), right, in.data(), in.size() * sizeof(double), left, 3);
       for (double v : in) ASSERT_EQ(v, left + 0.5);
     });
   }
@@ -109,10 +108,13 @@ TEST(ThreadCommunicator, SizeMismatchIsAnErrorNamingPeerAndTag) {
 TEST(ThreadCommunicator, UnansweredReceiveTimesOutNamingPeerAndTag) {
   const auto begin = std::chrono::steady_clock::now();
   try {
-    comm::run_ranks(2, [](Communicator& c) {
-      int v = 0;
-      if (c.rank() == 1) c.recv(&v, sizeof v, 0, 42);  // rank 0 never sends
-    }, {}, 200ms);
+    comm::run_ranks(
+        2,
+        [](Communicator& c) {
+          int v = 0;
+          if (c.rank() == 1) c.recv(&v, sizeof v, 0, 42);  // rank 0 never sends
+        },
+        {}, 200ms);
     FAIL() << "no error";
   } catch (const Error& e) {
     const std::string m = e.message();
@@ -122,9 +124,13 @@ TEST(ThreadCommunicator, UnansweredReceiveTimesOutNamingPeerAndTag) {
 }
 
 TEST(ThreadCommunicator, BarrierNotReachedByAllTimesOut) {
-  EXPECT_THROW(comm::run_ranks(3, [](Communicator& c) {
-    if (c.rank() != 2) c.barrier();
-  }, {}, 200ms), Error);
+  EXPECT_THROW(comm::run_ranks(
+                   3,
+                   [](Communicator& c) {
+                     if (c.rank() != 2) c.barrier();
+                   },
+                   {}, 200ms),
+               Error);
 }
 
 TEST(ThreadCommunicator, FirstFailureIsRethrownAndWakesWaitingRanks) {

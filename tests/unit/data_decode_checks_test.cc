@@ -41,10 +41,10 @@ TEST(JpegIsTruncated, EdgeCases) {
   auto t = [](std::vector<uint8_t> b) { return jpeg_is_truncated(b.data(), b.size()); };
   EXPECT_TRUE(t({}));
   EXPECT_TRUE(t({0xFF}));
-  EXPECT_TRUE(t({0xFF, 0xDA, 0xFF, 0xD9}));        // the only SOS at 0 does not count
+  EXPECT_TRUE(t({0xFF, 0xDA, 0xFF, 0xD9}));  // the only SOS at 0 does not count
   EXPECT_FALSE(t({0x00, 0xFF, 0xDA, 0xFF, 0xD9}));
-  EXPECT_TRUE(t({0x00, 0xFF, 0xDA, 0xFF}));         // ends inside a marker
-  EXPECT_TRUE(t({0x00, 0xFF, 0xD9, 0xFF, 0xDA}));   // the EOI comes before the last SOS
+  EXPECT_TRUE(t({0x00, 0xFF, 0xDA, 0xFF}));                     // ends inside a marker
+  EXPECT_TRUE(t({0x00, 0xFF, 0xD9, 0xFF, 0xDA}));               // the EOI comes before the last SOS
   EXPECT_FALSE(t({0x00, 0xFF, 0xDA, 0xFF, 0xFF, 0xD9, 0x00}));  // FF FF D9: the second FF starts it
 }
 

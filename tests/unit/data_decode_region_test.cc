@@ -58,24 +58,28 @@ void expect_region_matches(const std::vector<uint8_t>& bytes, const std::string&
     wanted.flip = i % 2 == 1;
     int calls = 0;
     ResizePlan plan;
-    const Image region = decode_for_plan(bytes.data(), bytes.size(), [&](int h, int w) {
-      ++calls;
-      EXPECT_EQ(h, full.height);
-      EXPECT_EQ(w, full.width);
-      return wanted;
-    }, &plan);
+    const Image region = decode_for_plan(
+        bytes.data(), bytes.size(),
+        [&](int h, int w) {
+          ++calls;
+          EXPECT_EQ(h, full.height);
+          EXPECT_EQ(w, full.width);
+          return wanted;
+        },
+        &plan);
     ASSERT_EQ(calls, 1);
     const CropBox& got = plan.box;
-    const std::string where = name + " box " + std::to_string(wanted.box.top) + "," +
-                              std::to_string(wanted.box.left) + " " + std::to_string(wanted.box.height) + "x" +
-                              std::to_string(wanted.box.width);
+    const std::string where = name + " box " + std::to_string(wanted.box.top) + "," + std::to_string(wanted.box.left) +
+                              " " + std::to_string(wanted.box.height) + "x" + std::to_string(wanted.box.width);
     ASSERT_EQ(got.height, wanted.box.height) << where;
     ASSERT_EQ(got.width, wanted.box.width) << where;
     ASSERT_TRUE(got.top >= 0 && got.left >= 0 && got.top + got.height <= region.height &&
-                got.left + got.width <= region.width) << where;
+                got.left + got.width <= region.width)
+        << where;
     for (int y = 0; y < got.height; ++y)
       ASSERT_EQ(std::memcmp(region.row(got.top + y) + got.left * 3, full.row(wanted.box.top + y) + wanted.box.left * 3,
-                            static_cast<size_t>(got.width) * 3), 0)
+                            static_cast<size_t>(got.width) * 3),
+                0)
           << where << ": row " << y << " differs from the full decode";
     EXPECT_EQ(apply_plan_u8(region, plan).pixels, apply_plan_u8(full, wanted).pixels) << where;
   }
@@ -106,8 +110,8 @@ TEST(DataDecodeRegion, PilJpegLayoutsMatchFullDecode) {
       "src.convert('CMYK').save(d + '/cmyk.jpg', quality=90)\n"
       "src.resize((333, 251)).save(d + '/odd.jpg', quality=85, optimize=True)\n";
   write_bytes(dir.file("variants.py"), std::vector<uint8_t>(script.begin(), script.end()));
-  const std::string command = std::string(ROOST_PYTHON) + " " + dir.file("variants.py") + " " +
-                              dir.file("source.png") + " " + dir.file("");
+  const std::string command =
+      std::string(ROOST_PYTHON) + " " + dir.file("variants.py") + " " + dir.file("source.png") + " " + dir.file("");
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   for (const char* name : {"s444.jpg", "s422.jpg", "s420.jpg", "progressive.jpg", "grey.jpg", "cmyk.jpg", "odd.jpg"})
     expect_region_matches(read_bytes(dir.file(name)), name, 60);
@@ -120,7 +124,8 @@ TEST(DataDecodeRegion, PngIsDecodedWhole) {
   wanted.box = CropBox{3, 4, 10, 12};
   wanted.resized_h = wanted.resized_w = wanted.out_h = wanted.out_w = 5;
   ResizePlan plan;
-  const Image got = decode_for_plan(bytes.data(), bytes.size(), [&](int, int) { return wanted; }, &plan);
+  const Image got = decode_for_plan(
+      bytes.data(), bytes.size(), [&](int, int) { return wanted; }, &plan);
   EXPECT_EQ(got.pixels, image.pixels);
   EXPECT_EQ(plan.box.top, 3);
   EXPECT_EQ(plan.box.left, 4);

@@ -35,8 +35,7 @@ Image smooth_image(int height, int width, uint32_t seed) {
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x)
       for (int c = 0; c < 3; ++c)
-        image.row(y)[3 * x + c] =
-            static_cast<uint8_t>(40 + y * 60 / height + x * 60 / width + 20 * c + rng() % 4);
+        image.row(y)[3 * x + c] = static_cast<uint8_t>(40 + y * 60 / height + x * 60 / width + 20 * c + rng() % 4);
   return image;
 }
 
@@ -57,13 +56,12 @@ std::vector<uint8_t> write_png(png_uint_32 format, int height, int width, const 
   return out;
 }
 
-std::vector<uint8_t> tj_compress(const uint8_t* pixels, int height, int width, int pixel_format,
-                                 int subsamp, int quality) {
+std::vector<uint8_t> tj_compress(const uint8_t* pixels, int height, int width, int pixel_format, int subsamp,
+                                 int quality) {
   tjhandle handle = tjInitCompress();
   unsigned char* out = nullptr;
   unsigned long size = 0;
-  int rc = tjCompress2(handle, pixels, width, 0, height, pixel_format, &out, &size, subsamp,
-                       quality, 0);
+  int rc = tjCompress2(handle, pixels, width, 0, height, pixel_format, &out, &size, subsamp, quality, 0);
   EXPECT_EQ(rc, 0) << tjGetErrorStr2(handle);
   std::vector<uint8_t> bytes(out, out + size);
   tjFree(out);
@@ -91,8 +89,7 @@ TEST_P(DataDecodeSizes, JpegRoundTripIsClose) {
   ASSERT_EQ(back.height, h);
   ASSERT_EQ(back.width, w);
   double total = 0;
-  for (size_t i = 0; i < image.pixels.size(); ++i)
-    total += std::abs(int{back.pixels[i]} - int{image.pixels[i]});
+  for (size_t i = 0; i < image.pixels.size(); ++i) total += std::abs(int{back.pixels[i]} - int{image.pixels[i]});
   EXPECT_LT(total / image.pixels.size(), 4.0);
 }
 
@@ -118,8 +115,8 @@ TEST_P(DataDecodeSizes, GreyPngRoundTripIsExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Data, DataDecodeSizes,
-                         ::testing::Values(std::make_tuple(1, 1), std::make_tuple(7, 13),
-                                           std::make_tuple(33, 64), std::make_tuple(101, 57)));
+                         ::testing::Values(std::make_tuple(1, 1), std::make_tuple(7, 13), std::make_tuple(33, 64),
+                                           std::make_tuple(101, 57)));
 
 TEST(DataDecode, GrayPngIsReplicated) {
   std::vector<uint8_t> gray(9 * 5);

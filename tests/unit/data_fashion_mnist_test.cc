@@ -46,8 +46,7 @@ class DataFashionMnist : public ::testing::Test {
   std::string out_;
 };
 
-class DataFashionMnistShapes : public DataFashionMnist,
-                               public ::testing::WithParamInterface<std::tuple<int, bool>> {};
+class DataFashionMnistShapes : public DataFashionMnist, public ::testing::WithParamInterface<std::tuple<int, bool>> {};
 
 TEST_P(DataFashionMnistShapes, WritesExpectedTree) {
   auto [size, rgb] = GetParam();

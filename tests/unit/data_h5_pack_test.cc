@@ -59,8 +59,7 @@ class DataH5Pack : public ::testing::Test {
           const Image image = random_image(9 + 5 * i + k % 4, 14 + 3 * k, rng);
           if ((i + k) % 2 == 0)
             write_bytes((dir / ("img" + std::to_string(i) + ".jpg")).string(), encode_jpeg(image, 90));
-          else
-            write_bytes((dir / ("img" + std::to_string(i) + ".png")).string(), encode_png(image));
+          else write_bytes((dir / ("img" + std::to_string(i) + ".png")).string(), encode_png(image));
         }
       }
     write_bytes(root() + "/train/turkey/zz-broken.jpg", {0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3});
@@ -87,8 +86,7 @@ class DataH5Pack : public ::testing::Test {
     return out;
   }
 
-  static void expect_usage_error(const std::string& path, const std::string& split,
-                                 const std::string& needle) {
+  static void expect_usage_error(const std::string& path, const std::string& split, const std::string& needle) {
     try {
       open_pack(path, split);
       ADD_FAILURE() << "no error for " << path;
@@ -123,8 +121,7 @@ TEST_P(DataH5PackFormats, RoundTripEqualsDecodingTheOriginals) {
       EXPECT_EQ(got.pixels, expected.pixels) << files[i];
       EXPECT_EQ(pack->label(i), i < 3 ? 0 : 1);
       const fs::path source(files[i]);
-      EXPECT_NE(pack->describe(i).find(source.parent_path().filename().string() + "/" +
-                                       source.filename().string()),
+      EXPECT_NE(pack->describe(i).find(source.parent_path().filename().string() + "/" + source.filename().string()),
                 std::string::npos)
           << pack->describe(i);
     }
@@ -149,8 +146,8 @@ TEST_P(DataH5PackFormats, ResizeShortMatchesTheReferenceResize) {
     const Image got = pack_set->load(i);
     ASSERT_EQ(got.height, expected.height) << files[i];
     ASSERT_EQ(got.width, expected.width) << files[i];
-    const bool lossy = GetParam() == PackFormat::kEncoded && files[i].size() > 4 &&
-                       files[i].substr(files[i].size() - 4) == ".jpg";
+    const bool lossy =
+        GetParam() == PackFormat::kEncoded && files[i].size() > 4 && files[i].substr(files[i].size() - 4) == ".jpg";
     if (!lossy) {
       EXPECT_EQ(got.pixels, expected.pixels) << files[i];  // pixels, or PNG re-encoded as PNG
     } else {
@@ -183,8 +180,7 @@ TEST_P(DataH5PackFormats, ConcurrentLoadsGiveTheSameBytes) {
     for (size_t i = 0; i < serial.size(); ++i) EXPECT_EQ(out[i].pixels, serial[i].pixels) << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Data, DataH5PackFormats,
-                         ::testing::Values(PackFormat::kEncoded, PackFormat::kPixels),
+INSTANTIATE_TEST_SUITE_P(Data, DataH5PackFormats, ::testing::Values(PackFormat::kEncoded, PackFormat::kPixels),
                          [](const auto& info) { return std::string(pack_format_name(info.param)); });
 
 TEST_F(DataH5Pack, AutoStoresPixelsForIncompressibleImagesAndBytesForPhotos) {

@@ -87,9 +87,7 @@ TEST_F(DataImageFolder, BadFileLoadsAsDecodeError) {
   EXPECT_THROW(dataset->load(1), DecodeError);
 }
 
-TEST_F(DataImageFolder, MissingRootIsUsageError) {
-  expect_usage_error(root_ + "/nowhere", "does not exist");
-}
+TEST_F(DataImageFolder, MissingRootIsUsageError) { expect_usage_error(root_ + "/nowhere", "does not exist"); }
 
 TEST_F(DataImageFolder, FileAsRootIsUsageError) {
   write("file.jpg", encode_jpeg(solid(2, 2, 5)));

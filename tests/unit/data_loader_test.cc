@@ -58,8 +58,7 @@ class DataLoader : public ::testing::Test {
       for (int i = 0; i < 7; ++i) {
         Image image = noise_image(20 + 3 * i, 31 - 2 * i + c, 100 * c + i);
         auto bytes = (i % 2) ? encode_jpeg(image, 90) : encode_png(image);
-        write("class" + std::to_string(c) + "/img" + std::to_string(i) + (i % 2 ? ".jpg" : ".png"),
-              bytes);
+        write("class" + std::to_string(c) + "/img" + std::to_string(i) + (i % 2 ? ".jpg" : ".png"), bytes);
       }
     }
   }
@@ -280,7 +279,7 @@ TEST_F(DataLoader, NextLoaderStartsTheNextPassEarlyWithTheSameBatches) {
   Batch batch;
   int taken = 0;
   while (current.next(batch)) {
-    const bool before = ahead.started();  // true once an earlier batch left it drained
+    const bool before = ahead.started();     // true once an earlier batch left it drained
     ahead.start_after(current, 1, nullptr);  // no pass follows: nothing starts
     EXPECT_EQ(ahead.started(), before);
     ahead.start_after(current, 1, make_val);
@@ -344,8 +343,7 @@ TEST_F(DataLoader, PrepareRunsOnceOnEachFinishedBatchOffTheConsumerThread) {
       EXPECT_EQ(first->index, b.indices.front());
     }
     ASSERT_EQ(threads.size(), 3u) << workers << " workers";  // once per batch
-    for (const auto& id : threads)
-      EXPECT_EQ(id == std::this_thread::get_id(), workers == 0) << workers << " workers";
+    for (const auto& id : threads) EXPECT_EQ(id == std::this_thread::get_id(), workers == 0) << workers << " workers";
   }
 }
 

@@ -49,10 +49,9 @@ TEST(DataResizeSimd, EqualsTheScalarReference) {
     ASSERT_EQ(fast.height, reference.height);
     ASSERT_EQ(fast.width, reference.width);
     ASSERT_EQ(fast.pixels, reference.pixels)
-        << "image " << h << "x" << w << ", box " << plan.box.top << "," << plan.box.left << " "
-        << plan.box.height << "x" << plan.box.width << " -> " << plan.resized_h << "x" << plan.resized_w
-        << " window " << plan.offset_y << "," << plan.offset_x << " " << plan.out_h << "x" << plan.out_w
-        << (plan.flip ? " flipped" : "");
+        << "image " << h << "x" << w << ", box " << plan.box.top << "," << plan.box.left << " " << plan.box.height
+        << "x" << plan.box.width << " -> " << plan.resized_h << "x" << plan.resized_w << " window " << plan.offset_y
+        << "," << plan.offset_x << " " << plan.out_h << "x" << plan.out_w << (plan.flip ? " flipped" : "");
     ++cases;
   }
   EXPECT_EQ(cases, 400);

@@ -27,18 +27,16 @@ struct ParityCase {
 
 std::string describe(const Image& img, const ResizePlan& p) {
   std::ostringstream os;
-  os << img.height << "x" << img.width << " box(" << p.box.top << "," << p.box.left << ","
-     << p.box.height << "x" << p.box.width << ") -> " << p.resized_h << "x" << p.resized_w
-     << " window(" << p.offset_y << "," << p.offset_x << "," << p.out_h << "x" << p.out_w
-     << ")" << (p.flip ? " flipped" : "");
+  os << img.height << "x" << img.width << " box(" << p.box.top << "," << p.box.left << "," << p.box.height << "x"
+     << p.box.width << ") -> " << p.resized_h << "x" << p.resized_w << " window(" << p.offset_y << "," << p.offset_x
+     << "," << p.out_h << "x" << p.out_w << ")" << (p.flip ? " flipped" : "");
   return os.str();
 }
 
 ParityCase train_case(int image_index, const Image& img, const ResizePlan& plan) {
   std::ostringstream args;
-  args << "train " << plan.box.top << " " << plan.box.left << " " << plan.box.height << " "
-       << plan.box.width << " " << plan.resized_h << " " << plan.resized_w << " "
-       << (plan.flip ? 1 : 0);
+  args << "train " << plan.box.top << " " << plan.box.left << " " << plan.box.height << " " << plan.box.width << " "
+       << plan.resized_h << " " << plan.resized_w << " " << (plan.flip ? 1 : 0);
   return ParityCase{image_index, plan, args.str(), describe(img, plan)};
 }
 
@@ -47,10 +45,9 @@ TEST(DataResize, MatchesPillowExactly) {
   if (!missing.empty()) GTEST_SKIP() << "Python peer unavailable: " << missing;
 
   std::mt19937_64 rng(20240611);
-  const std::vector<std::pair<int, int>> sizes = {
-      {1, 37},   {1, 500},    {500, 1},  {37, 1},    {3, 500},   {333, 517},
-      {2000, 1500}, {17, 23}, {375, 500}, {500, 375}, {28, 28},  {224, 224},
-      {256, 300}, {255, 257}};
+  const std::vector<std::pair<int, int>> sizes = {{1, 37},    {1, 500},     {500, 1},   {37, 1},    {3, 500},
+                                                  {333, 517}, {2000, 1500}, {17, 23},   {375, 500}, {500, 375},
+                                                  {28, 28},   {224, 224},   {256, 300}, {255, 257}};
   std::vector<Image> images;
   for (auto [h, w] : sizes) images.push_back(random_image(h, w, rng));
 
@@ -59,8 +56,7 @@ TEST(DataResize, MatchesPillowExactly) {
   for (size_t i = 0; i < images.size(); ++i) {
     const Image& img = images[i];
     for (int k = 0; k < 4; ++k)
-      cases.push_back(
-          train_case(i, img, train_plan(img.height, img.width, 224, crop_options, rng)));
+      cases.push_back(train_case(i, img, train_plan(img.height, img.width, 224, crop_options, rng)));
     // The whole image to an odd, non-square size (heavy downscale for the big one).
     ResizePlan whole;
     whole.box = CropBox{0, 0, img.height, img.width};
@@ -93,8 +89,8 @@ TEST(DataResize, MatchesPillowExactly) {
   for (size_t c = 0; c < cases.size(); ++c) {
     const Image& img = images[cases[c].image];
     manifest << dir.file("in" + std::to_string(cases[c].image) + ".rgb") << " "
-             << dir.file("out" + std::to_string(c) + ".rgb") << " " << img.height << " "
-             << img.width << " " << cases[c].fixture_args << "\n";
+             << dir.file("out" + std::to_string(c) + ".rgb") << " " << img.height << " " << img.width << " "
+             << cases[c].fixture_args << "\n";
   }
   const std::string manifest_text = manifest.str();
   roost::testing::write_bytes(dir.file("manifest.txt"),
@@ -105,8 +101,7 @@ TEST(DataResize, MatchesPillowExactly) {
   for (size_t c = 0; c < cases.size(); ++c) {
     const ParityCase& pc = cases[c];
     const Image ours = apply_plan_u8(images[pc.image], pc.plan);
-    const std::vector<uint8_t> theirs =
-        roost::testing::read_bytes(dir.file("out" + std::to_string(c) + ".rgb"));
+    const std::vector<uint8_t> theirs = roost::testing::read_bytes(dir.file("out" + std::to_string(c) + ".rgb"));
     ASSERT_EQ(theirs.size(), ours.pixels.size()) << pc.name;
     int max_diff = 0;
     size_t differing = 0;
@@ -115,8 +110,7 @@ TEST(DataResize, MatchesPillowExactly) {
       max_diff = std::max(max_diff, d);
       differing += d != 0;
     }
-    EXPECT_EQ(max_diff, 0) << pc.name << ": " << differing << " of " << theirs.size()
-                           << " bytes differ from Pillow";
+    EXPECT_EQ(max_diff, 0) << pc.name << ": " << differing << " of " << theirs.size() << " bytes differ from Pillow";
     exact += max_diff == 0;
   }
   EXPECT_EQ(exact, static_cast<int>(cases.size()));
@@ -146,13 +140,12 @@ TEST(DataResize, FlipMirrorsColumns) {
   const Image mirrored = apply_plan_u8(img, plan);
   for (int y = 0; y < plan.out_h; ++y)
     for (int x = 0; x < plan.out_w; ++x)
-      for (int c = 0; c < 3; ++c)
-        ASSERT_EQ(plain.row(y)[x * 3 + c], mirrored.row(y)[(plan.out_w - 1 - x) * 3 + c]);
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(plain.row(y)[x * 3 + c], mirrored.row(y)[(plan.out_w - 1 - x) * 3 + c]);
 }
 
 TEST(DataResize, AxisWeightsSumToOne) {
-  for (auto [in, out] : std::vector<std::pair<int, int>>{{1, 224}, {500, 224}, {2000, 224},
-                                                         {224, 224}, {17, 224}, {100000, 3}}) {
+  for (auto [in, out] :
+       std::vector<std::pair<int, int>>{{1, 224}, {500, 224}, {2000, 224}, {224, 224}, {17, 224}, {100000, 3}}) {
     const ResampleAxis axis = resample_axis(in, out);
     for (int o = 0; o < out; ++o) {
       int64_t sum = 0;

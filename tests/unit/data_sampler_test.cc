@@ -68,8 +68,7 @@ TEST_P(DataSamplerWorld, UnshuffledTrainShardIsStrided) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Data, DataSamplerWorld,
-                         ::testing::Combine(::testing::Values<int64_t>(1, 3, 5, 17, 101, 240),
-                                            ::testing::Range(1, 8)));
+                         ::testing::Combine(::testing::Values<int64_t>(1, 3, 5, 17, 101, 240), ::testing::Range(1, 8)));
 
 TEST(DataSampler, EpochsAndSeedsDiffer) {
   auto base = train_shard(1000, 0, 1, 7, 0);

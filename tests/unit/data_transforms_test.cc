@@ -26,8 +26,7 @@ std::vector<CropBox> parse_boxes(const std::string& text) {
 
 // Counts of `value(box)` in `bins` equal bins over [lo, hi]; values outside go to the ends.
 template <typename F>
-std::vector<int> histogram(const std::vector<CropBox>& boxes, int bins, double lo, double hi,
-                           F value) {
+std::vector<int> histogram(const std::vector<CropBox>& boxes, int bins, double lo, double hi, F value) {
   std::vector<int> counts(bins, 0);
   for (const CropBox& b : boxes) {
     int k = static_cast<int>(std::floor((value(b) - lo) / (hi - lo) * bins));
@@ -38,8 +37,7 @@ std::vector<int> histogram(const std::vector<CropBox>& boxes, int bins, double l
 
 // Two samples of the same distribution: each bin's counts differ by a few standard
 // deviations of a difference of Poisson counts at most (5 sigma keeps false alarms rare).
-void expect_same_histogram(const std::vector<int>& ours, const std::vector<int>& theirs,
-                           const char* what) {
+void expect_same_histogram(const std::vector<int>& ours, const std::vector<int>& theirs, const char* what) {
   for (size_t k = 0; k < ours.size(); ++k) {
     const double tolerance = 5.0 * std::sqrt(double(ours[k] + theirs[k])) + 5.0;
     EXPECT_LE(std::abs(ours[k] - theirs[k]), tolerance)
@@ -52,14 +50,12 @@ TEST(DataTransforms, CropDistributionMatchesTorchvision) {
   if (!missing.empty()) GTEST_SKIP() << "Python peer unavailable: " << missing;
   const int height = 375, width = 500, count = 10000;
   TempDir dir;
-  const std::vector<CropBox> theirs =
-      parse_boxes(roost::testing::run_fixture("crops 10000 1 375 500", dir));
+  const std::vector<CropBox> theirs = parse_boxes(roost::testing::run_fixture("crops 10000 1 375 500", dir));
   ASSERT_EQ(theirs.size(), size_t(count));
 
   std::mt19937_64 rng(99);
   std::vector<CropBox> ours;
-  for (int i = 0; i < count; ++i)
-    ours.push_back(sample_resized_crop(height, width, RandomResizedCropOptions{}, rng));
+  for (int i = 0; i < count; ++i) ours.push_back(sample_resized_crop(height, width, RandomResizedCropOptions{}, rng));
 
   for (const CropBox& b : ours) {
     ASSERT_GT(b.height, 0);
@@ -73,21 +69,16 @@ TEST(DataTransforms, CropDistributionMatchesTorchvision) {
   auto area_fraction = [&](const CropBox& b) { return b.height * double(b.width) / area; };
   auto log_aspect = [](const CropBox& b) { return std::log(double(b.width) / b.height); };
   // Where the box sits inside its free range (0 = top/left edge, 1 = bottom/right edge).
-  auto row_position = [&](const CropBox& b) {
-    return height == b.height ? 0.5 : b.top / double(height - b.height);
-  };
-  auto column_position = [&](const CropBox& b) {
-    return width == b.width ? 0.5 : b.left / double(width - b.width);
-  };
-  expect_same_histogram(histogram(ours, 10, 0.0, 1.0, area_fraction),
-                        histogram(theirs, 10, 0.0, 1.0, area_fraction), "area fraction");
+  auto row_position = [&](const CropBox& b) { return height == b.height ? 0.5 : b.top / double(height - b.height); };
+  auto column_position = [&](const CropBox& b) { return width == b.width ? 0.5 : b.left / double(width - b.width); };
+  expect_same_histogram(histogram(ours, 10, 0.0, 1.0, area_fraction), histogram(theirs, 10, 0.0, 1.0, area_fraction),
+                        "area fraction");
   expect_same_histogram(histogram(ours, 10, std::log(0.75), std::log(4.0 / 3.0), log_aspect),
-                        histogram(theirs, 10, std::log(0.75), std::log(4.0 / 3.0), log_aspect),
-                        "log aspect ratio");
-  expect_same_histogram(histogram(ours, 5, 0.0, 1.0, row_position),
-                        histogram(theirs, 5, 0.0, 1.0, row_position), "row position");
-  expect_same_histogram(histogram(ours, 5, 0.0, 1.0, column_position),
-                        histogram(theirs, 5, 0.0, 1.0, column_position), "column position");
+                        histogram(theirs, 10, std::log(0.75), std::log(4.0 / 3.0), log_aspect), "log aspect ratio");
+  expect_same_histogram(histogram(ours, 5, 0.0, 1.0, row_position), histogram(theirs, 5, 0.0, 1.0, row_position),
+                        "row position");
+  expect_same_histogram(histogram(ours, 5, 0.0, 1.0, column_position), histogram(theirs, 5, 0.0, 1.0, column_position),
+                        "column position");
 }
 
 TEST(DataTransforms, FallbackBoxMatchesTorchvision) {
@@ -116,17 +107,17 @@ TEST(DataTransforms, FallbackBoxMatchesTorchvision) {
 TEST(DataTransforms, ValPlanMatchesTorchvision) {
   const std::string missing = roost::testing::python_peer_missing();
   if (!missing.empty()) GTEST_SKIP() << "Python peer unavailable: " << missing;
-  struct Size { int h, w, resize_short, crop; };
-  const std::vector<Size> sizes = {{375, 500, 256, 224}, {500, 375, 256, 224},
-                                   {224, 224, 256, 224}, {1, 37, 256, 224},
-                                   {333, 517, 256, 224}, {2000, 1500, 256, 224},
-                                   {257, 1000, 256, 224}, {1001, 255, 256, 224},
-                                   {28, 28, 36, 32},    {17, 23, 256, 255},
-                                   {480, 640, 256, 224}, {299, 300, 256, 224}};
+  struct Size {
+    int h, w, resize_short, crop;
+  };
+  const std::vector<Size> sizes = {{375, 500, 256, 224},  {500, 375, 256, 224},  {224, 224, 256, 224},
+                                   {1, 37, 256, 224},     {333, 517, 256, 224},  {2000, 1500, 256, 224},
+                                   {257, 1000, 256, 224}, {1001, 255, 256, 224}, {28, 28, 36, 32},
+                                   {17, 23, 256, 255},    {480, 640, 256, 224},  {299, 300, 256, 224}};
   std::string args = "valsize";
   for (const Size& s : sizes)
-    args += " " + std::to_string(s.h) + " " + std::to_string(s.w) + " " +
-            std::to_string(s.resize_short) + " " + std::to_string(s.crop);
+    args += " " + std::to_string(s.h) + " " + std::to_string(s.w) + " " + std::to_string(s.resize_short) + " " +
+            std::to_string(s.crop);
   TempDir dir;
   std::istringstream theirs(roost::testing::run_fixture(args, dir));
   for (const Size& s : sizes) {

@@ -57,8 +57,7 @@ class DataZip : public ::testing::Test {
   std::string good_zip() {
     return make_zip("good.zip", {"top/|stored|", "top/text.txt|deflated|" + dir_.file("text.txt"),
                                  "top/sub/random.bin|stored|" + dir_.file("random.bin"),
-                                 "top/sub/random.z|deflated|" + dir_.file("random.bin"),
-                                 "top/empty.txt|stored|"});
+                                 "top/sub/random.z|deflated|" + dir_.file("random.bin"), "top/empty.txt|stored|"});
   }
 
   static std::string as_string(const std::vector<uint8_t>& bytes) { return std::string(bytes.begin(), bytes.end()); }
@@ -85,9 +84,8 @@ TEST_F(DataZip, ReadsStoredAndDeflatedEntries) {
 
 TEST_F(DataZip, ExtractsTheTreeAndHonoursSkip) {
   const std::string out = dir_.file("out");
-  const size_t files = extract_zip(good_zip(), out, [](const std::string& name) {
-    return name.find("random.z") != std::string::npos;
-  });
+  const size_t files =
+      extract_zip(good_zip(), out, [](const std::string& name) { return name.find("random.z") != std::string::npos; });
   EXPECT_EQ(files, 3u);
   EXPECT_EQ(as_string(read_bytes(out + "/top/text.txt")), text_);
   EXPECT_EQ(read_bytes(out + "/top/sub/random.bin"), random_);
@@ -96,10 +94,10 @@ TEST_F(DataZip, ExtractsTheTreeAndHonoursSkip) {
 }
 
 TEST_F(DataZip, RejectsNamesOutsideTheDestination) {
-  for (const std::string name : {"../evil.txt", "top/../../evil.txt", "/tmp/evil.txt", "C:/evil.txt",
-                                 "top\\..\\..\\evil.txt"}) {
-    const std::string zip = make_zip("bad.zip", {"top/fine.txt|stored|" + dir_.file("text.txt"),
-                                                 name + "|deflated|" + dir_.file("text.txt")});
+  for (const std::string name :
+       {"../evil.txt", "top/../../evil.txt", "/tmp/evil.txt", "C:/evil.txt", "top\\..\\..\\evil.txt"}) {
+    const std::string zip = make_zip(
+        "bad.zip", {"top/fine.txt|stored|" + dir_.file("text.txt"), name + "|deflated|" + dir_.file("text.txt")});
     const std::string out = dir_.file("out-bad");
     try {
       extract_zip(zip, out);

@@ -31,8 +31,7 @@ using Batch = roost::testing::PreprocessBatch;
 // `threads` threads would: each phase runs for thread 0, 1, ... in turn, and the next phase
 // starts after all of them, as after the kernel's barriers.
 template <typename OutT, bool kPlanar>
-std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
-                              int* modes_seen, uint32_t threads = 1) {
+std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout, int* modes_seen, uint32_t threads = 1) {
   const std::vector<const Image*> pointers = b.pointers();
   const k::BatchPlan plan = k::plan_batch(pointers, b.plans, layout);
   const k::BatchLayout& L = plan.layout;
@@ -56,8 +55,7 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
     EXPECT_EQ(img.h_table % 4, 0);
     EXPECT_EQ(img.v_table % 4, 0);
     if (t.mode == k::kDirect) {
-      for (uint32_t tid = 0; tid < threads; ++tid)
-        k::direct_tile<OutT, kPlanar>(a, img, t, a.lut, tid, threads);
+      for (uint32_t tid = 0; tid < threads; ++tid) k::direct_tile<OutT, kPlanar>(a, img, t, a.lut, tid, threads);
       continue;
     }
     const int rows = t.r1 - t.r0;
@@ -71,10 +69,8 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
     EXPECT_LE(need + (layout.normalize ? k::kLutBytes : 0), static_cast<size_t>(L.shared_bytes));
     std::vector<uint64_t> shared(need / 8);
     auto* coefficients = reinterpret_cast<int32_t*>(shared.data());
-    for (uint32_t tid = 0; tid < threads; ++tid)
-      k::stage_vertical_coefficients(a, img, t, coefficients, tid, threads);
-    uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) +
-                     k::coefficient_bytes(t.y1 - t.y0, img.taps_v);
+    for (uint32_t tid = 0; tid < threads; ++tid) k::stage_vertical_coefficients(a, img, t, coefficients, tid, threads);
+    uint8_t* inter = reinterpret_cast<uint8_t*>(coefficients) + k::coefficient_bytes(t.y1 - t.y0, img.taps_v);
     const uint8_t* rows_in_memory = a.pixels + img.pixels + static_cast<size_t>(t.r0) * img.pitch;
     const uint8_t* source = rows_in_memory;
     if (t.mode == k::kStaged) {
@@ -82,8 +78,7 @@ std::vector<OutT> run_on_host(const Batch& b, const k::LayoutOptions& layout,
       std::memcpy(src, rows_in_memory, static_cast<size_t>(rows) * img.pitch);
       source = src;
     }
-    for (uint32_t tid = 0; tid < threads; ++tid)
-      k::horizontal_tile<kPlanar>(a, img, t, source, inter, tid, threads);
+    for (uint32_t tid = 0; tid < threads; ++tid) k::horizontal_tile<kPlanar>(a, img, t, source, inter, tid, threads);
     for (uint32_t tid = 0; tid < threads; ++tid)
       k::vertical_tile<OutT, kPlanar>(a, img, t, inter, coefficients, a.lut, tid, threads);
   }
@@ -118,8 +113,8 @@ TEST_P(PreprocessKernelOnHost, Uint8MatchesCpuReferenceExactly) {
       ASSERT_EQ(ref.pixels.size(), per_image);
       size_t differing = 0;
       for (size_t e = 0; e < per_image; ++e) differing += got[i * per_image + e] != ref.pixels[e];
-      EXPECT_EQ(differing, 0u) << "plan " << i << " of a " << b.images[i].height << "x"
-                               << b.images[i].width << " image, output " << out_size;
+      EXPECT_EQ(differing, 0u) << "plan " << i << " of a " << b.images[i].height << "x" << b.images[i].width
+                               << " image, output " << out_size;
     }
     EXPECT_GT(modes[k::kStaged], 0);
   }
@@ -136,8 +131,7 @@ TEST_P(PreprocessKernelOnHost, NormalizedNchwMatchesCpuReference) {
     data::apply_plan_normalized(b.images[i], b.plans[i], data::Normalization{}, ref.data());
     size_t differing = 0;
     for (size_t e = 0; e < per_image; ++e) differing += got[i * per_image + e] != ref[e];
-    EXPECT_EQ(differing, 0u) << "plan " << i << " of a " << b.images[i].height << "x"
-                             << b.images[i].width << " image";
+    EXPECT_EQ(differing, 0u) << "plan " << i << " of a " << b.images[i].height << "x" << b.images[i].width << " image";
   }
   // The 60000×2 whole-image plan shrinks a column too tall for any tile's shared memory;
   // under the default or a smaller tile target, the whole 2000×1500 image reads rows too wide
@@ -268,8 +262,7 @@ TEST(PreprocessKernelArithmetic, CeilLog2) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tilings, PreprocessKernelOnHost,
-                         ::testing::Values(Tiling{0, 0}, Tiling{8 * 1024, 4},
-                                           Tiling{96 * 1024, 64}),
+                         ::testing::Values(Tiling{0, 0}, Tiling{8 * 1024, 4}, Tiling{96 * 1024, 64}),
                          [](const ::testing::TestParamInfo<Tiling>& info) {
                            return "target" + std::to_string(info.param.target_bytes) + "_rows" +
                                   std::to_string(info.param.max_rows);

@@ -23,11 +23,10 @@ struct Fixture {
   std::string pth, io, after;  // after: the state dict after one SGD step (with sgd_step)
 };
 
-Fixture make_fixture(const roost::testing::TempDir& dir, const std::string& arch, int classes,
-                     bool sgd_step = false) {
+Fixture make_fixture(const roost::testing::TempDir& dir, const std::string& arch, int classes, bool sgd_step = false) {
   Fixture f{dir.file(arch + ".pth"), dir.file(arch + "_io.pt"), sgd_step ? dir.file(arch + "_after.pth") : ""};
-  std::string cmd = std::string(ROOST_PYTHON) + " " + ROOST_SOURCE_DIR + "/tests/unit/torchvision_fixture.py " +
-                    arch + " " + std::to_string(classes) + " " + f.pth + " " + f.io;
+  std::string cmd = std::string(ROOST_PYTHON) + " " + ROOST_SOURCE_DIR + "/tests/unit/torchvision_fixture.py " + arch +
+                    " " + std::to_string(classes) + " " + f.pth + " " + f.io;
   if (sgd_step) cmd += " --sgd-step " + f.after;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   return f;

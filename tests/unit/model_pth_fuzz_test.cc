@@ -23,19 +23,18 @@ TEST_P(PthFuzzRegression, IsARoostError) {
   EXPECT_THROW(load_pth(path), UsageError);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Inputs, PthFuzzRegression,
-    ::testing::Values("storage-not-whole-elements.pth",  // 12 bytes for one double: heap overflow
-                      "memo-never-stored.pth",           // BINGET of nothing: std::out_of_range
-                      "list-appended-to-itself.pth",     // a cycle: leaked
-                      "long1-nine-bytes.pth",            // LONG1 of 9 bytes: shift by 64
-                      "rebuild-parameter-no-args.pth"),  // _rebuild_parameter(): std::out_of_range
-    [](const auto& info) {
-      std::string name = info.param;
-      for (char& c : name)
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Inputs, PthFuzzRegression,
+                         ::testing::Values("storage-not-whole-elements.pth",  // 12 bytes for one double: heap overflow
+                                           "memo-never-stored.pth",           // BINGET of nothing: std::out_of_range
+                                           "list-appended-to-itself.pth",     // a cycle: leaked
+                                           "long1-nine-bytes.pth",            // LONG1 of 9 bytes: shift by 64
+                                           "rebuild-parameter-no-args.pth"),  // _rebuild_parameter(): std::out_of_range
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace roost::model

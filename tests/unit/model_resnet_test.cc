@@ -48,8 +48,8 @@ TEST(ResNet, StateDictNamesFollowTorchvision) {
   EXPECT_EQ(sd.back().first, "fc.bias");
   std::set<std::string> names;
   for (const auto& kv : sd) names.insert(kv.first);
-  for (const char* key : {"layer1.0.conv1.weight", "layer2.0.downsample.0.weight",
-                          "layer2.0.downsample.1.running_var", "layer4.1.bn2.bias", "fc.weight"})
+  for (const char* key : {"layer1.0.conv1.weight", "layer2.0.downsample.0.weight", "layer2.0.downsample.1.running_var",
+                          "layer4.1.bn2.bias", "fc.weight"})
     EXPECT_TRUE(names.count(key)) << key;
   EXPECT_FALSE(names.count("layer1.0.downsample.0.weight"));
 }

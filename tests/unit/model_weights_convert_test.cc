@@ -75,10 +75,11 @@ TEST_P(WeightsConvert, H5ToPthToH5IsBitExact) {
   Result r = run(converter() + " to-pth " + dir.file("a.h5") + " " + dir.file("b.pth"), dir);
   ASSERT_EQ(r.status, 0) << r.err;
   // torchvision loads it strictly, as the OrderedDict torchvision itself saves.
-  const std::string check = "-c 'import collections, sys, torch, torchvision; s = torch.load(sys.argv[1]); "
-                            "assert type(s) is collections.OrderedDict, type(s); "
-                            "torchvision.models." + arch + "(num_classes=3).load_state_dict(s, strict=True)' " +
-                            dir.file("b.pth");
+  const std::string check =
+      "-c 'import collections, sys, torch, torchvision; s = torch.load(sys.argv[1]); "
+      "assert type(s) is collections.OrderedDict, type(s); "
+      "torchvision.models." +
+      arch + "(num_classes=3).load_state_dict(s, strict=True)' " + dir.file("b.pth");
   r = run(check, dir);
   EXPECT_EQ(r.status, 0) << r.err;
   expect_identical(load_pth(dir.file("b.pth")), sd, "load_pth of to-pth");

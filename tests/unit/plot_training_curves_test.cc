@@ -72,8 +72,8 @@ bool strictly_decreasing(const std::vector<double>& v) {
 
 int row_extent(const std::vector<Pixel>& pixels) {
   if (pixels.empty()) return 0;
-  auto [lo, hi] = std::minmax_element(pixels.begin(), pixels.end(),
-                                      [](const Pixel& a, const Pixel& b) { return a.y < b.y; });
+  auto [lo, hi] =
+      std::minmax_element(pixels.begin(), pixels.end(), [](const Pixel& a, const Pixel& b) { return a.y < b.y; });
   return hi->y - lo->y + 1;
 }
 
@@ -82,8 +82,8 @@ int row_extent(const std::vector<Pixel>& pixels) {
 std::vector<EpochPoint> overfitting_run() {
   std::vector<EpochPoint> points;
   for (int i = 0; i < 8; ++i)
-    points.push_back({i + 1, 2.3 * std::pow(0.75, i), 0.6 + 0.1 * i, 0.2 + 0.09 * i, 0.62 - 0.03 * i,
-                      1500.0 + 40 * (i % 3)});
+    points.push_back(
+        {i + 1, 2.3 * std::pow(0.75, i), 0.6 + 0.1 * i, 0.2 + 0.09 * i, 0.62 - 0.03 * i, 1500.0 + 40 * (i % 3)});
   return points;
 }
 
@@ -173,8 +173,7 @@ TEST(PlotTrainingCurves, TheTitleIsDrawnAndALongOneLeavesTheLegendAlone) {
   TempDir dir;
   const data::Image short_title = write_and_read(dir, overfitting_run(), "short.png", "run 1");
   const data::Image other_title = write_and_read(dir, overfitting_run(), "other.png", "resnet50, 4 ranks");
-  const data::Image long_title =
-      write_and_read(dir, overfitting_run(), "long.png", std::string(400, 'W') + " the end");
+  const data::Image long_title = write_and_read(dir, overfitting_run(), "long.png", std::string(400, 'W') + " the end");
   // Different titles, different top rows; the panels are the same.
   EXPECT_NE(region(short_title, 0, 0, kPanelWidth, kPanelsTop), region(other_title, 0, 0, kPanelWidth, kPanelsTop));
   EXPECT_EQ(region(short_title, 0, kPanelsTop, kCurvesWidth, kCurvesHeight),

@@ -20,9 +20,7 @@
 
 namespace roost::testing {
 
-inline std::string fixture_script() {
-  return std::string(ROOST_SOURCE_DIR) + "/tests/unit/pil_resize_fixture.py";
-}
+inline std::string fixture_script() { return std::string(ROOST_SOURCE_DIR) + "/tests/unit/pil_resize_fixture.py"; }
 
 // Empty when the peer can run; otherwise why not (the test then skips with that reason).
 inline std::string python_peer_missing() {
@@ -58,8 +56,7 @@ class TempDir {
 // Runs the fixture with `args`; returns its stdout, or throws with the exit status.
 inline std::string run_fixture(const std::string& args, const TempDir& dir) {
   const std::string out = dir.file("fixture-stdout.txt");
-  const std::string command =
-      std::string(ROOST_PYTHON) + " " + fixture_script() + " " + args + " >" + out;
+  const std::string command = std::string(ROOST_PYTHON) + " " + fixture_script() + " " + args + " >" + out;
   const int rc = std::system(command.c_str());
   if (rc != 0) throw std::runtime_error("fixture failed (" + std::to_string(rc) + "): " + command);
   std::ifstream in(out);
@@ -68,8 +65,7 @@ inline std::string run_fixture(const std::string& args, const TempDir& dir) {
 
 inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
 inline std::vector<uint8_t> read_bytes(const std::string& path) {

@@ -50,9 +50,9 @@ TEST(Launch, LocalCommand) {
   EXPECT_EQ(argv[0], "mpirun");
   // The ranks take the SIGUSR1 of `roost runs cancel` as SIGTERM (mpirun forwards only it at once).
   EXPECT_TRUE(contains(argv, {"-np", "2", "--oversubscribe", "-x", "ROOST_SIGNAL_RELAY=1", "/bin/sh", "-c"}));
-  EXPECT_TRUE(contains(argv, {"roost-rank", "/ws/experiments/e/runs/7/logs", "/opt/roost/bin/roost", "train",
-                              "--data-dir", "/data/fashion two", "--epochs", "2", "--output-dir",
-                              "/ws/experiments/e/runs/7/outputs"}));
+  EXPECT_TRUE(
+      contains(argv, {"roost-rank", "/ws/experiments/e/runs/7/logs", "/opt/roost/bin/roost", "train", "--data-dir",
+                      "/data/fashion two", "--epochs", "2", "--output-dir", "/ws/experiments/e/runs/7/outputs"}));
   EXPECT_FALSE(contains(argv, {"--map-by"}));
   LaunchConfig d = base(Target::kLocal);
   check_launch(d);
@@ -106,13 +106,16 @@ TEST(Launch, SbatchScript) {
   c.sbatch_args = {"--exclusive"};
   check_launch(c);
   const std::string s = sbatch_script(c);
-  for (const char* line : {"#!/bin/bash\n", "#SBATCH --job-name=roost-e-7\n", "#SBATCH --nodes=2\n",
-                           "#SBATCH --ntasks-per-node=4\n", "#SBATCH --gres=gpu:4\n", "#SBATCH --partition=gpu\n",
-                           "#SBATCH --time=01:00:00\n", "#SBATCH --exclusive\n",
-                           "#SBATCH --output=/ws/experiments/e/runs/7/logs/driver.log\n",
-                           "echo $rc > /ws/experiments/e/runs/7/exit-status\n"})
+  for (const char* line :
+       {"#!/bin/bash\n", "#SBATCH --job-name=roost-e-7\n", "#SBATCH --nodes=2\n", "#SBATCH --ntasks-per-node=4\n",
+        "#SBATCH --gres=gpu:4\n", "#SBATCH --partition=gpu\n", "#SBATCH --time=01:00:00\n", "#SBATCH --exclusive\n",
+        "#SBATCH --output=/ws/experiments/e/runs/7/logs/driver.log\n",
+        "echo $rc > /ws/experiments/e/runs/7/exit-status\n"})
     EXPECT_NE(s.find(line), std::string::npos) << "missing " << line << " in\n" << s;
-  EXPECT_NE(s.find("mpirun -np 8 --map-by ppr:4:node --mca odls_base_sigkill_timeout 30 -x ROOST_SIGNAL_RELAY=1 /bin/sh -c"), std::string::npos) << s;
+  EXPECT_NE(
+      s.find("mpirun -np 8 --map-by ppr:4:node --mca odls_base_sigkill_timeout 30 -x ROOST_SIGNAL_RELAY=1 /bin/sh -c"),
+      std::string::npos)
+      << s;
   EXPECT_NE(s.find("'/data/fashion two'"), std::string::npos) << s;
   // Every #SBATCH line comes before the first command, or sbatch ignores it.
   EXPECT_LT(s.rfind("#SBATCH"), s.find("\necho"));
@@ -149,8 +152,11 @@ TEST(Launch, RankWrapperWritesLogsAndExitStatus) {
   auto argv = mpirun_command(c);
   // Run the wrapper without mpirun, as rank 3: the "roost" is sh running a script that fails.
   auto wrapper = std::find(argv.begin(), argv.end(), "/bin/sh");
-  std::vector<std::string> cmd = {"/usr/bin/env", "OMPI_COMM_WORLD_RANK=3", "/bin/sh", "-c", *(wrapper + 2),
-                                  "roost-rank", dir + "/logs", "/bin/sh", "-c", "echo hello; echo oops >&2; exit 5"};
+  std::vector<std::string> cmd = {"/usr/bin/env", "OMPI_COMM_WORLD_RANK=3",
+                                  "/bin/sh",      "-c",
+                                  *(wrapper + 2), "roost-rank",
+                                  dir + "/logs",  "/bin/sh",
+                                  "-c",           "echo hello; echo oops >&2; exit 5"};
   EXPECT_EQ(run_command(cmd).status, 5);
   std::ifstream log(dir + "/logs/rank-3.log");
   std::string all((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());

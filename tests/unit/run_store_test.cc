@@ -18,9 +18,7 @@ namespace {
 
 class RunStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = test::fresh_test_dir("roost_store");
-  }
+  void SetUp() override { dir_ = test::fresh_test_dir("roost_store"); }
   void TearDown() override { fs::remove_all(dir_); }
   NewRun new_run(const std::string& experiment = "exp") { return test::local_run(experiment); }
   std::string dir_;
@@ -86,7 +84,8 @@ TEST_F(RunStoreTest, CanceledIsFinal) {
   EXPECT_FALSE(store.set_status(id, RunStatus::kFinalizing));
   EXPECT_FALSE(store.set_status(id, RunStatus::kFailed));
   EXPECT_EQ(store.get_run(id).status, RunStatus::kCanceled);
-  for (auto s : {RunStatus::kQueued, RunStatus::kRunning, RunStatus::kCompleted, RunStatus::kFailed, RunStatus::kCanceled})
+  for (auto s :
+       {RunStatus::kQueued, RunStatus::kRunning, RunStatus::kCompleted, RunStatus::kFailed, RunStatus::kCanceled})
     EXPECT_EQ(parse_status(to_string(s)), s);
   EXPECT_THROW(parse_status("Sleeping"), Error);
 }
@@ -95,12 +94,12 @@ TEST_F(RunStoreTest, IngestsMetricsRowsByEpoch) {
   RunStore store(dir_);
   const int64_t id = store.create_run(new_run());
   const int stored = store.ingest_metrics(id, {
-      R"({"epoch": 1, "val_acc": 0.5, "train_loss": 0.7})",
-      R"({"epoch": 2, "val_acc": 0.75, "train_loss": 0.6})",
-      R"({"epoch": 3, "val_acc": 0.6)",  // cut off mid-write: skipped
-      "not json",
-      R"({"val_acc": 1.0})",             // no epoch: skipped
-  });
+                                                  R"({"epoch": 1, "val_acc": 0.5, "train_loss": 0.7})",
+                                                  R"({"epoch": 2, "val_acc": 0.75, "train_loss": 0.6})",
+                                                  R"({"epoch": 3, "val_acc": 0.6)",  // cut off mid-write: skipped
+                                                  "not json",
+                                                  R"({"val_acc": 1.0})",  // no epoch: skipped
+                                              });
   EXPECT_EQ(stored, 2);
   RunRecord r = store.get_run(id);
   EXPECT_EQ(r.epochs, 2);

@@ -39,8 +39,7 @@ TEST(AllFinite, FindsAnyInfOrNanInAnyTensor) {
   EXPECT_TRUE(all_finite(grads));
   EXPECT_TRUE(all_finite({}));
   for (size_t t = 0; t < grads.size(); ++t) {
-    for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
-                      std::nanf("")}) {
+    for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), std::nanf("")}) {
       std::vector<torch::Tensor> copy;
       for (auto& g : grads) copy.push_back(g.clone());
       copy[t].view(-1)[copy[t].numel() - 1] = bad;

@@ -38,8 +38,8 @@ TEST_P(SgdTest, MatchesTorchOptimSgd) {
   o.weight_decay = c.weight_decay;
   o.nesterov = c.nesterov;
   Sgd sgd(ours, o);
-  torch::optim::SGD ref(theirs, torch::optim::SGDOptions(o.lr).momentum(c.momentum)
-                                    .weight_decay(c.weight_decay).nesterov(c.nesterov));
+  torch::optim::SGD ref(
+      theirs, torch::optim::SGDOptions(o.lr).momentum(c.momentum).weight_decay(c.weight_decay).nesterov(c.nesterov));
   for (int step = 0; step < 6; ++step) {
     for (size_t i = 0; i < ours.size(); ++i) {
       if (step == 2 && i == 1) {  // no gradient for this parameter in this step
@@ -47,16 +47,16 @@ TEST_P(SgdTest, MatchesTorchOptimSgd) {
         theirs[i].mutable_grad() = torch::Tensor();
         continue;
       }
-      torch::Tensor g = (torch::randn(ours[i].sizes(), ours[i].options()) + 0.1)
-                            .contiguous(ours[i].suggest_memory_format());
+      torch::Tensor g =
+          (torch::randn(ours[i].sizes(), ours[i].options()) + 0.1).contiguous(ours[i].suggest_memory_format());
       ours[i].mutable_grad() = g.clone();
       theirs[i].mutable_grad() = g.clone();
     }
     sgd.step();
     ref.step();
     for (size_t i = 0; i < ours.size(); ++i)
-      ASSERT_TRUE(ours[i].equal(theirs[i])) << "step " << step << " param " << i << " max diff "
-                                            << (ours[i] - theirs[i]).abs().max().item<double>();
+      ASSERT_TRUE(ours[i].equal(theirs[i]))
+          << "step " << step << " param " << i << " max diff " << (ours[i] - theirs[i]).abs().max().item<double>();
   }
 }
 
@@ -102,7 +102,8 @@ TEST(Sgd, SteppingParametersInGroupsEqualsOneStep) {
     b.step({grouped[3], grouped[1]});  // in arrival order, not parameter order
     b.step({grouped[0]});
     b.step({grouped[2]});
-    for (size_t i = 0; i < whole.size(); ++i) ASSERT_TRUE(whole[i].equal(grouped[i])) << "step " << step << " param " << i;
+    for (size_t i = 0; i < whole.size(); ++i)
+      ASSERT_TRUE(whole[i].equal(grouped[i])) << "step " << step << " param " << i;
   }
   EXPECT_THROW(b.step({torch::zeros({5}).requires_grad_(true)}), std::exception);
 }
@@ -165,7 +166,7 @@ TEST(Sgd, ZeroGradReleasesGradientsAndBackwardStartsAfresh) {
   EXPECT_FALSE(p.grad().defined());
   (p * 3).sum().backward();  // the new gradient alone, nothing left of the old one
   EXPECT_TRUE(p.grad().eq(3).all().item<bool>());
-  sgd.step();                // and a parameter without a gradient is left alone
+  sgd.step();  // and a parameter without a gradient is left alone
   sgd.zero_grad();
   torch::Tensor before = p.detach().clone();
   sgd.step();

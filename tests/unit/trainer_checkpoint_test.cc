@@ -152,7 +152,7 @@ TEST(Checkpoint, UnwritableDirectoryLeavesOldFileIntact) {
 TEST(ResumeConfig, ChangedOptionsAreNamed) {
   TrainConfig before;
   TrainConfig after = before;
-  after.epochs = 40;           // allowed to change silently
+  after.epochs = 40;  // allowed to change silently
   after.resume = "auto";
   after.lr = 0.01;
   after.data_dir = "/data/with \"quote\"";

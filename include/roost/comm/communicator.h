@@ -79,8 +79,7 @@ class Communicator {
   // share of the update's work and moves none of the result. Only where map_shared returns
   // memory; elsewhere an error.
   using ApplyFn = std::function<void(size_t part, size_t first, size_t count, const void* values)>;
-  virtual void reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op,
-                            const ApplyFn& apply);
+  virtual void reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op, const ApplyFn& apply);
 
   // Point to point. Tags are >= 0; tags from kReservedTagBase up are used by roost's own
   // collective algorithms, so user traffic never matches theirs.
@@ -90,12 +89,12 @@ class Communicator {
   // Sends to `dst` while receiving from `src`. A ring step is one of these on every rank: with
   // a blocking send followed by a blocking recv every rank would wait in send for a receiver
   // that is itself still sending.
-  virtual void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes,
-                        int src, int tag) = 0;
+  virtual void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src,
+                        int tag) = 0;
   // The same exchange, started now and finished by Request::wait(), so the caller can work on
   // other memory while it is in flight. The default runs sendrecv() to completion at once.
-  virtual std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst,
-                                             void* recvbuf, size_t rbytes, int src, int tag);
+  virtual std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes,
+                                             int src, int tag);
   // Whether a message from `peer` under `tag` has arrived, so that recv() would not wait: a
   // coordinator that serves several peers polls with it instead of blocking on the slowest.
   // Host backends only; elsewhere an error.

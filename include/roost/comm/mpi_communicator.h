@@ -28,11 +28,10 @@ class MpiCommunicator : public Communicator {
   // Messages longer than MPI's int counts allow travel as several messages, in order.
   void send(const void* data, size_t bytes, int peer, int tag) override;
   void recv(void* data, size_t bytes, int peer, int tag) override;
-  void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes,
-                int src, int tag) override;
+  void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src, int tag) override;
   // MPI_Irecv + MPI_Isend; the request's wait() is MPI_Waitall.
-  std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
-                                     size_t rbytes, int src, int tag) override;
+  std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src,
+                                     int tag) override;
   bool probe(int peer, int tag) override;  // MPI_Iprobe
 
  private:

@@ -18,11 +18,11 @@ namespace roost {
 // Message for an MPI return code, from MPI_Error_string.
 std::string mpi_error_string(int code);
 
-#define MPI_CHECK(call)                                                                   \
-  do {                                                                                    \
-    int roost_mpi_rc_ = (call);                                                           \
-    if (roost_mpi_rc_ != MPI_SUCCESS)                                                     \
-      throw ::roost::Error(__FILE__, __LINE__,                                            \
+#define MPI_CHECK(call)                                                                                \
+  do {                                                                                                 \
+    int roost_mpi_rc_ = (call);                                                                        \
+    if (roost_mpi_rc_ != MPI_SUCCESS)                                                                  \
+      throw ::roost::Error(__FILE__, __LINE__,                                                         \
                            std::string(#call " failed: ") + ::roost::mpi_error_string(roost_mpi_rc_)); \
   } while (0)
 

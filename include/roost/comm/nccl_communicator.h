@@ -37,8 +37,7 @@ class NcclCommunicator : public Communicator {
   // like every NCCL call it completes in stream order.
   void send(const void* data, size_t bytes, int peer, int tag) override;
   void recv(void* data, size_t bytes, int peer, int tag) override;
-  void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes,
-                int src, int tag) override;
+  void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src, int tag) override;
   // Waits until every enqueued operation has finished.
   void synchronize();
 

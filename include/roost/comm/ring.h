@@ -45,8 +45,7 @@ void ring_allreduce(Communicator& comm, void* data, size_t count, DType type, Re
 
 // `root`'s `bytes` bytes reach every rank through a chain root → root+1 → … → root-1, cut into
 // segments so that all links carry data at once.
-void ring_broadcast(Communicator& comm, void* data, size_t bytes, int root,
-                    const RingOptions& options = {});
+void ring_broadcast(Communicator& comm, void* data, size_t bytes, int root, const RingOptions& options = {});
 
 // Every rank contributes bytes_per_rank bytes; `out` receives size() × bytes_per_rank in rank
 // order. `in` may point into `out` at this rank's slot.

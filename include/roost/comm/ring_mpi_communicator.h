@@ -50,15 +50,13 @@ class RingMpiCommunicator : public MpiCommunicator {
   // Collective, with the same count and type on every rank (so every rank takes the same
   // path). The first call also maps the shared window, on all ranks at once.
   void allreduce(void* data, size_t count, DType type, ReduceOp op) override;
-  void allreduce_parts(const std::vector<Part>& parts, void* out, DType type,
-                       ReduceOp op) override;
+  void allreduce_parts(const std::vector<Part>& parts, void* out, DType type, ReduceOp op) override;
   // Where every rank shares one node (the shared-memory path is available): a POSIX
   // shared-memory object all of them map; else null.
   std::shared_ptr<void> map_shared(size_t bytes) override;
   // Through the shared window whatever the buffer's size (the applies must reach memory
   // every rank shares); an error where the ranks span nodes.
-  void reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op,
-                    const ApplyFn& apply) override;
+  void reduce_apply(const std::vector<Part>& parts, DType type, ReduceOp op, const ApplyFn& apply) override;
 
   const RingMpiOptions& options() const { return options_; }
   // The path the last allreduce took: "messages" or "shared-memory" ("undecided" before any).

@@ -86,11 +86,10 @@ class ThreadCommunicator : public Communicator {
 
   void send(const void* data, size_t bytes, int peer, int tag) override;
   void recv(void* data, size_t bytes, int peer, int tag) override;
-  void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes,
-                int src, int tag) override;
+  void sendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src, int tag) override;
   // The send half is buffered at once; the receive completes in wait().
-  std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf,
-                                     size_t rbytes, int src, int tag) override;
+  std::unique_ptr<Request> isendrecv(const void* sendbuf, size_t sbytes, int dst, void* recvbuf, size_t rbytes, int src,
+                                     int tag) override;
   bool probe(int peer, int tag) override;
 
  private:

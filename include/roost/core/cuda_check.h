@@ -8,13 +8,13 @@
 
 #include "roost/core/error.h"
 
-#define CUDA_CHECK(call)                                                                  \
-  do {                                                                                    \
-    cudaError_t roost_cuda_rc_ = (call);                                                  \
-    if (roost_cuda_rc_ != cudaSuccess)                                                    \
-      throw ::roost::Error(__FILE__, __LINE__,                                            \
-                           std::string(#call " failed: ") + cudaGetErrorName(roost_cuda_rc_) + \
-                               ": " + cudaGetErrorString(roost_cuda_rc_));                \
+#define CUDA_CHECK(call)                                                                              \
+  do {                                                                                                \
+    cudaError_t roost_cuda_rc_ = (call);                                                              \
+    if (roost_cuda_rc_ != cudaSuccess)                                                                \
+      throw ::roost::Error(__FILE__, __LINE__,                                                        \
+                           std::string(#call " failed: ") + cudaGetErrorName(roost_cuda_rc_) + ": " + \
+                               cudaGetErrorString(roost_cuda_rc_));                                   \
   } while (0)
 
 // After a kernel launch: launch-configuration errors surface here, not at the next sync.
@@ -22,11 +22,10 @@
 
 #ifdef ROOST_WITH_NCCL
 #include <nccl.h>
-#define NCCL_CHECK(call)                                                                  \
-  do {                                                                                    \
-    ncclResult_t roost_nccl_rc_ = (call);                                                 \
-    if (roost_nccl_rc_ != ncclSuccess)                                                    \
-      throw ::roost::Error(__FILE__, __LINE__,                                            \
-                           std::string(#call " failed: ") + ncclGetErrorString(roost_nccl_rc_)); \
+#define NCCL_CHECK(call)                                                                                             \
+  do {                                                                                                               \
+    ncclResult_t roost_nccl_rc_ = (call);                                                                            \
+    if (roost_nccl_rc_ != ncclSuccess)                                                                               \
+      throw ::roost::Error(__FILE__, __LINE__, std::string(#call " failed: ") + ncclGetErrorString(roost_nccl_rc_)); \
   } while (0)
 #endif

@@ -49,19 +49,17 @@ std::string concat(const Args&... args) {
 }  // namespace roost
 
 #define ROOST_THROW(...) throw ::roost::Error(__FILE__, __LINE__, ::roost::detail::concat(__VA_ARGS__))
-#define ROOST_USAGE_ERROR(...) \
-  throw ::roost::UsageError(__FILE__, __LINE__, ::roost::detail::concat(__VA_ARGS__))
+#define ROOST_USAGE_ERROR(...) throw ::roost::UsageError(__FILE__, __LINE__, ::roost::detail::concat(__VA_ARGS__))
 
 // ROOST_CHECK(cond, "message", parts...) raises a runtime Error naming the failed condition.
-#define ROOST_CHECK(cond, ...)                                                             \
-  do {                                                                                     \
-    if (!(cond))                                                                           \
-      throw ::roost::Error(__FILE__, __LINE__,                                             \
-                           ::roost::detail::concat("check failed: " #cond ": ", __VA_ARGS__)); \
+#define ROOST_CHECK(cond, ...)                                                                                     \
+  do {                                                                                                             \
+    if (!(cond))                                                                                                   \
+      throw ::roost::Error(__FILE__, __LINE__, ::roost::detail::concat("check failed: " #cond ": ", __VA_ARGS__)); \
   } while (0)
 
 // ROOST_USAGE_CHECK(cond, parts...) raises a UsageError (exit code 2) with just the message.
-#define ROOST_USAGE_CHECK(cond, ...)      \
-  do {                                    \
+#define ROOST_USAGE_CHECK(cond, ...)             \
+  do {                                           \
     if (!(cond)) ROOST_USAGE_ERROR(__VA_ARGS__); \
   } while (0)

@@ -43,7 +43,9 @@ inline std::string json_value(double v) {
 class JsonObject {
  public:
   template <typename T>
-  JsonObject& add(const std::string& key, const T& v) { return raw(key, json_value(v)); }
+  JsonObject& add(const std::string& key, const T& v) {
+    return raw(key, json_value(v));
+  }
   // `json` must already be valid JSON (an object, array, number…).
   JsonObject& raw(const std::string& key, const std::string& json) {
     body_ += (body_.empty() ? "" : ", ") + json_escape(key) + ": " + json;

@@ -54,12 +54,20 @@ class LoggerScope {
 void log(LogLevel level, const std::string& message);
 
 template <typename... Args>
-void log_info(const Args&... args) { log(LogLevel::kInfo, detail::concat(args...)); }
+void log_info(const Args&... args) {
+  log(LogLevel::kInfo, detail::concat(args...));
+}
 template <typename... Args>
-void log_warn(const Args&... args) { log(LogLevel::kWarn, detail::concat(args...)); }
+void log_warn(const Args&... args) {
+  log(LogLevel::kWarn, detail::concat(args...));
+}
 template <typename... Args>
-void log_error(const Args&... args) { log(LogLevel::kError, detail::concat(args...)); }
+void log_error(const Args&... args) {
+  log(LogLevel::kError, detail::concat(args...));
+}
 template <typename... Args>
-void log_debug(const Args&... args) { log(LogLevel::kDebug, detail::concat(args...)); }
+void log_debug(const Args&... args) {
+  log(LogLevel::kDebug, detail::concat(args...));
+}
 
 }  // namespace roost

@@ -19,9 +19,9 @@ class DecodeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-Image decode_image(const uint8_t* bytes, size_t size);       // sniffs the format
-Image decode_file(const std::string& path);                  // reads then decodes
-std::vector<uint8_t> read_file(const std::string& path);     // DecodeError if unreadable
+Image decode_image(const uint8_t* bytes, size_t size);    // sniffs the format
+Image decode_file(const std::string& path);               // reads then decodes
+std::vector<uint8_t> read_file(const std::string& path);  // DecodeError if unreadable
 
 // Makes the resize plan for an image of height × width (it may draw random numbers, so it is
 // called exactly once per decode).

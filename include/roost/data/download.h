@@ -7,9 +7,9 @@
 namespace roost::data {
 
 struct DownloadOptions {
-  bool progress = true;            // progress lines on stderr
-  long connect_timeout_s = 30;     // giving up on an unreachable host
-  long stall_timeout_s = 60;       // giving up when no byte arrives for this long
+  bool progress = true;         // progress lines on stderr
+  long connect_timeout_s = 30;  // giving up on an unreachable host
+  long stall_timeout_s = 60;    // giving up when no byte arrives for this long
 };
 
 // False when roost was built without libcurl.

@@ -11,11 +11,11 @@ namespace roost::data {
 struct FashionMnistOptions {
   std::string source_dir = "/usr/share/datasets/fashion-mnist";
   std::string out_dir;
-  std::vector<int> classes{2, 4};   // Pullover and Coat by default: similar, like fowl
+  std::vector<int> classes{2, 4};  // Pullover and Coat by default: similar, like fowl
   int train_per_class = 120;
   int val_per_class = 100;
-  int size = 28;                    // written image side (PIL bilinear upscale when > 28)
-  bool rgb = true;                  // write 3-channel images
+  int size = 28;    // written image side (PIL bilinear upscale when > 28)
+  bool rgb = true;  // write 3-channel images
 };
 
 extern const char* const kFashionMnistClassNames[10];

@@ -12,11 +12,10 @@
 
 namespace roost::data {
 
-inline constexpr const char* kFowlUrl =
-    "https://azuremlexamples.blob.core.windows.net/datasets/fowl_data.zip";
+inline constexpr const char* kFowlUrl = "https://azuremlexamples.blob.core.windows.net/datasets/fowl_data.zip";
 
 struct FowlOptions {
-  std::string out_dir;             // receives train/<class>/ and val/<class>/
+  std::string out_dir;  // receives train/<class>/ and val/<class>/
   std::string url = kFowlUrl;
   DownloadOptions download;
 };

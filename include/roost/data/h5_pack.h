@@ -33,9 +33,9 @@ PackFormat parse_pack_format(const std::string& name);
 const char* pack_format_name(PackFormat format);
 
 struct PackOptions {
-  std::string data_dir;          // ImageFolder root holding train/ and val/
-  std::string out;               // the pack written (atomically: out.tmp, then renamed)
-  int resize_short = 0;          // > 0: shrink images whose short side is longer to this size
+  std::string data_dir;  // ImageFolder root holding train/ and val/
+  std::string out;       // the pack written (atomically: out.tmp, then renamed)
+  int resize_short = 0;  // > 0: shrink images whose short side is longer to this size
   PackFormat format = PackFormat::kAuto;
 };
 
@@ -43,8 +43,8 @@ struct PackSummary {
   PackFormat format = PackFormat::kEncoded;  // what was stored (never kAuto)
   int64_t train_images = 0;
   int64_t val_images = 0;
-  int64_t skipped = 0;           // unreadable source images left out (each logged)
-  uint64_t data_bytes = 0;       // bytes of image data in the pack (both splits)
+  int64_t skipped = 0;      // unreadable source images left out (each logged)
+  uint64_t data_bytes = 0;  // bytes of image data in the pack (both splits)
 };
 
 // Packs data_dir/train and data_dir/val (classes must match). Each image is decoded to check

@@ -30,15 +30,15 @@ struct PreparedBatch {
 struct LoaderOptions {
   int batch_size = 4;
   int workers = 2;
-  int queue_depth = 4;            // ready batches kept ahead
-  int image_size = 224;           // train crop / val crop size
-  int resize_short = 256;         // val Resize() size
+  int queue_depth = 4;     // ready batches kept ahead
+  int image_size = 224;    // train crop / val crop size
+  int resize_short = 256;  // val Resize() size
   RandomResizedCropOptions crop;
   Normalization norm;
   uint64_t seed = 0;
   uint64_t epoch = 0;
   Augment augment = Augment::kTrain;
-  bool decode_only = false;       // GPU path: fill images + plans, leave `data` empty
+  bool decode_only = false;  // GPU path: fill images + plans, leave `data` empty
   // Run on every finished batch by the worker thread that finished it (by the consumer with
   // no workers), before next() hands it out; calls for different batches may overlap. Used to
   // pack a batch for the GPU off the training thread. An exception stops the loader and is
@@ -47,23 +47,22 @@ struct LoaderOptions {
 };
 
 struct Batch {
-  int size = 0;                   // samples in this batch (last batch may be smaller)
-  std::vector<float> data;        // size × 3 × image_size × image_size, normalized, NCHW
+  int size = 0;             // samples in this batch (last batch may be smaller)
+  std::vector<float> data;  // size × 3 × image_size × image_size, normalized, NCHW
   std::vector<int64_t> labels;
-  std::vector<int64_t> indices;   // dataset indices of the samples
-  std::vector<Image> images;      // decoded images (decode_only); a JPEG may be decoded only
-                                  // in the region its plan reads (Dataset::load_for_plan)
-  std::vector<ResizePlan> plans;  // their plans, relative to those images (decode_only)
+  std::vector<int64_t> indices;             // dataset indices of the samples
+  std::vector<Image> images;                // decoded images (decode_only); a JPEG may be decoded only
+                                            // in the region its plan reads (Dataset::load_for_plan)
+  std::vector<ResizePlan> plans;            // their plans, relative to those images (decode_only)
   std::shared_ptr<PreparedBatch> prepared;  // whatever LoaderOptions::prepare attached
-  int skipped = 0;                // unreadable files met while building this batch
-  double wait_seconds = 0;        // time the consumer waited for this batch
+  int skipped = 0;                          // unreadable files met while building this batch
+  double wait_seconds = 0;                  // time the consumer waited for this batch
 };
 
 class Loader {
  public:
   // `indices` is this rank's ordered sample list for the epoch (from the sampler).
-  Loader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices,
-         const LoaderOptions& options);
+  Loader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices, const LoaderOptions& options);
   ~Loader();  // stops and joins the workers
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;

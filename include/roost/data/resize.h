@@ -22,10 +22,10 @@ constexpr int kResamplePrecisionBits = 22;
 // coef[o * taps + k]; entries past count are 0. The CPU reference and the CUDA kernel share
 // these tables, so both round the same weights the same way.
 struct ResampleAxis {
-  int taps = 0;                 // coefficients stored per output index (Pillow's ksize)
-  std::vector<int32_t> start;   // out_size entries
-  std::vector<int32_t> count;   // out_size entries
-  std::vector<int32_t> coef;    // out_size * taps entries, kResamplePrecisionBits fractional bits
+  int taps = 0;                // coefficients stored per output index (Pillow's ksize)
+  std::vector<int32_t> start;  // out_size entries
+  std::vector<int32_t> count;  // out_size entries
+  std::vector<int32_t> coef;   // out_size * taps entries, kResamplePrecisionBits fractional bits
 };
 
 ResampleAxis resample_axis(int in_size, int out_size);
@@ -49,7 +49,6 @@ Image apply_plan_u8_reference(const Image& source, const ResizePlan& plan);
 }  // namespace detail
 
 // Writes the normalized float CHW tensor (3 × out_h × out_w) for `source` into `out`.
-void apply_plan_normalized(const Image& source, const ResizePlan& plan, const Normalization& norm,
-                           float* out);
+void apply_plan_normalized(const Image& source, const ResizePlan& plan, const Normalization& norm, float* out);
 
 }  // namespace roost::data

@@ -11,8 +11,8 @@
 
 namespace roost::data {
 
-std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t seed,
-                                 uint64_t epoch, bool shuffle = true);
+std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t seed, uint64_t epoch,
+                                 bool shuffle = true);
 std::vector<int64_t> val_shard(int64_t n, int rank, int world_size);
 // Samples in every rank's train_shard (n padded to a multiple of world_size, divided).
 inline int64_t train_shard_size(int64_t n, int world_size) { return (n + world_size - 1) / world_size; }

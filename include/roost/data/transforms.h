@@ -19,11 +19,11 @@ struct CropBox {
 };
 
 struct ResizePlan {
-  CropBox box;                 // region of the source image that is resized
+  CropBox box;                       // region of the source image that is resized
   int resized_h = 0, resized_w = 0;  // size the box is resized to
   int offset_y = 0, offset_x = 0;    // window of the resized image that is kept
   int out_h = 0, out_w = 0;
-  bool flip = false;           // mirror the output horizontally (after resize)
+  bool flip = false;  // mirror the output horizontally (after resize)
 };
 
 struct RandomResizedCropOptions {
@@ -32,12 +32,10 @@ struct RandomResizedCropOptions {
 };
 
 // torchvision's RandomResizedCrop.get_params: 10 attempts, then the centre fallback.
-CropBox sample_resized_crop(int height, int width, const RandomResizedCropOptions& options,
-                            std::mt19937_64& rng);
+CropBox sample_resized_crop(int height, int width, const RandomResizedCropOptions& options, std::mt19937_64& rng);
 
 // Train plan: RandomResizedCrop(size) then RandomHorizontalFlip(p=0.5), drawn from rng.
-ResizePlan train_plan(int height, int width, int size, const RandomResizedCropOptions& options,
-                      std::mt19937_64& rng);
+ResizePlan train_plan(int height, int width, int size, const RandomResizedCropOptions& options, std::mt19937_64& rng);
 
 // Val plan: Resize(resize_short) on the short side (long = int(resize_short*long/short)),
 // then CenterCrop(crop) with Python rounding of the corner.

@@ -16,13 +16,13 @@ struct zip;  // libzip's archive handle (zip_t), kept out of this header
 namespace roost::data {
 
 struct ZipEntry {
-  std::string name;               // '/'-separated; a trailing '/' marks a folder
-  uint64_t index = 0;             // position in the central directory
-  uint16_t method = 0;            // 0 stored, 8 deflated, ... (the zip format's numbers)
+  std::string name;     // '/'-separated; a trailing '/' marks a folder
+  uint64_t index = 0;   // position in the central directory
+  uint16_t method = 0;  // 0 stored, 8 deflated, ... (the zip format's numbers)
   bool encrypted = false;
   uint32_t crc32 = 0;
   uint64_t compressed_size = 0;
-  uint64_t size = 0;              // uncompressed
+  uint64_t size = 0;  // uncompressed
   bool is_directory() const { return !name.empty() && name.back() == '/'; }
 };
 

@@ -66,32 +66,30 @@ inline void write_string_attr(hid_t obj, const std::string& name, const std::str
   H5Id type = h5_check(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
   H5Tset_size(type.get(), value.empty() ? 1 : value.size());
   H5Id space = h5_check(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
-  H5Id attr = h5_check(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                       H5Aclose, "create attribute " + name);
+  H5Id attr = h5_check(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                       "create attribute " + name);
   if (H5Awrite(attr.get(), type.get(), value.c_str()) < 0) ROOST_THROW("HDF5: write attribute ", name);
 }
 
-inline void write_string_list_attr(hid_t obj, const std::string& name,
-                                   const std::vector<std::string>& values) {
+inline void write_string_list_attr(hid_t obj, const std::string& name, const std::vector<std::string>& values) {
   H5Id type = h5_check(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
   H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   hsize_t n = values.size();
   H5Id space = h5_check(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple");
-  H5Id attr = h5_check(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                       H5Aclose, "create attribute " + name);
+  H5Id attr = h5_check(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                       "create attribute " + name);
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
   // An empty list has nothing to write, and H5Awrite refuses the null buffer of an empty vector.
-  if (!ptrs.empty() && H5Awrite(attr.get(), type.get(), ptrs.data()) < 0)
-    ROOST_THROW("HDF5: write attribute ", name);
+  if (!ptrs.empty() && H5Awrite(attr.get(), type.get(), ptrs.data()) < 0) ROOST_THROW("HDF5: write attribute ", name);
 }
 
 // A scalar 64-bit integer attribute (h5py reads it as numpy.int64).
 inline void write_int_attr(hid_t obj, const std::string& name, int64_t value) {
   H5Id space = h5_check(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
-  H5Id attr = h5_check(H5Acreate2(obj, name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                       H5Aclose, "create attribute " + name);
+  H5Id attr = h5_check(H5Acreate2(obj, name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                       "create attribute " + name);
   if (H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0) ROOST_THROW("HDF5: write attribute ", name);
 }
 

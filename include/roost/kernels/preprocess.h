@@ -23,12 +23,12 @@ enum class OutputType { kFloat32, kBFloat16, kFloat16 };
 struct PreprocessOptions {
   int device = 0;
   OutputType output = OutputType::kFloat32;
-  bool channels_last = false;   // write NHWC instead of NCHW
+  bool channels_last = false;  // write NHWC instead of NCHW
   data::Normalization norm;
   // How output rows are cut into thread-block tiles; 0 keeps the built-in default. Tuning
   // knobs for benchmarks/preprocess_bench --sweep, not needed for correctness.
-  int tile_target_bytes = 0;  // preferred shared memory per tile
-  int max_tile_rows = 0;      // most output rows per tile
+  int tile_target_bytes = 0;         // preferred shared memory per tile
+  int max_tile_rows = 0;             // most output rows per tile
   bool largest_tiles_first = false;  // costliest tiles first instead of image order (preprocess_layout.h)
 };
 
@@ -46,8 +46,8 @@ class GpuPreprocessor {
   // images.size() × 3 × out_h × out_w elements of the output type; every plan must have the
   // same out_h/out_w). `stream` is a cudaStream_t (nullptr = the default stream); the call
   // returns when the work is enqueued on it, after the upload has been ordered before it.
-  void run(const std::vector<const data::Image*>& images,
-           const std::vector<data::ResizePlan>& plans, void* device_out, void* stream);
+  void run(const std::vector<const data::Image*>& images, const std::vector<data::ResizePlan>& plans, void* device_out,
+           void* stream);
 
   // run() in two halves, so that the CPU half can run on another thread (a loader's worker)
   // while the training thread drives the GPU. pack() plans the batch and copies what the
@@ -64,8 +64,8 @@ class GpuPreprocessor {
 
   // As run(), but stops at uint8 HWC before normalization (out: N × out_h × out_w × 3 bytes
   // on the device), so tests compare with data::apply_plan_u8 exactly.
-  void run_u8(const std::vector<const data::Image*>& images,
-              const std::vector<data::ResizePlan>& plans, void* device_out, void* stream);
+  void run_u8(const std::vector<const data::Image*>& images, const std::vector<data::ResizePlan>& plans,
+              void* device_out, void* stream);
 
  private:
   struct Impl;

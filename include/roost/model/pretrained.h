@@ -18,7 +18,7 @@ NamedTensors load_pth(const std::string& path);
 NamedTensors read_pth_state_dict(const std::string& path);
 
 struct PretrainedReport {
-  int loaded = 0;                  // tensors copied into the model
+  int loaded = 0;                    // tensors copied into the model
   bool classifier_replaced = false;  // fc was re-initialised for a different class count
 };
 

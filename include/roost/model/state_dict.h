@@ -32,8 +32,8 @@ struct WeightsFile {
 // Writes path atomically (temporary file, fsync, rename). Tensors are copied to CPU.
 // image_size / resize_short are stored as integer attributes when positive; 0 leaves them out.
 void save_weights_h5(const std::string& path, const NamedTensors& tensors, const std::string& arch,
-                     const std::vector<std::string>& class_names, int image_size = 0,
-                     int resize_short = 0, const std::string& run_id = "");
+                     const std::vector<std::string>& class_names, int image_size = 0, int resize_short = 0,
+                     const std::string& run_id = "");
 
 // Reads every dataset of a roost weight file. Throws roost::Error naming the file for a
 // missing, truncated or foreign file.

@@ -14,8 +14,8 @@
 namespace roost::run {
 
 struct MonitorConfig {
-  double poll_s = 1.0;            // how often metrics and the job's state are read
-  double cancel_grace_s = 20.0;   // SIGTERM (roost checkpoints) before SIGKILL
+  double poll_s = 1.0;           // how often metrics and the job's state are read
+  double cancel_grace_s = 20.0;  // SIGTERM (roost checkpoints) before SIGKILL
   std::string scontrol = "scontrol";
   std::string scancel = "scancel";
   // Consecutive failed scontrol queries (controller restarting) tolerated before the job is

@@ -27,8 +27,8 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
 std::optional<int> wait_child(pid_t pid, bool block);
 
 struct CommandOutput {
-  int status = 0;       // as wait_child; 124 when the time limit ended it
-  std::string output;   // stdout and stderr together
+  int status = 0;      // as wait_child; 124 when the time limit ended it
+  std::string output;  // stdout and stderr together
 };
 // Runs a short command to completion and returns what it printed. After timeout_s the command
 // is killed (scontrol retries for minutes when the controller is away; the monitor must not

@@ -20,7 +20,7 @@ struct ModelVersion {
   std::string source_path;  // where it was copied from
   std::string sha256;
   int64_t size = 0;
-  std::string metrics;      // JSON: {"epochs": [...rows...], "best_val_acc": x}
+  std::string metrics;  // JSON: {"epochs": [...rows...], "best_val_acc": x}
   double created_at = 0;
 };
 

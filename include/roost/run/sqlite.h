@@ -57,7 +57,10 @@ class Statement {
 
   bool step();
   // Runs a statement that returns no rows.
-  void run() { while (step()) {} }
+  void run() {
+    while (step()) {
+    }
+  }
   void reset();
 
   bool is_null(int column) const;

@@ -26,10 +26,10 @@ bool is_terminal(RunStatus s);
 // What `roost submit` records before it launches anything.
 struct NewRun {
   std::string experiment;
-  std::string target;        // local | hosts | slurm
-  int np = 1;                // total ranks
-  std::string train_args;    // JSON array of `roost train` arguments, as given
-  std::string config_json;   // the parsed TrainConfig
+  std::string target;       // local | hosts | slurm
+  int np = 1;               // total ranks
+  std::string train_args;   // JSON array of `roost train` arguments, as given
+  std::string config_json;  // the parsed TrainConfig
 };
 
 struct RunRecord {
@@ -37,16 +37,16 @@ struct RunRecord {
   std::string experiment, target;
   RunStatus status = RunStatus::kQueued;
   int np = 1;
-  std::string run_dir;       // absolute: WORKSPACE/experiments/<experiment>/runs/<id>
+  std::string run_dir;  // absolute: WORKSPACE/experiments/<experiment>/runs/<id>
   std::string train_args, command;
   std::string scheduler_id;  // Slurm job id
   int64_t pgid = 0;          // process group of mpirun (local, hosts)
   int64_t monitor_pid = 0;
   std::optional<int> exit_code;
-  std::string message;       // why it failed or was canceled
+  std::string message;  // why it failed or was canceled
   double created_at = 0, updated_at = 0;
-  int epochs = 0;                       // metrics rows ingested
-  std::optional<double> best_val_acc;   // max val_acc over those rows
+  int epochs = 0;                      // metrics rows ingested
+  std::optional<double> best_val_acc;  // max val_acc over those rows
 };
 
 struct StatusEvent {

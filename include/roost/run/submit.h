@@ -14,7 +14,7 @@ namespace roost::run {
 
 struct SubmitConfig {
   std::string experiment;
-  LaunchConfig launch;          // run_dir and job_name are filled in by submit_run
+  LaunchConfig launch;            // run_dir and job_name are filled in by submit_run
   std::string train_config_json;  // the parsed `roost train` options, for config.json
   std::string sbatch = "sbatch";
   std::string monitor_binary;   // the roost that runs `roost runs monitor` (this one)

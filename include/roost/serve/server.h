@@ -33,11 +33,11 @@ struct ServeOptions {
   int max_batch = 32;
   double max_delay_ms = 5;
   int max_queue = 256;
-  int threads = 64;           // HTTP worker threads (a request waiting for its batch holds one)
+  int threads = 64;  // HTTP worker threads (a request waiting for its batch holds one)
   double max_body_mb = 16;
-  double timeout_s = 10;      // read and write timeout per connection
+  double timeout_s = 10;  // read and write timeout per connection
   bool access_log = false;
-  int forward_threads = 0;    // intra-op threads of each forward pass; 0 = every core
+  int forward_threads = 0;  // intra-op threads of each forward pass; 0 = every core
 };
 
 // Loads the models, listens, serves until `stop` becomes true (a signal handler sets it), then

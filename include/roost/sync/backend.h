@@ -36,7 +36,7 @@ class GradientBackend {
   GradientBackend& operator=(const GradientBackend&) = delete;
 
   comm::Communicator& reduce() { return device_ ? *device_ : *ring_; }  // the fused allreduces
-  comm::Communicator& negotiate() { return *negotiation_; }            // rank 0's coordination
+  comm::Communicator& negotiate() { return *negotiation_; }             // rank 0's coordination
   // The ring over MPI (host memory; its map_shared/reduce_apply serve the shared update),
   // null when gradients travel over NCCL.
   comm::Communicator* host_ring() { return ring_.get(); }

@@ -24,14 +24,14 @@
 namespace roost::sync {
 
 struct TensorRequest {
-  int32_t index = 0;             // position in the synchronizer's tensor list
-  int32_t dtype = 0;             // comm::DType as an integer
+  int32_t index = 0;  // position in the synchronizer's tensor list
+  int32_t dtype = 0;  // comm::DType as an integer
   std::vector<int64_t> shape;
 };
 
 struct ControllerOptions {
   double stall_warning_s = 60;
-  double stall_shutdown_s = 0;   // 0 = never stop the job for a stall
+  double stall_shutdown_s = 0;  // 0 = never stop the job for a stall
 };
 
 class Controller {
@@ -71,8 +71,8 @@ class Controller {
   int rank_ = 0, size_ = 1;
   std::vector<std::string> names_;
   ControllerOptions options_;
-  std::map<int32_t, Pending> pending_;   // rank 0 only
-  std::vector<int32_t> ready_order_;     // rank 0: indices complete, in completion order
+  std::map<int32_t, Pending> pending_;  // rank 0 only
+  std::vector<int32_t> ready_order_;    // rank 0: indices complete, in completion order
   int stall_warnings_ = 0;
   std::string last_stall_warning_;
 };

@@ -32,9 +32,8 @@ class GradientSynchronizer {
   // parameters' device, or host memory for a device-less communicator: then device
   // buffers are staged through the host). `negotiation_comm` must be used by nobody else
   // and be a host backend (MPI or threads: rank 0 probes it).
-  GradientSynchronizer(std::vector<std::pair<std::string, torch::Tensor>> params,
-                       comm::Communicator& reduce_comm, comm::Communicator& negotiation_comm, int rank,
-                       const SyncOptions& options);
+  GradientSynchronizer(std::vector<std::pair<std::string, torch::Tensor>> params, comm::Communicator& reduce_comm,
+                       comm::Communicator& negotiation_comm, int rank, const SyncOptions& options);
   ~GradientSynchronizer();
   GradientSynchronizer(const GradientSynchronizer&) = delete;
   GradientSynchronizer& operator=(const GradientSynchronizer&) = delete;
@@ -99,10 +98,10 @@ class GradientSynchronizer {
 
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::vector<int32_t> queue_;   // submitted, not yet negotiated
-  size_t done_ = 0;              // this step
-  std::vector<int32_t> ready_;   // averaged, .grad not yet written
-  bool active_ = false;          // a step's gradients are being synchronized
+  std::vector<int32_t> queue_;  // submitted, not yet negotiated
+  size_t done_ = 0;             // this step
+  std::vector<int32_t> ready_;  // averaged, .grad not yet written
+  bool active_ = false;         // a step's gradients are being synchronized
   bool stop_ = false;
   std::exception_ptr error_;
   std::atomic<int> pass_{0};

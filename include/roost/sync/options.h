@@ -14,7 +14,7 @@ struct SyncOptions {
   int backward_passes_per_step = 1;  // micro-batches accumulated before one allreduce
   double stall_warning_s = 60;
   double stall_shutdown_s = 0;
-  std::string timeline_path;         // Chrome trace; empty = in memory only
+  std::string timeline_path;  // Chrome trace; empty = in memory only
 };
 
 }  // namespace roost::sync

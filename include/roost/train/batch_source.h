@@ -17,8 +17,8 @@ namespace roost::train {
 class BatchSource {
  public:
   // gpu_preprocess requires a CUDA device; input_dtype is float32, bfloat16 or float16.
-  BatchSource(torch::Device device, bool gpu_preprocess, bool channels_last,
-              torch::ScalarType input_dtype, int image_size);
+  BatchSource(torch::Device device, bool gpu_preprocess, bool channels_last, torch::ScalarType input_dtype,
+              int image_size);
   ~BatchSource();
 
   bool gpu_preprocess() const { return gpu_ != nullptr; }

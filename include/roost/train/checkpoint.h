@@ -19,17 +19,17 @@
 namespace roost::train {
 
 struct Checkpoint {
-  model::NamedTensors model;             // state dict (parameters and buffers)
-  std::vector<torch::Tensor> momentum;   // SGD momentum buffers by parameter index (undefined: none yet)
-  torch::Tensor rng;                     // torch's CPU generator state
-  int epochs_done = 0;                   // completed epochs
-  int step = 0;                          // steps done in epoch epochs_done + 1 (0 = at a boundary)
+  model::NamedTensors model;            // state dict (parameters and buffers)
+  std::vector<torch::Tensor> momentum;  // SGD momentum buffers by parameter index (undefined: none yet)
+  torch::Tensor rng;                    // torch's CPU generator state
+  int epochs_done = 0;                  // completed epochs
+  int step = 0;                         // steps done in epoch epochs_done + 1 (0 = at a boundary)
   int world_size = 1;
   double best_val_acc = -1;
   double loss_scale = 1;
   int loss_scale_clean_steps = 0;
-  EpochSums partial;                     // this rank's sums of the interrupted epoch (step > 0)
-  std::vector<EpochRecord> history;      // metrics of the completed epochs
+  EpochSums partial;                 // this rank's sums of the interrupted epoch (step > 0)
+  std::vector<EpochRecord> history;  // metrics of the completed epochs
   std::string config_json;
   // Which run wrote it and what it classifies (run_identity.h); empty in checkpoints
   // written before runs had ids.

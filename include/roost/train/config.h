@@ -16,55 +16,55 @@ inline constexpr int kAutoWorkers = -1;
 
 struct TrainConfig {
   // data
-  std::string data_dir;            // ImageFolder root with train/ and val/
+  std::string data_dir;  // ImageFolder root with train/ and val/
   std::string output_dir = "outputs";
   int image_size = 224;
-  int resize_short = 256;          // validation Resize(); the CLI defaults it to round(image_size * 256/224)
+  int resize_short = 256;  // validation Resize(); the CLI defaults it to round(image_size * 256/224)
   double crop_scale_lo = 0.08, crop_scale_hi = 1.0;
   double crop_ratio_lo = 3.0 / 4.0, crop_ratio_hi = 4.0 / 3.0;
-  int workers = kAutoWorkers;      // decode threads per rank; kAutoWorkers: from the rank's cores
+  int workers = kAutoWorkers;  // decode threads per rank; kAutoWorkers: from the rank's cores
   // model
   std::string arch = "resnet18";
   bool zero_init_residual = false;
-  std::string pretrained;          // .pth (torchvision) or .h5 (roost) weights to start from
-  bool freeze_backbone = false;    // train only fc; the backbone's BatchNorms stay in eval mode
-  bool sync_bn = false;            // BatchNorm statistics over the global batch (all ranks)
+  std::string pretrained;        // .pth (torchvision) or .h5 (roost) weights to start from
+  bool freeze_backbone = false;  // train only fc; the backbone's BatchNorms stay in eval mode
+  bool sync_bn = false;          // BatchNorm statistics over the global batch (all ranks)
   // optimisation
   int epochs = 25;
-  int batch_size = 4;              // per rank
+  int batch_size = 4;  // per rank
   double lr = 0.001;
   double momentum = 0.9;
   double weight_decay = 0.0;
   bool nesterov = false;
   int lr_step = 7;
   double lr_gamma = 0.1;
-  std::string lr_scaling = "none"; // none|linear: linear multiplies lr by the world size
-  double warmup_epochs = 0;        // linear ramp to the (scaled) lr over this many epochs
+  std::string lr_scaling = "none";  // none|linear: linear multiplies lr by the world size
+  double warmup_epochs = 0;         // linear ramp to the (scaled) lr over this many epochs
   double label_smoothing = 0;
   uint64_t seed = 42;
   // execution
-  int threads = 0;                 // intra-op threads per rank; 0 = cores / ranks on the node
-  std::string mpi_yield = "auto";  // auto|on|off: Open MPI yields the CPU while waiting (mpi_yield.h)
-  std::string preprocess = "auto"; // auto|cpu|gpu
-  std::string amp = "off";         // off|bf16|fp16
+  int threads = 0;                  // intra-op threads per rank; 0 = cores / ranks on the node
+  std::string mpi_yield = "auto";   // auto|on|off: Open MPI yields the CPU while waiting (mpi_yield.h)
+  std::string preprocess = "auto";  // auto|cpu|gpu
+  std::string amp = "off";          // off|bf16|fp16
   bool channels_last = false;
-  int log_every = 10;              // steps between progress lines
-  std::string progress = "auto";   // auto (bar on a terminal) | bar | lines | none
+  int log_every = 10;             // steps between progress lines
+  std::string progress = "auto";  // auto (bar on a terminal) | bar | lines | none
   // gradient synchronization
   double fusion_threshold_mb = sync::SyncOptions{}.fusion_threshold_mb;
   double cycle_time_ms = sync::SyncOptions{}.cycle_time_ms;
   bool fp16_allreduce = false;
   std::string prefetch_next_pass = "auto";  // auto|on|off: next_loader.h (auto: on for GPU)
-  std::string shared_update = "auto";  // auto|off: one node's ranks each step their share (shared_update.h)
+  std::string shared_update = "auto";       // auto|off: one node's ranks each step their share (shared_update.h)
   int backward_passes_per_step = sync::SyncOptions{}.backward_passes_per_step;
   double stall_warning_s = sync::SyncOptions{}.stall_warning_s;
   double stall_shutdown_s = sync::SyncOptions{}.stall_shutdown_s;  // 0 = only warn
-  std::string timeline;            // Chrome-trace file, empty = none
+  std::string timeline;                                            // Chrome-trace file, empty = none
   // checkpoints
-  int checkpoint_every = 1;        // epochs between checkpoints; 0 = none (preemption still writes one)
-  int keep_checkpoints = 3;        // newest checkpoints kept in output_dir/checkpoints
-  std::string resume;              // "", "auto" (newest valid checkpoint in output_dir) or a file
-  bool overwrite = false;          // replace another run's outputs in output_dir (run_identity.h)
+  int checkpoint_every = 1;  // epochs between checkpoints; 0 = none (preemption still writes one)
+  int keep_checkpoints = 3;  // newest checkpoints kept in output_dir/checkpoints
+  std::string resume;        // "", "auto" (newest valid checkpoint in output_dir) or a file
+  bool overwrite = false;    // replace another run's outputs in output_dir (run_identity.h)
 };
 
 // torchvision's validation ratio: Resize(256) before CenterCrop(224), kept at other sizes.

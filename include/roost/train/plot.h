@@ -30,9 +30,9 @@ struct PlotColor {
 // tools) can find each series by its colour.
 inline constexpr int kCurvesWidth = 1200;
 inline constexpr int kCurvesHeight = 400;
-inline constexpr PlotColor kTrainColor{31, 119, 180};        // blue
-inline constexpr PlotColor kValColor{230, 110, 10};          // orange
-inline constexpr PlotColor kThroughputColor{44, 150, 44};    // green
+inline constexpr PlotColor kTrainColor{31, 119, 180};      // blue
+inline constexpr PlotColor kValColor{230, 110, 10};        // orange
+inline constexpr PlotColor kThroughputColor{44, 150, 44};  // green
 
 // Draws the three panels for `points` (any order; drawn by epoch) under `title` and
 // replaces `path` atomically (a temporary file in the same folder, fsync, rename). Empty

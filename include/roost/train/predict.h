@@ -32,8 +32,8 @@ struct Guess {
 
 struct Prediction {
   std::string image;
-  std::vector<Guess> top;  // most probable first; empty when the image could not be read
-  std::string error;       // why it could not be read (missing, not a file, undecodable)
+  std::vector<Guess> top;      // most probable first; empty when the image could not be read
+  std::string error;           // why it could not be read (missing, not a file, undecodable)
   std::vector<double> logits;  // the model's output for the image, one per class
 };
 

@@ -19,7 +19,7 @@ class PreemptionWatch {
   // SIGINT as SIGUSR1 and SIGUSR2 (mpirun forwards only those at once): they are named and
   // exit as the signals the launcher received.
   PreemptionWatch(MPI_Comm comm, bool relayed);
-  ~PreemptionWatch();                       // restores the previous handlers
+  ~PreemptionWatch();  // restores the previous handlers
   PreemptionWatch(const PreemptionWatch&) = delete;
   PreemptionWatch& operator=(const PreemptionWatch&) = delete;
 

@@ -77,8 +77,7 @@ OutputsDecision decide_outputs(const TrainConfig& config, const std::optional<Ru
 // this arch and these classes ("" when it can). An empty checkpoint run id (written before
 // runs had ids) is accepted when no run id is expected.
 std::string checkpoint_mismatch(const std::string& checkpoint_path, const std::string& checkpoint_run_id,
-                                const std::string& checkpoint_arch,
-                                const std::vector<std::string>& checkpoint_classes,
+                                const std::string& checkpoint_arch, const std::vector<std::string>& checkpoint_classes,
                                 const std::string& expected_run_id, const std::string& arch,
                                 const std::vector<std::string>& classes);
 

@@ -31,7 +31,7 @@
 namespace roost::train {
 
 struct RunParts {
-  TrainConfig config;  // resolved: no "auto" left
+  TrainConfig config;                  // resolved: no "auto" left
   comm::Communicator* comm = nullptr;  // every rank, host memory
   int rank = 0, world = 1;
   Datasets data;
@@ -40,7 +40,7 @@ struct RunParts {
   torch::Device device{torch::kCPU};
   std::string device_name = "cpu";
   bool on_gpu = false;
-  bool gpu_preprocess = false;                    // the CUDA kernel crops, resizes, normalises
+  bool gpu_preprocess = false;                     // the CUDA kernel crops, resizes, normalises
   torch::ScalarType amp_dtype = torch::kBFloat16;  // autocast's, when config.amp is not "off"
   bool autocast() const { return config.amp != "off"; }
 

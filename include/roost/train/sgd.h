@@ -25,7 +25,7 @@ class Sgd {
  public:
   Sgd(std::vector<torch::Tensor> params, const SgdOptions& options);
 
-  void step();       // parameters without a gradient are left alone
+  void step();  // parameters without a gradient are left alone
   // Only these parameters (each one of this optimizer's), e.g. as their averaged gradients
   // arrive; stepping every parameter once this way equals one step(), bitwise.
   void step(const std::vector<torch::Tensor>& subset);
@@ -51,12 +51,12 @@ class Sgd {
   void end_sliced_step();
 
  private:
-  void step_indices(const std::vector<size_t>& which);       // parameters with a gradient
+  void step_indices(const std::vector<size_t>& which);        // parameters with a gradient
   void step_with_libtorch(const std::vector<size_t>& which);  // GPU and non-float32 parameters
 
   std::vector<torch::Tensor> params_;
   std::vector<torch::Tensor> buffers_;
-  std::vector<torch::Tensor> shared_;  // share_momentum's buffers; become buffers_ when started
+  std::vector<torch::Tensor> shared_;                         // share_momentum's buffers; become buffers_ when started
   std::unordered_map<const c10::TensorImpl*, size_t> index_;  // parameter -> position
   SgdOptions options_;
 };

@@ -11,10 +11,10 @@
 namespace roost::train {
 
 struct RunSummary {
-  std::string status;          // "completed" or "stopped by SIGTERM" …
-  std::string run_id;          // run_identity.h
+  std::string status;  // "completed" or "stopped by SIGTERM" …
+  std::string run_id;  // run_identity.h
   int world_size = 1;
-  std::string device;          // rank 0's device name
+  std::string device;  // rank 0's device name
   std::string gradient_backend;
   bool shared_update = false;  // the ranks of a node each stepped their share (shared_update.h)
   std::string resumed_from;    // checkpoint path, "" for a fresh start
