@@ -24,6 +24,7 @@ PACKAGES=(
   libssl-dev                        # libcrypto: SHA-256 of the model registry's files; roost serve's HTTP header
   curl                              # tests/e2e/serve_test.sh talks to roost serve with curl
   libgtest-dev                      # GoogleTest
+  clang-format                      # tests/format_check.sh: the sources' layout (.clang-format)
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
   libcairo2-dev fonts-dejavu-core    # the training-curves PNG: drawing, and the face its text is set in
   libcurl4-openssl-dev              # downloads (roost data fowl)
