@@ -144,6 +144,14 @@ Value value_of_number(const Dimension& d, double x) {
   return {word, std::strtod(word.c_str(), nullptr)};
 }
 
+Value value_of_word(const Dimension& d, const std::string& word) {
+  if (d.kind == SpaceKind::kChoice) {
+    for (size_t i = 0; i < d.choices.size(); ++i)
+      if (d.choices[i] == word) return value_of_number(d, double(i));
+  }
+  return {word, std::strtod(word.c_str(), nullptr)};
+}
+
 Value value_at(const Dimension& d, double u) {
   u = std::clamp(u, 0.0, std::nextafter(1.0, 0.0));
   switch (d.kind) {

@@ -46,6 +46,9 @@ Value value_at(const Dimension& d, double u);
 // rounded as the space requires). Samplers that work on numbers come back through here.
 Value value_of_number(const Dimension& d, double x);
 
+// The value of `d` that a trial recorded as `word` (a choice's word, or a number).
+Value value_of_word(const Dimension& d, const std::string& word);
+
 // Whether grid sampling can list the dimension, and its values in order (choice: as listed;
 // randint: lo..hi; quniform: lo, lo+q, ... up to hi). UsageError for uniform and loguniform.
 std::vector<Value> grid_values(const Dimension& d);
