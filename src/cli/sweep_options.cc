@@ -96,6 +96,19 @@ void split_cores(const SweepCommand& cmd, sweep::SweepConfig& c) {
   if (c.max_concurrent > 1 && !has_option(mpi, "--bind-to")) mpi.insert(mpi.end(), {"--bind-to", "none"});
 }
 
+// cxxopts splits a repeated option's values at commas, and so cuts "lr=uniform(0,1)" in two:
+// the pieces are joined again until each --param's parentheses balance.
+std::vector<std::string> param_texts(const cxxopts::ParseResult& r) {
+  std::vector<std::string> out;
+  int depth = 0;
+  for (const auto& piece : strings(r, "param")) {
+    if (depth > 0) out.back() += "," + piece;
+    else out.push_back(piece);
+    for (char ch : piece) depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+  }
+  return out;
+}
+
 void set_policy(const cxxopts::ParseResult& r, sweep::PolicyConfig& p) {
   p.kind = sweep::parse_policy(r["policy"].as<std::string>());
   p.slack_factor = get_double(r, "slack-factor");
@@ -130,7 +143,7 @@ sweep::SweepConfig sweep_config(const SweepCommand& cmd) {
   const cxxopts::ParseResult& r = cmd.parsed;
   sweep::SweepConfig c;
   c.experiment = get_required(r, "experiment");
-  c.space = sweep::parse_space(strings(r, "param"));
+  c.space = sweep::parse_space(param_texts(r));
   c.metric = r["metric"].as<std::string>();
   c.goal = sweep::parse_goal(r["goal"].as<std::string>());
   c.max_runs = get_int(r, "max-runs");
