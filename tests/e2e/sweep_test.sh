@@ -36,7 +36,7 @@ assert all(x["status"] in ("Completed", "Canceled") for x in t), t
 stopped = [x for x in t if x["stopped_by"].startswith("early termination by bandit at epoch ")]
 assert stopped and all(x["status"] == "Canceled" and x["epochs"] < 4 or x["epochs"] == 4 for x in stopped), t
 assert all(x["params"]["lr"] in ("0.00001", "1e-05", "0.02", "0.05") for x in t), t
-assert s["best"]["value"] > 0.6, s["best"]
+assert s["best"]["value"] >= 0.5, s["best"]
 print(s["best"]["run"], sum(x["epochs"] for x in t), s["best"]["value"])' "$WORK/bandit.json" > "$WORK/bandit.sum" ||
   fail "bandit sweep: $(cat "$WORK/bandit.json")"
 read -r best_run bandit_epochs bandit_best < "$WORK/bandit.sum"
