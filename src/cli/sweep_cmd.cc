@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "args.h"
@@ -66,9 +67,14 @@ int sweep_main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   SweepCommand cmd = parse_sweep_command(args);
   if (cmd.help) return 0;
+  int64_t id = cmd.resume;
+  std::optional<sweep::SweepConfig> fresh;
+  if (id == 0) {  // every trial's options are checked before the workspace is touched
+    fresh = sweep_config(cmd);
+    sweep::check_trials(*fresh);
+  }
   run::RunStore runs(cmd.workspace);
   sweep::SweepStore store(runs);
-  int64_t id = cmd.resume;
   if (id > 0) {
     const sweep::SweepRecord rec = store.get_sweep(id);
     if (rec.status == "Completed") ROOST_USAGE_ERROR("sweep ", id, " has completed: nothing to resume");
@@ -78,9 +84,8 @@ int sweep_main(int argc, char** argv) {
     cmd = parse_sweep_command(store.json_strings(rec.argv));
     cmd.wait = cmd.wait || std::find(args.begin(), args.end(), "--wait") != args.end();
   }
-  sweep::SweepConfig config = sweep_config(cmd);
+  sweep::SweepConfig config = fresh ? *fresh : sweep_config(cmd);
   if (id == 0) {
-    sweep::check_trials(config);  // every trial's options, before anything is recorded
     id = store.create_sweep(config.experiment, sweep::settings_json(config), json_array(cmd.argv));
     std::cerr << "roost: sweep " << id << " of experiment " << config.experiment << " ("
               << config.max_runs << " trials, " << config.max_concurrent << " at a time, "
