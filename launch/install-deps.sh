@@ -36,6 +36,7 @@ PACKAGES=(
   dataset-fashion-mnist             # the embedded default dataset
   python3-torch python3-torchvision python3-h5py python3-numpy python3-pil  # parity peers
   python3-yaml                      # tests/e2e/mpijob_template_test.sh reads the MPIJob
+  python3-optuna                    # tests/unit/sweep_policy_test.cc: MedianPruner as the median rule's oracle
 )
 
 list_only=0

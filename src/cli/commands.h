@@ -17,6 +17,8 @@ int serve_main(int argc, char** argv);   // built with cpp-httplib only
 int submit_main(int argc, char** argv);  // submit, runs and models: built with SQLite only
 int runs_main(int argc, char** argv);
 int models_main(int argc, char** argv);
+int sweep_main(int argc, char** argv);   // roost sweep: a hyperparameter sweep of runs
+int sweeps_main(int argc, char** argv);  // roost sweeps list|show
 
 // `roost train`'s arguments (without "train") checked as train_main checks them before MPI
 // starts: options, ranges, the architecture and, with check_data, the dataset. --output-dir

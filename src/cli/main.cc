@@ -30,6 +30,9 @@ const char* kUsage =
     "          roost submit --experiment E --target local|hosts|slurm [--np N] [--wait] -- <train options>\n"
     "  runs    the recorded runs: roost runs list|show|logs|cancel\n"
     "  models  the model registry: roost models register|list|show|download\n"
+    "  sweep   a hyperparameter sweep of runs with early termination:\n"
+    "          roost sweep --experiment E --param lr=loguniform(1e-4,1e-1) --max-runs N -- <train options>\n"
+    "  sweeps  the recorded sweeps: roost sweeps list|show\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -71,9 +74,11 @@ int main(int argc, char** argv) {
       ROOST_USAGE_ERROR("this roost was built without ONNX (libonnx-dev, libprotobuf-dev): no roost export");
 #endif
     }
-    if (command == "submit" || command == "runs" || command == "models") {
+    if (command == "submit" || command == "runs" || command == "models" || command == "sweep" || command == "sweeps") {
 #ifdef ROOST_WITH_RUN
       if (command == "submit") return roost::cli::submit_main(argc - 1, argv + 1);
+      if (command == "sweep") return roost::cli::sweep_main(argc - 1, argv + 1);
+      if (command == "sweeps") return roost::cli::sweeps_main(argc - 1, argv + 1);
       if (command == "runs") return roost::cli::runs_main(argc - 1, argv + 1);
       return roost::cli::models_main(argc - 1, argv + 1);
 #else

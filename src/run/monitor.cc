@@ -177,11 +177,12 @@ RunStatus monitor_run(RunStore& store, int64_t id, const MonitorConfig& config) 
   return monitor_mpirun(store, id, config, metrics);
 }
 
-void cancel_run(RunStore& store, int64_t id, const MonitorConfig& c) {
+void cancel_run(RunStore& store, int64_t id, const MonitorConfig& c, const std::string& note,
+                const std::string& message) {
   const RunRecord run = store.get_run(id);
-  if (!store.set_status(id, RunStatus::kCanceled, "roost runs cancel"))
+  if (!store.set_status(id, RunStatus::kCanceled, note))
     ROOST_USAGE_ERROR("run ", id, " has already ended (", to_string(run.status), ")");
-  store.set_result(id, 130, "canceled by roost runs cancel");
+  store.set_result(id, 130, message);
   if (run.target == "slurm") {
     if (run.scheduler_id.empty()) return;
     CommandOutput out = run_command({c.scancel, run.scheduler_id}, c.command_timeout_s);

@@ -15,9 +15,8 @@ namespace roost::run {
 namespace {
 constexpr const char* kNames[] = {"Queued", "Preparing", "Running", "Finalizing", "Completed", "Failed", "Canceled"};
 
-// Version 2 (1 had no model_files). Every statement is idempotent, so running the whole schema
-// migrates an older file; an older roost refuses a newer file rather than writing rows it does
-// not understand.
+// Version 3 (1 had no model_files, 2 no sweeps and sweep_trials). Every statement is idempotent, so running the whole
+// schema migrates an older file; an older roost refuses a newer file rather than writing rows it does not understand.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS experiments (
   name TEXT PRIMARY KEY,
@@ -76,6 +75,27 @@ CREATE TABLE IF NOT EXISTS model_files (
   PRIMARY KEY (name, version, format),
   FOREIGN KEY (name, version) REFERENCES models(name, version)
 );
+CREATE TABLE IF NOT EXISTS sweeps (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment TEXT NOT NULL REFERENCES experiments(name),
+  status TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  argv TEXT NOT NULL,
+  driver_pid INTEGER NOT NULL DEFAULT 0,
+  message TEXT NOT NULL DEFAULT '',
+  created_at REAL NOT NULL,
+  updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_trials (
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  trial INTEGER NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  params TEXT NOT NULL,
+  stopped_by TEXT NOT NULL DEFAULT '',
+  previous_runs TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (sweep_id, trial)
+);
+CREATE INDEX IF NOT EXISTS sweep_trials_by_run ON sweep_trials(run_id);
 )sql";
 
 constexpr const char* kRunColumns =

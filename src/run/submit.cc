@@ -56,10 +56,12 @@ int64_t submit_run(RunStore& store, SubmitConfig& c) {
   n.train_args = json_array(c.launch.train_args);
   n.config_json = c.train_config_json;
   const int64_t id = store.create_run(n);
+  if (c.after_record) c.after_record(id);
   const std::string run_dir = store.get_run(id).run_dir;
   c.launch.run_dir = run_dir;
   c.launch.job_name = "roost-" + c.experiment + "-" + std::to_string(id);
   write_file_atomic(run_dir + "/config.json", config_json(c, id));
+  if (c.before_launch) c.before_launch(run_dir);
 
   if (c.launch.target == Target::kSlurm) {
     // Queued until Slurm reports the job configuring or running.

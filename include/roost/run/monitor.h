@@ -33,8 +33,10 @@ std::vector<std::string> read_command(const std::string& run_dir);
 RunStatus monitor_run(RunStore& store, int64_t id, const MonitorConfig& config);
 
 // Marks the run Canceled and stops its job: SIGTERM to mpirun's process group (then SIGKILL
-// after the grace period) or scancel. UsageError when the run has already ended.
-void cancel_run(RunStore& store, int64_t id, const MonitorConfig& config);
+// after the grace period) or scancel. UsageError when the run has already ended. `note` is the
+// Canceled event's note, `message` the run's message (a sweep's policy names itself in both).
+void cancel_run(RunStore& store, int64_t id, const MonitorConfig& config, const std::string& note = "roost runs cancel",
+                const std::string& message = "canceled by roost runs cancel");
 
 // The rank that failed first, from RUN/logs/rank-K.exit: the lowest rank with a non-zero
 // status other than a kill by the launcher (137, 143), else the lowest non-zero one.

@@ -57,7 +57,8 @@ struct StatusEvent {
 
 class RunStore {
  public:
-  static constexpr int kSchemaVersion = 2;  // 2: model_files (exported formats of a version)
+  // 2: model_files (exported formats of a version); 3: sweeps and sweep_trials (roost sweep)
+  static constexpr int kSchemaVersion = 3;
 
   // Opens WORKSPACE/roost.db, creating the folder and the schema when missing. UsageError when
   // the database was written by a newer roost (PRAGMA user_version above kSchemaVersion).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -19,6 +20,10 @@ struct SubmitConfig {
   std::string sbatch = "sbatch";
   std::string monitor_binary;   // the roost that runs `roost runs monitor` (this one)
   double start_timeout_s = 60;  // local, hosts: how long to wait for mpirun to start
+  // Optional steps for callers that build on submit (roost sweep): right after the run is
+  // recorded (to tag it), and after its folder and config.json are written, before launch.
+  std::function<void(int64_t id)> after_record;
+  std::function<void(const std::string& run_dir)> before_launch;
 };
 
 // Records the run, launches it and returns its id once the job has been started (local,

@@ -51,4 +51,28 @@ std::vector<PanelAxis> training_curve_axes(const std::vector<EpochPoint>& points
 void write_training_curves_png(const std::string& path, const std::vector<EpochPoint>& points,
                                const std::string& title);
 
+// A general figure for other parts of roost (the sweep charts): panels of lines or points,
+// three to a row, each panel kChartPanelWidth × kChartPanelHeight under a header with the
+// title and a legend. Non-finite points are skipped (a line breaks there).
+struct ChartSeries {
+  std::vector<double> x, y;
+  PlotColor color;
+  bool lines = true;  // false: markers only (a scatter)
+};
+struct Chart {
+  std::string title, x_title, y_title;
+  std::vector<ChartSeries> series;
+};
+struct LegendEntry {
+  std::string label;
+  PlotColor color;
+};
+inline constexpr int kChartPanelWidth = 420;
+inline constexpr int kChartPanelHeight = 360;
+// One of ten distinguishable colours (tab10), by index, repeating.
+PlotColor palette_color(size_t i);
+// Draws the panels and replaces `path` atomically; Error naming `path` when it cannot be written.
+void write_charts_png(const std::string& path, const std::vector<Chart>& charts, const std::string& title,
+                      const std::vector<LegendEntry>& legend = {});
+
 }  // namespace roost::train
