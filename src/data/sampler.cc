@@ -36,10 +36,12 @@ void check_world(int rank, int world_size) {
 
 }  // namespace
 
-std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t seed, uint64_t epoch, bool shuffle) {
+std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t seed, uint64_t epoch, bool shuffle,
+                                 int64_t first) {
   check_world(rank, world_size);
   ROOST_CHECK(n >= 0, "dataset size must not be negative, got ", n);
-  if (n == 0) return {};
+  ROOST_CHECK(first >= 0, "first position must not be negative, got ", first);
+  if (n == 0 || first >= n) return {};
 
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), int64_t{0});
@@ -53,11 +55,11 @@ std::vector<int64_t> train_shard(int64_t n, int rank, int world_size, uint64_t s
 
   // Pad to a multiple of world_size by repeating the list from its start (several times when
   // world_size > n), as DistributedSampler does, so every rank runs the same number of steps.
-  const int64_t per_rank = train_shard_size(n, world_size);
-  const int64_t total = per_rank * world_size;
+  const int64_t per_rank = train_shard_size(n, world_size, first);
+  const int64_t end = first + per_rank * world_size;
   std::vector<int64_t> shard;
   shard.reserve(static_cast<size_t>(per_rank));
-  for (int64_t pos = rank; pos < total; pos += world_size) shard.push_back(order[static_cast<size_t>(pos % n)]);
+  for (int64_t pos = first + rank; pos < end; pos += world_size) shard.push_back(order[static_cast<size_t>(pos % n)]);
   return shard;
 }
 

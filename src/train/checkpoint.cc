@@ -59,6 +59,7 @@ model::NamedTensors to_datasets(const Checkpoint& c) {
   std::vector<double> partial = c.partial.to_values();
   state.insert(state.end(), partial.begin(), partial.end());
   out.emplace_back("state", doubles(state));
+  if (c.positions_done >= 0) out.emplace_back("position", doubles({static_cast<double>(c.positions_done)}));
   std::vector<double> history;
   for (const auto& r : c.history) {
     std::vector<double> v = r.to_values();
@@ -159,6 +160,12 @@ Checkpoint load_checkpoint(const std::string& path) {
   }
   for (const auto& [name, t] : sets)
     if (name == "rng.cpu") c.rng = t;
+  for (const auto& [name, t] : sets) {
+    if (name != "position") continue;
+    if (t.numel() != 1 || t.scalar_type() != torch::kFloat64 || !(t.item<double>() >= 0))
+      ROOST_THROW("checkpoint ", path, " has a malformed position");
+    c.positions_done = static_cast<int64_t>(t.item<double>());
+  }
   torch::Tensor state = find(sets, "state", path);
   if (state.numel() != kStateValues + EpochSums::kCount) ROOST_THROW("checkpoint ", path, " has a malformed state");
   const double* s = state.data_ptr<double>();

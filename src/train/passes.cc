@@ -37,16 +37,15 @@ data::LoaderOptions PassLoaders::options(int epoch, bool train) const {
   return o;
 }
 
-int PassLoaders::steps_per_epoch() const {
-  const int64_t shard_size = data::train_shard_size(data_.train->size(), world_);
+int PassLoaders::steps_from(int64_t first) const {
+  const int64_t shard_size = data::train_shard_size(data_.train->size(), world_, first);
   return static_cast<int>((shard_size + config_.batch_size - 1) / config_.batch_size);
 }
 
-data::NextLoader::Make PassLoaders::train_pass(int epoch, int first_step) const {
-  return [this, epoch, first_step] {
-    std::vector<int64_t> shard = data::train_shard(data_.train->size(), rank_, world_, config_.seed, epoch);
-    const size_t done = std::min<size_t>(shard.size(), size_t(first_step) * config_.batch_size);
-    shard.erase(shard.begin(), shard.begin() + done);
+data::NextLoader::Make PassLoaders::train_pass(int epoch, int64_t first) const {
+  return [this, epoch, first] {
+    std::vector<int64_t> shard =
+        data::train_shard(data_.train->size(), rank_, world_, config_.seed, epoch, /*shuffle=*/true, first);
     return std::make_unique<data::Loader>(data_.train, std::move(shard), options(epoch, true));
   };
 }
@@ -58,8 +57,8 @@ data::NextLoader::Make PassLoaders::val_pass(int epoch) const {
   };
 }
 
-std::unique_ptr<data::Loader> PassLoaders::train(int epoch, int first_step) {
-  return ahead_.take(2 * epoch, train_pass(epoch, first_step));
+std::unique_ptr<data::Loader> PassLoaders::train(int epoch, int64_t first) {
+  return ahead_.take(2 * epoch, train_pass(epoch, first));
 }
 
 std::unique_ptr<data::Loader> PassLoaders::val(int epoch) { return ahead_.take(2 * epoch + 1, val_pass(epoch)); }

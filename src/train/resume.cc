@@ -74,23 +74,32 @@ std::string load_on_root(const TrainConfig& config, const std::string& expected_
   }
 }
 
+// Positions of the interrupted epoch trained; checkpoints that predate the record give
+// their steps on every rank at this run's batch size.
+int64_t positions_done(const Checkpoint& checkpoint, const TrainConfig& config) {
+  if (checkpoint.positions_done >= 0) return checkpoint.positions_done;
+  return int64_t{checkpoint.step} * config.batch_size * checkpoint.world_size;
+}
+
 // Every rank: rank 0's verdict, scalars and momentum buffers. A refusal is a UsageError on
-// every rank. Returns the world size the checkpoint was written by (rank 0's; 0 elsewhere).
-int share_from_root(const Checkpoint& checkpoint, std::string error, const std::vector<torch::Tensor>& trainable,
-                    ResumePoint& point, comm::Communicator& comm) {
+// every rank.
+void share_from_root(const Checkpoint& checkpoint, int64_t positions, std::string error,
+                     const std::vector<torch::Tensor>& trainable, ResumePoint& point, comm::Communicator& comm) {
   const bool root = comm.rank() == 0;
   // Header: error length, resumed flag, scalars, which momentum buffers exist.
-  std::vector<double> header(8 + trainable.size(), 0.0);
+  constexpr size_t kScalars = 9;
+  std::vector<double> header(kScalars + trainable.size(), 0.0);
   if (root) {
     header[0] = static_cast<double>(error.size());
     header[1] = point.path.empty() ? 0 : 1;
     header[2] = checkpoint.epochs_done, header[3] = checkpoint.step, header[4] = checkpoint.best_val_acc;
     header[5] = checkpoint.loss_scale, header[6] = checkpoint.loss_scale_clean_steps;
     header[7] = checkpoint.world_size;
+    header[8] = static_cast<double>(positions);
     // Only when the checkpoint fits: one that holds more buffers than this run trains is
     // refused above, and the header has room for this run's.
     if (error.empty())
-      for (size_t i = 0; i < checkpoint.momentum.size(); ++i) header[8 + i] = checkpoint.momentum[i].defined();
+      for (size_t i = 0; i < checkpoint.momentum.size(); ++i) header[kScalars + i] = checkpoint.momentum[i].defined();
   }
   broadcast_doubles(header, comm);
   if (header[0] > 0) {
@@ -99,36 +108,38 @@ int share_from_root(const Checkpoint& checkpoint, std::string error, const std::
     ROOST_USAGE_ERROR("--resume: ", error);
   }
   point.resumed = header[1] != 0;
-  if (!point.resumed) return 0;
+  if (!point.resumed) return;
   point.epochs_done = static_cast<int>(header[2]);
   point.step = static_cast<int>(header[3]);
   point.best_val_acc = header[4];
   point.loss_scale = header[5];
   point.loss_scale_clean_steps = static_cast<int>(header[6]);
+  point.written_by = static_cast<int>(header[7]);
+  point.positions_done = static_cast<int64_t>(header[8]);
   point.momentum.resize(trainable.size());
   for (size_t i = 0; i < trainable.size(); ++i) {
-    if (header[8 + i] == 0) continue;
+    if (header[kScalars + i] == 0) continue;
     torch::Tensor buf = root ? checkpoint.momentum[i].contiguous()
                              : torch::empty(trainable[i].sizes(), trainable[i].options().device(torch::kCPU));
     broadcast_tensor(buf, comm);
     point.momentum[i] = buf;
   }
-  return static_cast<int>(header[7]);
 }
 
 // Rank 0: what only it keeps (metrics history, the interrupted epoch's sums, the random
 // state), and what the user should know about the continuation.
-void continue_on_root(const TrainConfig& config, Checkpoint& checkpoint, int written_by, ResumePoint& point,
-                      int world) {
+void continue_on_root(const TrainConfig& config, Checkpoint& checkpoint, ResumePoint& point, int world) {
   point.partial = checkpoint.partial;
   point.history = checkpoint.history;
   if (checkpoint.rng.defined()) {
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(checkpoint.rng);
   }
-  if (written_by != world)
-    log_warn("--resume: the checkpoint was written by ", written_by, " rank(s), this run has ", world,
-             ": shards and the global batch change, so the run is not an exact continuation");
+  if (point.written_by != world)
+    log_warn("--resume: the checkpoint was written by ", point.written_by, " rank(s), this run has ", world,
+             ": the global batch is now ", int64_t{config.batch_size} * world, " (was ",
+             int64_t{config.batch_size} * point.written_by, ")",
+             point.step > 0 ? "; the epoch goes on with exactly the samples it had not reached" : "");
   for (const auto& change : changed_options(checkpoint.config_json, config))
     log_warn("--resume: option changed since the checkpoint: ", change);
   log_info("resuming from ", point.path, " (", point.epochs_done, " epoch(s)",
@@ -145,8 +156,9 @@ ResumePoint resume_training(const TrainConfig& config, const std::string& expect
   // Rank 0's reason to refuse, shared so that every rank fails alike.
   const std::string error =
       root ? load_on_root(config, expected_run_id, classes, net, trainable, point, checkpoint) : std::string();
-  const int written_by = share_from_root(checkpoint, error, trainable, point, comm);
-  if (root && point.resumed) continue_on_root(config, checkpoint, written_by, point, comm.size());
+  const int64_t positions = root ? positions_done(checkpoint, config) : 0;
+  share_from_root(checkpoint, positions, error, trainable, point, comm);
+  if (root && point.resumed) continue_on_root(config, checkpoint, point, comm.size());
   return point;
 }
 

@@ -1,10 +1,13 @@
 // roost/train/train_epoch.cc — the training pass of one epoch.
 #include "roost/train/train_epoch.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "roost/core/log.h"
@@ -33,20 +36,43 @@ struct StallFault {
   }
 };
 
+// Test hook: ROOST_TRACE_SAMPLES=DIR makes each rank append "EPOCH INDEX" per trained
+// sample to DIR/rank-R.txt after each step, so a test can count which samples an epoch
+// trained across stops and restarts at other world sizes. Unset, this costs one getenv.
+class SampleTrace {
+ public:
+  explicit SampleTrace(int rank) {
+    if (const char* dir = std::getenv("ROOST_TRACE_SAMPLES"))
+      out_.open(std::string(dir) + "/rank-" + std::to_string(rank) + ".txt", std::ios::app);
+  }
+  void add(int epoch, const data::Batch& batch) {
+    if (!out_.is_open()) return;
+    for (int i = 0; i < batch.size; ++i) out_ << epoch << ' ' << batch.indices[i] << '\n';
+    out_.flush();
+  }
+
+ private:
+  std::ofstream out_;
+};
+
 }  // namespace
 
-EpochPass train_epoch(RunParts& run, PreemptionWatch& preemption, int epoch, int first_step, EpochSums& sums) {
+EpochPass train_epoch(RunParts& run, PreemptionWatch& preemption, int epoch, int64_t first, EpochSums& sums) {
   const auto start = std::chrono::steady_clock::now();
   const StallFault stall_fault = StallFault::from_env();
+  SampleTrace trace(run.rank);
   // Exchange times carried from an interrupted epoch; this pass's are read from the synchronizer.
   const double carried_allreduce_s = sums.allreduce_s, carried_sync_wait_s = sums.sync_wait_s;
   run.synchronizer->reset_timers();
   set_train_mode(run.net, run.config.freeze_backbone);
 
+  // Steps are counted as in a whole epoch at this world size; one resumed at another starts
+  // at the step that leaves the steps its remaining samples need.
   EpochPass pass;
   pass.steps = run.passes->steps_per_epoch();
+  const int first_step = std::max(0, pass.steps - run.passes->steps_from(first));
   pass.step = first_step;
-  const std::unique_ptr<data::Loader> loader = run.passes->train(epoch, first_step);
+  const std::unique_ptr<data::Loader> loader = run.passes->train(epoch, first);
   run.optimizer->zero_grad();
   DeviceSums device_sums(sums.train_loss_sum, sums.train_correct, run.device);
   run.progress->start_epoch(epoch + 1, pass.steps, first_step);
@@ -59,6 +85,7 @@ EpochPass train_epoch(RunParts& run, PreemptionWatch& preemption, int epoch, int
     sums.skipped += batch.skipped;
     run.class_counts->add_train(batch.labels, batch.size);
     const bool stepped = train_step(run, batch, StepPlace{epoch, pass.step, pass.steps}, device_sums);
+    trace.add(epoch, batch);
     ++pass.step;
     if (stepped) pass.stop_signal = preemption.end_step();
     // The loss is read from the device only when shown (each read waits for the GPU).
@@ -75,6 +102,7 @@ EpochPass train_epoch(RunParts& run, PreemptionWatch& preemption, int epoch, int
   sums.allreduce_s = carried_allreduce_s + run.synchronizer->allreduce_seconds();
   sums.sync_wait_s = carried_sync_wait_s + run.synchronizer->wait_seconds();
   pass.images = device_sums.images;
+  pass.positions_done = first + int64_t{pass.step - first_step} * run.passes->positions_per_step();
   pass.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return pass;
 }

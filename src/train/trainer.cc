@@ -46,21 +46,30 @@ Record start_record(const RunParts& run, Clock::time_point start) {
   return rec;
 }
 
-// Rank 0 writes the state at (epochs_done, step) with the interrupted epoch's sums; the path.
-std::string write_checkpoint(const RunParts& run, RunOutputs& outputs, const Record& rec, int epochs_done, int step,
-                             const EpochSums& partial) {
+// Where a checkpoint is taken: after `epochs_done` epochs and `step` steps (with
+// `positions_done` of its sample order) of the next one, with that epoch's sums so far.
+struct StopPoint {
+  int epochs_done = 0;
+  int step = 0;
+  int64_t positions_done = 0;
+  EpochSums partial;
+};
+
+// Rank 0 writes the state at the point; the path.
+std::string write_checkpoint(const RunParts& run, RunOutputs& outputs, const Record& rec, const StopPoint& at) {
   if (run.rank != 0) return std::string();
   Checkpoint c;
   c.model = model::state_dict(*run.net);
   c.momentum = run.optimizer->momentum_buffers();
   c.rng = at::detail::getDefaultCPUGenerator().get_state();
-  c.epochs_done = epochs_done;
-  c.step = step;
+  c.epochs_done = at.epochs_done;
+  c.step = at.step;
+  c.positions_done = at.step > 0 ? at.positions_done : 0;
   c.world_size = run.world;
   c.best_val_acc = rec.best;
   c.loss_scale = run.scaler->scale();
   c.loss_scale_clean_steps = run.scaler->clean_steps();
-  c.partial = partial;
+  c.partial = at.partial;
   c.history = rec.history;
   c.config_json = to_json(run.config);
   return outputs.checkpoint(std::move(c));
@@ -74,16 +83,16 @@ void finish(const RunParts& run, RunOutputs& outputs, Record& rec, const std::st
 
 // The one way a run stops early: checkpoint, last.h5 and summary.json, every rank waits
 // until they are on disk, then leaves.
-TrainResult stop(const RunParts& run, RunOutputs& outputs, Record& rec, int signal, int epochs_done, int step,
-                 const EpochSums& partial, const std::string& where) {
-  const std::string path = write_checkpoint(run, outputs, rec, epochs_done, step, partial);
+TrainResult stop(const RunParts& run, RunOutputs& outputs, Record& rec, int signal, const StopPoint& at,
+                 const std::string& where) {
+  const std::string path = write_checkpoint(run, outputs, rec, at);
   const std::string status = std::string("stopped by ") + PreemptionWatch::name(signal);
   finish(run, outputs, rec, status);
   run.comm->barrier();
   log_info(status, where, run.rank == 0 ? "; checkpoint " + path : std::string(),
            "; rerun with --resume auto to continue");
   rec.result.stopped_by_signal = signal;
-  rec.result.epochs = epochs_done;
+  rec.result.epochs = at.epochs_done;
   rec.result.best_val_acc = rec.best;
   return rec.result;
 }
@@ -172,10 +181,10 @@ TrainResult run_training(const TrainConfig& requested, const TrainContext& ctx) 
     const bool resumed_epoch = resume.resumed && epoch == resume.epochs_done && resume.step > 0;
     EpochSums sums = resumed_epoch && run->rank == 0 ? resume.partial : EpochSums{};
     run->class_counts->reset();
-    const EpochPass pass = train_epoch(*run, preemption, epoch, resumed_epoch ? resume.step : 0, sums);
+    const EpochPass pass = train_epoch(*run, preemption, epoch, resumed_epoch ? resume.positions_done : 0, sums);
     if (pass.stopped_mid_epoch()) {
       sums.allreduce(comm);
-      return stop(*run, outputs, rec, pass.stop_signal, epoch, pass.step, sums,
+      return stop(*run, outputs, rec, pass.stop_signal, StopPoint{epoch, pass.step, pass.positions_done, sums},
                   " in epoch " + std::to_string(epoch + 1) + " after step " + std::to_string(pass.step) + "/" +
                       std::to_string(pass.steps));
     }
@@ -186,9 +195,9 @@ TrainResult run_training(const TrainConfig& requested, const TrainContext& ctx) 
     // Signals seen during validation count too; every rank learns of them here.
     const int signal = preemption.agree_now();
     if (signal && epoch + 1 < config.epochs)
-      return stop(*run, outputs, rec, signal, epoch + 1, 0, EpochSums{}, " after epoch " + std::to_string(epoch + 1));
+      return stop(*run, outputs, rec, signal, StopPoint{epoch + 1}, " after epoch " + std::to_string(epoch + 1));
     if (signal || (config.checkpoint_every > 0 && (epoch + 1) % config.checkpoint_every == 0)) {
-      const std::string path = write_checkpoint(*run, outputs, rec, epoch + 1, 0, EpochSums{});
+      const std::string path = write_checkpoint(*run, outputs, rec, StopPoint{epoch + 1});
       if (run->rank == 0) log(LogLevel::kDebug, "checkpoint " + path);
     }
   }

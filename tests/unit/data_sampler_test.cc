@@ -86,6 +86,54 @@ TEST(DataSampler, PermutationIsStable) {
   EXPECT_EQ(train_shard(10, 1, 3, 5, 2), (std::vector<int64_t>{1, 5, 2, 8}));
 }
 
+// Samples every rank trains in the first `steps` steps of `batch` (its shard's first
+// steps × batch entries), and then in the rest of the epoch from position `first` on.
+std::vector<int64_t> trained(int64_t n, int world, int64_t from, int64_t take_per_rank) {
+  std::vector<int64_t> out;
+  for (int r = 0; r < world; ++r) {
+    auto shard = train_shard(n, r, world, 11, 4, true, from);
+    const auto count = std::min<int64_t>(take_per_rank, static_cast<int64_t>(shard.size()));
+    out.insert(out.end(), shard.begin(), shard.begin() + count);
+  }
+  return out;
+}
+
+TEST(DataSampler, ResumedAtTheSameWorldSizeTrainsTheRestOfEachShard) {
+  const int64_t n = 101;
+  const int world = 3, batch = 4, steps = 5;
+  for (int r = 0; r < world; ++r) {
+    auto whole = train_shard(n, r, world, 11, 4);
+    auto rest = train_shard(n, r, world, 11, 4, true, int64_t{steps} * batch * world);
+    ASSERT_EQ(rest.size(), whole.size() - steps * batch);
+    EXPECT_TRUE(std::equal(rest.begin(), rest.end(), whole.begin() + steps * batch)) << "rank " << r;
+  }
+}
+
+TEST(DataSampler, ResumedAtAnotherWorldSizeTrainsEverySampleOnce) {
+  // 2 ranks stop after 5 steps of 4, the epoch goes on with 1 rank for 7 steps, then ends on
+  // 3 ranks: together every sample once, plus the final split's padding.
+  const int64_t n = 103;
+  const int batch = 4;
+  std::vector<int64_t> ids = trained(n, 2, 0, 5 * batch);
+  int64_t done = 5 * batch * 2;
+  const auto middle = trained(n, 1, done, 7 * batch);
+  ids.insert(ids.end(), middle.begin(), middle.end());
+  done += 7 * batch * 1;
+  const auto last = trained(n, 3, done, n);
+  ids.insert(ids.end(), last.begin(), last.end());
+  EXPECT_EQ(static_cast<int64_t>(last.size()), 3 * train_shard_size(n, 3, done));
+  std::map<int64_t, int> seen;
+  for (int64_t id : ids) ++seen[id];
+  ASSERT_EQ(static_cast<int64_t>(seen.size()), n) << "a sample was never trained";
+  int64_t repeats = 0;
+  for (const auto& [id, count] : seen) repeats += count - 1;
+  // n - done = 35 left for 3 ranks: padded to 36, so exactly one sample twice.
+  EXPECT_EQ(repeats, 1);
+  // The positions already trained are never handed out again.
+  EXPECT_TRUE(train_shard(n, 0, 2, 11, 4, true, n).empty());
+  EXPECT_EQ(train_shard_size(n, 2, n + 5), 0);
+}
+
 TEST(DataSampler, RejectsBadRank) {
   EXPECT_THROW(train_shard(10, 2, 2, 0, 0), Error);
   EXPECT_THROW(train_shard(10, -1, 2, 0, 0), Error);

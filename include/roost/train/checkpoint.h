@@ -25,6 +25,10 @@ struct Checkpoint {
   int epochs_done = 0;                  // completed epochs
   int step = 0;                         // steps done in epoch epochs_done + 1 (0 = at a boundary)
   int world_size = 1;
+  // Positions of the interrupted epoch's sample order trained by all ranks together
+  // (data/sampler.h): what a resume at any world size continues from. -1 in checkpoints that
+  // predate it (then step × batch size × world_size).
+  int64_t positions_done = -1;
   double best_val_acc = -1;
   double loss_scale = 1;
   int loss_scale_clean_steps = 0;

@@ -23,19 +23,22 @@ class PassLoaders {
   PassLoaders(const TrainConfig& config, Datasets data, int rank, int world, bool decode_only,
               std::function<void(data::Batch&)> prepare, bool prefetch);
 
-  // The epoch's training pass from `first_step` on (a resumed epoch skips the steps done).
-  std::unique_ptr<data::Loader> train(int epoch, int first_step);
+  // The epoch's training pass from position `first` of its sample order on (a resumed epoch
+  // skips the positions trained before it stopped, whatever the world size was; sampler.h).
+  std::unique_ptr<data::Loader> train(int epoch, int64_t first = 0);
   std::unique_ptr<data::Loader> val(int epoch);
   // After each batch taken from the current pass: once it is drained, the next one starts.
   void after_train_batch(const data::Loader& current, int epoch);
   void after_val_batch(const data::Loader& current, int epoch);
 
   bool prefetching() const { return prefetch_; }
-  // This rank's training steps in an epoch.
-  int steps_per_epoch() const;
+  // This rank's training steps in an epoch, and those left from position `first` on.
+  int steps_per_epoch() const { return steps_from(0); }
+  int steps_from(int64_t first) const;
+  int64_t positions_per_step() const { return int64_t{config_.batch_size} * world_; }
 
  private:
-  data::NextLoader::Make train_pass(int epoch, int first_step) const;
+  data::NextLoader::Make train_pass(int epoch, int64_t first) const;
   data::NextLoader::Make val_pass(int epoch) const;
   data::LoaderOptions options(int epoch, bool train) const;
 

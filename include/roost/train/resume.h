@@ -21,6 +21,8 @@ struct ResumePoint {
   std::string path;
   std::string run_id;  // the checkpoint's run ("" when written before runs had ids); rank 0
   int epochs_done = 0, step = 0;
+  int64_t positions_done = 0;  // of the interrupted epoch's sample order, by all ranks (sampler.h)
+  int written_by = 0;          // the world size that wrote the checkpoint
   double best_val_acc = -1;
   double loss_scale = 1;
   int loss_scale_clean_steps = 0;
