@@ -17,6 +17,7 @@ int serve_main(int argc, char** argv);   // built with cpp-httplib only
 int submit_main(int argc, char** argv);  // submit, runs and models: built with SQLite only
 int runs_main(int argc, char** argv);
 int models_main(int argc, char** argv);
+int ui_main(int argc, char** argv);  // built with SQLite and cpp-httplib only
 
 // `roost train`'s arguments (without "train") checked as train_main checks them before MPI
 // starts: options, ranges, the architecture and, with check_data, the dataset. --output-dir

@@ -30,6 +30,8 @@ const char* kUsage =
     "          roost submit --experiment E --target local|hosts|slurm [--np N] [--wait] -- <train options>\n"
     "  runs    the recorded runs: roost runs list|show|logs|cancel\n"
     "  models  the model registry: roost models register|list|show|download\n"
+    "  ui      a web page over the workspace: runs, live curves and logs, models:\n"
+    "          roost ui [--workspace W] [--port 8080] [--allow-actions]\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -62,6 +64,13 @@ int main(int argc, char** argv) {
       return roost::cli::serve_main(argc - 1, argv + 1);
 #else
       ROOST_USAGE_ERROR("this roost was built without cpp-httplib (libcpp-httplib-dev): no roost serve");
+#endif
+    }
+    if (command == "ui") {
+#ifdef ROOST_WITH_UI
+      return roost::cli::ui_main(argc - 1, argv + 1);
+#else
+      ROOST_USAGE_ERROR("this roost was built without cpp-httplib (libcpp-httplib-dev): no roost ui");
 #endif
     }
     if (command == "export") {
