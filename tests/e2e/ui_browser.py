@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""ui_browser.py — drives headless Chromium through chromedriver's WebDriver HTTP API against a
+running `roost ui`: the run list (rows and statuses), a finished run's charts, a training run's
+chart growing without a reload, compare and models; screenshots into OUT_DIR. Hosts other than
+loopback do not resolve in the browser, so the page must need nothing from the network.
+
+usage: ui_browser.py BASE_URL OUT_DIR FINISHED_ID FINISHED_EPOCHS FAILED_ID RUNNING_ID
+"""
+import base64
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def fail(msg):
+    sys.exit(f"FAIL: browser: {msg}")
+
+
+class Driver:
+    def __init__(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.proc = subprocess.Popen(["chromedriver", f"--port={self.port}"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                self.call("GET", "/status")
+                break
+            except OSError:
+                time.sleep(0.1)
+        args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1500",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+        caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}}
+        self.session = self.call("POST", "/session", caps)["sessionId"]
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as res:
+            return json.loads(res.read())["value"]
+
+    def go(self, url):
+        self.call("POST", f"/session/{self.session}/url", {"url": url})
+
+    def js(self, script, *args):
+        return self.call("POST", f"/session/{self.session}/execute/sync", {"script": script, "args": list(args)})
+
+    def wait(self, script, what, seconds=30):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            value = self.js(script)
+            if value:
+                return value
+            time.sleep(0.3)
+        fail(f"timed out waiting for {what}")
+
+    def shot(self, path):
+        png = base64.b64decode(self.call("GET", f"/session/{self.session}/screenshot"))
+        with open(path, "wb") as f:
+            f.write(png)
+
+    def quit(self):
+        try:
+            self.call("DELETE", f"/session/{self.session}")
+        finally:
+            self.proc.terminate()
+            self.proc.wait()
+
+
+POINTS = "const c = document.querySelector('#chart-acc'); return c ? Number(c.dataset.points) : 0;"
+
+
+def check_list(d, base, out, expected):
+    d.go(base + "/#/")
+    d.wait(f"return document.querySelectorAll('#runs tbody tr').length >= {len(expected)};", "the run rows")
+    rows = d.js("return [...document.querySelectorAll('#runs tbody tr')].map(r => [r.dataset.runId, "
+                "r.querySelector('.col-status').textContent]);")
+    got = {int(i): s for i, s in rows}
+    for run_id, status in expected.items():
+        if got.get(run_id) != status:
+            fail(f"run list: run {run_id} shows {got.get(run_id)!r}, expected {status!r} (rows {rows})")
+    d.shot(f"{out}/runs.png")
+
+
+def check_finished(d, base, out, run_id, epochs):
+    d.go(f"{base}/#/runs/{run_id}")
+    points = d.wait(POINTS, "the accuracy chart")
+    if points != epochs:
+        fail(f"run {run_id}: the accuracy chart has {points} points, expected {epochs}")
+    d.wait("const p = document.querySelector('#log'); return p && p.textContent.length > 0;", "the log")
+    d.wait("const i = document.querySelector('img.curves'); return i && i.complete && i.naturalWidth > 0;",
+           "the curves PNG")
+    if d.js("return document.querySelectorAll('#charts .chart').length;") != 4:
+        fail("the run page does not show its four charts")
+    d.shot(f"{out}/run-finished.png")
+    print(f"ok: browser: run {run_id} chart has {points} points ({d.js('return document.querySelector(\"#chart-acc\").dataset.library;')})")
+
+
+def check_live(d, base, out, run_id):
+    d.go(f"{base}/#/runs/{run_id}")
+    first = d.wait(POINTS, "a first epoch of the training run", 90)
+    d.wait(f"const c = document.querySelector('#chart-acc'); return c && Number(c.dataset.points) > {first};",
+           "the chart to grow", 90)
+    now = d.js(POINTS)
+    d.shot(f"{out}/run-live.png")
+    print(f"ok: browser: the training run's chart grew from {first} to {now} points without a reload")
+
+
+def check_rest(d, base, out, ids):
+    d.go(f"{base}/#/compare?ids={ids[0]},{ids[1]}")
+    series = d.wait("const c = document.querySelector('#compare-val_acc'); return c && Number(c.dataset.series);",
+                    "the compare chart")
+    if series != 2:
+        fail(f"compare: {series} series, expected 2")
+    d.shot(f"{out}/compare.png")
+    d.go(f"{base}/#/models")
+    d.wait("return document.querySelector('#models') !== null;", "the models table")
+    d.shot(f"{out}/models.png")
+    foreign = d.js("return performance.getEntriesByType('resource').map(e => e.name)"
+                   f".filter(n => !n.startsWith('{base}'));")
+    if foreign:
+        fail(f"the page loaded resources from elsewhere: {foreign}")
+
+
+def main():
+    base, out, finished, epochs, failed, running = sys.argv[1:7]
+    d = Driver()
+    try:
+        check_list(d, base, out, {int(finished): "Completed", int(failed): "Failed", int(running): "Running"})
+        check_finished(d, base, out, int(finished), int(epochs))
+        check_live(d, base, out, int(running))
+        check_rest(d, base, out, [int(finished), int(running)])
+    finally:
+        d.quit()
+    print("ok: browser: run list, run pages, compare and models")
+
+
+if __name__ == "__main__":
+    main()
