@@ -18,7 +18,8 @@ const RoostChart = (() => {
     const opts = {
       width, height,
       scales: { x: { time: false } },
-      axes: [{ label: spec.xLabel || "epoch" }, {}],
+      // Epochs are whole numbers: no ticks between them.
+      axes: [{ label: spec.xLabel || "epoch", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, {}],
       series: [{ label: spec.xLabel || "epoch" },
         ...spec.series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2,
           points: { show: true, size: 6 } }))],

@@ -112,7 +112,7 @@
     const act = (fn) => async () => { try { msg.textContent = await fn(); refresh(); } catch (e) { msg.textContent = e.message; } };
     const name = el("input", { id: "model-name", placeholder: "model name" });
     return [el("h3", {}, "Actions"), el("div", { class: "toolbar" }, [
-      el("button", { id: "cancel", onclick: act(async () => { await api(`/api/runs/${run.id}/cancel`, { method: "POST" }); return "canceled"; }) }, "Cancel run"),
+      el("button", { id: "cancel", onclick: act(async () => { await api(`/api/runs/${run.id}/cancel`, { method: "POST", body: "{}" }); return "canceled"; }) }, "Cancel run"),
       name, el("button", { id: "register", onclick: act(async () => {
         const m = await api("/api/models", { method: "POST", body: JSON.stringify({ run_id: run.id, name: name.value }) });
         return `registered ${m.name} version ${m.version}`;

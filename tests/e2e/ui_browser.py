@@ -99,7 +99,8 @@ def check_finished(d, base, out, run_id, epochs):
     if d.js("return document.querySelectorAll('#charts .chart').length;") != 4:
         fail("the run page does not show its four charts")
     d.shot(f"{out}/run-finished.png")
-    print(f"ok: browser: run {run_id} chart has {points} points ({d.js('return document.querySelector(\"#chart-acc\").dataset.library;')})")
+    library = d.js("return document.querySelector('#chart-acc').dataset.library;")
+    print(f"ok: browser: run {run_id}: the accuracy chart has {points} points ({library})")
 
 
 def check_live(d, base, out, run_id):
@@ -119,6 +120,13 @@ def check_rest(d, base, out, ids):
     if series != 2:
         fail(f"compare: {series} series, expected 2")
     d.shot(f"{out}/compare.png")
+    # The SVG charts drawn where the build had no uPlot: one circle per point that has a value.
+    svg = d.js("const u = window.uPlot; window.uPlot = undefined; const e = document.createElement('div');"
+               "document.body.append(e); RoostChart.draw(e, {title: 't', series: [{label: 'a', xs: [1, 2, 3],"
+               "ys: [0.5, 0.7, null]}]}); window.uPlot = u; e.remove();"
+               "return [e.dataset.library, e.dataset.points, e.querySelectorAll('circle.pt').length];")
+    if svg != ["svg", "2", 2]:
+        fail(f"the SVG chart: {svg}, expected ['svg', '2', 2]")
     d.go(f"{base}/#/models")
     d.wait("return document.querySelector('#models') !== null;", "the models table")
     d.shot(f"{out}/models.png")

@@ -91,7 +91,7 @@ expect 403 "/files?path=experiments/demo/runs/1/escape/passwd"
 expect 404 "/files?path=experiments/demo/runs/1/no-such-file"
 expect 404 "/assets/..%2f..%2fetc%2fpasswd"
 expect 414 "/api/runs?experiment=$(head -c 20000 /dev/zero | tr '\0' a)"
-expect 403 /api/runs/3/cancel -X POST
+expect 403 /api/runs/3/cancel -X POST -d ""
 grep -q root: "$WORK/body" && fail "a file outside the workspace was served"
 echo "ok: API documents, errors and refusals"
 
@@ -101,17 +101,17 @@ echo "ok: API documents, errors and refusals"
 # --- actions ---------------------------------------------------------------------------------
 start_ui --allow-actions
 [ ${#TOKEN} = 32 ] || fail "no token printed: $(cat "$WORK"/ui.*.log)"
-expect 401 /api/runs/3/cancel -X POST
-expect 401 /api/runs/3/cancel -X POST -H "X-Roost-Token: wrong"
+expect 401 /api/runs/3/cancel -X POST -d ""
+expect 401 /api/runs/3/cancel -X POST -d "" -H "X-Roost-Token: wrong"
 expect 200 /api/models -X POST -H "X-Roost-Token: $TOKEN" -d '{"run_id": 1, "name": "demo"}'
 expect 400 /api/models -X POST -H "X-Roost-Token: $TOKEN" -d '{"run_id": 2, "name": "demo"}'
 expect 400 /api/models -X POST -H "X-Roost-Token: $TOKEN" -d 'not json'
 expect 200 /api/models
 "$PYTHON" -c "import json,sys; m=json.load(open(sys.argv[1]))['models']; assert [(x['name'],x['version'],x['run_id']) for x in m]==[('demo',1,1)], m" \
   "$WORK/body" || fail "the registered model is not listed: $(cat "$WORK/body")"
-expect 200 /api/runs/3/cancel -X POST -H "X-Roost-Token: $TOKEN"
+expect 200 /api/runs/3/cancel -X POST -d "" -H "X-Roost-Token: $TOKEN"
 [ "$(status_of 3)" = Canceled ] || fail "run 3 is $(status_of 3) after the cancel action"
-expect 409 /api/runs/3/cancel -X POST -H "X-Roost-Token: $TOKEN"
+expect 409 /api/runs/3/cancel -X POST -d "" -H "X-Roost-Token: $TOKEN"
 echo "ok: actions with the token only"
 ls "$OUT"/*.png > /dev/null || fail "no screenshots in $OUT"
 echo "ok: roost ui (screenshots in $OUT)"
