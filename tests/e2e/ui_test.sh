@@ -20,6 +20,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Bad command lines: one line on stderr, exit 2, before anything listens.
+for bad in "--workspace $WORK/none" "--port 70000" "--port x" "--bogus"; do
+  rc=0
+  "$ROOST" ui $bad 2> "$WORK/err" || rc=$?
+  [ "$rc" = 2 ] && [ "$(wc -l < "$WORK/err")" -le 2 ] || fail "roost ui $bad: exit $rc, stderr: $(cat "$WORK/err")"
+done
+
 make_tiny_dataset "$WORK/data" 6 4 32
 sub() { "$ROOST" submit --mpirun "$MPIRUN" --np 1 --workspace "$WS" "$@"; }
 sub --experiment demo --wait -- --data-dir "$WORK/data" --epochs 3 "${TINY[@]}" > /dev/null 2>&1 || fail "run 1 failed"
