@@ -4,7 +4,7 @@ running `roost ui`: the run list (rows and statuses), a finished run's charts, a
 chart growing without a reload, compare and models; screenshots into OUT_DIR. Hosts other than
 loopback do not resolve in the browser, so the page must need nothing from the network.
 
-usage: ui_browser.py BASE_URL OUT_DIR FINISHED_ID FINISHED_EPOCHS FAILED_ID RUNNING_ID
+usage: ui_browser.py BASE_URL OUT_DIR FINISHED_ID FINISHED_EPOCHS FAILED_ID RUNNING_ID MODEL:VERSION
 """
 import base64
 import json
@@ -113,6 +113,19 @@ def check_live(d, base, out, run_id):
     print(f"ok: browser: the training run's chart grew from {first} to {now} points without a reload")
 
 
+def check_models(d, base, out, model):
+    d.go(f"{base}/#/models")
+    d.wait(f"return document.querySelector('#models tr[data-model=\"{model}\"]') !== null;", f"model {model}'s row")
+    # Its download link gives the registered file, as many bytes as the table says.
+    got = d.js(f"const row = document.querySelector('#models tr[data-model=\"{model}\"]');"
+               "const size = Number(row.children[5].textContent);"
+               "return fetch(row.querySelector('a[href^=\"/files\"]').href).then(r => r.arrayBuffer())"
+               ".then(b => [b.byteLength, size]);")
+    if got[0] != got[1] or got[0] == 0:
+        fail(f"model {model}: the download gave {got[0]} bytes, the table says {got[1]}")
+    d.shot(f"{out}/models.png")
+
+
 def check_rest(d, base, out, ids):
     d.go(f"{base}/#/compare?ids={ids[0]},{ids[1]}")
     series = d.wait("const c = document.querySelector('#compare-val_acc'); return c && Number(c.dataset.series);",
@@ -127,9 +140,6 @@ def check_rest(d, base, out, ids):
                "return [e.dataset.library, e.dataset.points, e.querySelectorAll('circle.pt').length];")
     if svg != ["svg", "2", 2]:
         fail(f"the SVG chart: {svg}, expected ['svg', '2', 2]")
-    d.go(f"{base}/#/models")
-    d.wait("return document.querySelector('#models') !== null;", "the models table")
-    d.shot(f"{out}/models.png")
     foreign = d.js("return performance.getEntriesByType('resource').map(e => e.name)"
                    f".filter(n => !n.startsWith('{base}'));")
     if foreign:
@@ -137,12 +147,13 @@ def check_rest(d, base, out, ids):
 
 
 def main():
-    base, out, finished, epochs, failed, running = sys.argv[1:7]
+    base, out, finished, epochs, failed, running, model = sys.argv[1:8]
     d = Driver()
     try:
         check_list(d, base, out, {int(finished): "Completed", int(failed): "Failed", int(running): "Running"})
         check_finished(d, base, out, int(finished), int(epochs))
         check_live(d, base, out, int(running))
+        check_models(d, base, out, model)
         check_rest(d, base, out, [int(finished), int(running)])
     finally:
         d.quit()

@@ -102,10 +102,8 @@ expect 403 /api/runs/3/cancel -X POST -d ""
 grep -q root: "$WORK/body" && fail "a file outside the workspace was served"
 echo "ok: API documents, errors and refusals"
 
-# --- the browser ---------------------------------------------------------------------------
-"$PYTHON" "$(dirname "$0")/ui_browser.py" "$URL" "$OUT" 1 3 2 3 || fail "the browser checks failed"
-
 # --- actions ---------------------------------------------------------------------------------
+READ_URL=$URL
 start_ui --allow-actions
 [ ${#TOKEN} = 32 ] || fail "no token printed: $(cat "$WORK"/ui.*.log)"
 expect 401 /api/runs/3/cancel -X POST -d ""
@@ -116,6 +114,10 @@ expect 400 /api/models -X POST -H "X-Roost-Token: $TOKEN" -d 'not json'
 expect 200 /api/models
 "$PYTHON" -c "import json,sys; m=json.load(open(sys.argv[1]))['models']; assert [(x['name'],x['version'],x['run_id']) for x in m]==[('demo',1,1)], m" \
   "$WORK/body" || fail "the registered model is not listed: $(cat "$WORK/body")"
+
+# --- the browser, on the read-only server (while run 3 trains) ---------------------------------
+"$PYTHON" "$(dirname "$0")/ui_browser.py" "$READ_URL" "$OUT" 1 3 2 3 demo:1 || fail "the browser checks failed"
+
 expect 200 /api/runs/3/cancel -X POST -d "" -H "X-Roost-Token: $TOKEN"
 [ "$(status_of 3)" = Canceled ] || fail "run 3 is $(status_of 3) after the cancel action"
 expect 409 /api/runs/3/cancel -X POST -d "" -H "X-Roost-Token: $TOKEN"
