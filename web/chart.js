@@ -56,7 +56,7 @@ const RoostChart = (() => {
       svg.appendChild(svgNode("polyline", { fill: "none", stroke: color, "stroke-width": 2,
         points: pts.map((p) => `${sx(p[0])},${sy(p[1])}`).join(" ") }));
       for (const p of pts) svg.appendChild(svgNode("circle", { class: "pt", cx: sx(p[0]), cy: sy(p[1]), r: 3, fill: color }));
-      svg.appendChild(svgNode("text", { x: pad.l + 8 + 110 * i, y: pad.t + 10, fill: color }, s.label));
+      svg.appendChild(svgNode("text", { x: pad.l + 8 + 110 * i, y: pad.t + 10, style: `fill: ${color}` }, s.label));
     });
   }
 
