@@ -5,6 +5,7 @@ chart growing without a reload, compare and models; screenshots into OUT_DIR. Ho
 loopback do not resolve in the browser, so the page must need nothing from the network.
 
 usage: ui_browser.py BASE_URL OUT_DIR FINISHED_ID FINISHED_EPOCHS FAILED_ID RUNNING_ID MODEL:VERSION
+       ui_browser.py --cancel BASE_URL TOKEN RUN_ID   (the page's cancel button, on a server with actions)
 """
 import base64
 import json
@@ -103,6 +104,15 @@ def check_finished(d, base, out, run_id, epochs):
     print(f"ok: browser: run {run_id}: the accuracy chart has {points} points ({library})")
 
 
+def check_failed(d, base, run_id):
+    d.go(f"{base}/#/runs/{run_id}")
+    d.wait("const i = document.querySelector('#info'); return i && i.textContent.includes('Failed');",
+           "the failed run's status")
+    # Its rank's log, tailed into the page, holds the error that ended it.
+    d.wait("const p = document.querySelector('#log'); return p && p.textContent.includes('garbage.h5');",
+           "the failed rank's error in the log panel")
+
+
 def check_live(d, base, out, run_id):
     d.go(f"{base}/#/runs/{run_id}")
     first = d.wait(POINTS, "a first epoch of the training run", 90)
@@ -146,12 +156,30 @@ def check_rest(d, base, out, ids):
         fail(f"the page loaded resources from elsewhere: {foreign}")
 
 
+def cancel(base, token, run_id):
+    d = Driver()
+    try:
+        d.go(f"{base}/#token={token}")  # the address roost ui prints; the page keeps the token
+        d.wait("return location.hash === '#/';", "the page to take the token")
+        d.go(f"{base}/#/runs/{run_id}")
+        d.wait("return document.querySelector('#cancel') !== null;", "the cancel button")
+        d.js("document.querySelector('#cancel').click();")
+        d.wait("const i = document.querySelector('#info'); return i && i.textContent.includes('Canceled');",
+               "the run to show Canceled")
+    finally:
+        d.quit()
+    print(f"ok: browser: run {run_id} canceled from its page")
+
+
 def main():
+    if sys.argv[1] == "--cancel":
+        return cancel(*sys.argv[2:5])
     base, out, finished, epochs, failed, running, model = sys.argv[1:8]
     d = Driver()
     try:
         check_list(d, base, out, {int(finished): "Completed", int(failed): "Failed", int(running): "Running"})
         check_finished(d, base, out, int(finished), int(epochs))
+        check_failed(d, base, int(failed))
         check_live(d, base, out, int(running))
         check_models(d, base, out, model)
         check_rest(d, base, out, [int(finished), int(running)])

@@ -3,7 +3,9 @@
 # the JSON API with curl (the documents equal `roost runs list|show --json`; unknown runs, path
 # traversal and huge queries are 4xx with one-line JSON errors; actions need --allow-actions and
 # the token), then headless Chromium through chromedriver (ui_browser.py): rows and statuses,
-# charts with the right number of points, one growing while its run trains. Screenshots go to
+# charts with the right number of points, one growing while its run trains, the failed run's
+# error in its log panel, models, and the training run canceled with the page's button and the
+# printed token. Screenshots go to
 # $ROOST_UI_TEST_OUT (default: $WORK, removed at the end).
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
@@ -118,7 +120,7 @@ expect 200 /api/models
 # --- the browser, on the read-only server (while run 3 trains) ---------------------------------
 "$PYTHON" "$(dirname "$0")/ui_browser.py" "$READ_URL" "$OUT" 1 3 2 3 demo:1 || fail "the browser checks failed"
 
-expect 200 /api/runs/3/cancel -X POST -d "" -H "X-Roost-Token: $TOKEN"
+"$PYTHON" "$(dirname "$0")/ui_browser.py" --cancel "$URL" "$TOKEN" 3 || fail "cancel from the page failed"
 [ "$(status_of 3)" = Canceled ] || fail "run 3 is $(status_of 3) after the cancel action"
 expect 409 /api/runs/3/cancel -X POST -d "" -H "X-Roost-Token: $TOKEN"
 echo "ok: actions with the token only"
