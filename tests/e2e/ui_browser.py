@@ -87,6 +87,15 @@ def check_list(d, base, out, expected):
         if got.get(run_id) != status:
             fail(f"run list: run {run_id} shows {got.get(run_id)!r}, expected {status!r} (rows {rows})")
     d.shot(f"{out}/runs.png")
+    # Sorting by a column's head (newest first by default, then ascending) and filtering.
+    d.js("document.querySelector('th[data-key=\"id\"]').click();")
+    ids = d.js("return [...document.querySelectorAll('#runs tbody tr')].map(r => Number(r.dataset.runId));")
+    if ids != sorted(expected):
+        fail(f"run list sorted by id: {ids}")
+    d.js("const f = document.querySelector('#filter'); f.value = 'failed'; f.dispatchEvent(new Event('input'));")
+    rows = d.js("return [...document.querySelectorAll('#runs tbody tr')].map(r => r.dataset.status);")
+    if rows != ["Failed"]:
+        fail(f"run list filtered by 'failed': {rows}")
 
 
 def check_finished(d, base, out, run_id, epochs):
