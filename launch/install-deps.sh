@@ -23,6 +23,8 @@ PACKAGES=(
   libcpp-httplib-dev libbrotli-dev  # roost serve: the HTTP server (and what its header includes)
   libssl-dev                        # libcrypto: SHA-256 of the model registry's files; roost serve's HTTP header
   curl                              # tests/e2e/serve_test.sh talks to roost serve with curl
+  npm                               # roost ui's chart library (uPlot, pinned) from the npm registry at configure time
+  chromium chromium-driver          # tests/e2e/ui_test.sh: roost ui's page in headless Chromium, driven over WebDriver
   libgtest-dev                      # GoogleTest
   clang-format                      # tests/format_check.sh: the sources' layout (.clang-format)
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev

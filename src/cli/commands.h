@@ -19,6 +19,7 @@ int runs_main(int argc, char** argv);
 int models_main(int argc, char** argv);
 int sweep_main(int argc, char** argv);   // roost sweep: a hyperparameter sweep of runs
 int sweeps_main(int argc, char** argv);  // roost sweeps list|show
+int ui_main(int argc, char** argv);      // built with SQLite and cpp-httplib only
 
 // `roost train`'s arguments (without "train") checked as train_main checks them before MPI
 // starts: options, ranges, the architecture and, with check_data, the dataset. --output-dir

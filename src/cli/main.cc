@@ -33,6 +33,8 @@ const char* kUsage =
     "  sweep   a hyperparameter sweep of runs with early termination:\n"
     "          roost sweep --experiment E --param lr=loguniform(1e-4,1e-1) --max-runs N -- <train options>\n"
     "  sweeps  the recorded sweeps: roost sweeps list|show\n"
+    "  ui      a web page over the workspace: runs, live curves and logs, models:\n"
+    "          roost ui [--workspace W] [--port 8080] [--allow-actions]\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -65,6 +67,13 @@ int main(int argc, char** argv) {
       return roost::cli::serve_main(argc - 1, argv + 1);
 #else
       ROOST_USAGE_ERROR("this roost was built without cpp-httplib (libcpp-httplib-dev): no roost serve");
+#endif
+    }
+    if (command == "ui") {
+#ifdef ROOST_WITH_UI
+      return roost::cli::ui_main(argc - 1, argv + 1);
+#else
+      ROOST_USAGE_ERROR("this roost was built without cpp-httplib (libcpp-httplib-dev): no roost ui");
 #endif
     }
     if (command == "export") {

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "commands.h"
 #include "roost/core/error.h"
+#include "roost/run/documents.h"
 #include "roost/run/follow.h"
 #include "roost/run/monitor.h"
 #include "roost/run/process.h"
@@ -17,8 +18,8 @@ namespace roost::cli {
 namespace {
 constexpr const char* kRunsUsage =
     "Usage: roost runs <list|show|logs|cancel> [options]\n"
-    "  list   [--experiment NAME]        runs with status, epochs and best val_acc\n"
-    "  show   RUN                        a run: command, folders, status history, metrics\n"
+    "  list   [--experiment NAME] [--json]  runs with status, epochs and best val_acc\n"
+    "  show   RUN [--json]               a run: command, folders, status history, metrics\n"
     "  logs   RUN [--rank R] [--train]   what rank R (default 0) wrote to stdout and stderr;\n"
     "                                    --train: roost train's full log of that rank (with times)\n"
     "  logs   RUN --driver               the launcher's output: mpirun's or the Slurm job's\n"
@@ -34,6 +35,7 @@ cxxopts::Options runs_options(const std::string& verb) {
       ("experiment", "only this experiment's runs (list)", cxxopts::value<std::string>()->default_value(""))
       ("rank", "whose log (logs)", cxxopts::value<std::string>()->default_value("0"))
       ("driver", "the launcher's log: mpirun's or the Slurm job's (logs)")
+      ("json", "print the JSON document that roost ui's /api/ serves (list, show)")
       ("train", "roost train's own log of the rank, outputs/logs/rank-R.log (logs)")
       ("h,help", "show this help");
   // clang-format on
@@ -107,10 +109,13 @@ int runs_main(int argc, char** argv) {
     ROOST_USAGE_ERROR("unknown runs command '", verb, "' (use list, show, logs or cancel)");
   run::require_existing_workspace(r["workspace"].as<std::string>());
   run::RunStore store(r["workspace"].as<std::string>());
+  const bool as_json = r.count("json") > 0;
   if (verb == "list") {
-    list(store, r["experiment"].as<std::string>());
+    if (as_json) std::cout << run::runs_document(store, r["experiment"].as<std::string>()) << "\n";
+    else list(store, r["experiment"].as<std::string>());
   } else if (verb == "show") {
-    show(store, run_id(r));
+    if (as_json) std::cout << run::run_document(store, run_id(r)) << "\n";
+    else show(store, run_id(r));
   } else if (verb == "logs") {
     const run::RunRecord run = store.get_run(run_id(r));
     const std::string rank = std::to_string(get_int(r, "rank"));

@@ -174,14 +174,18 @@ RunStore::RunStore(const std::string& workspace) {
   create_schema();
 }
 
+int64_t RunStore::schema_version() {
+  Statement v = db_->prepare("PRAGMA user_version");
+  v.step();
+  return v.get_int(0);
+}  // finished before a COMMIT, which refuses to run while a statement is active
+
 void RunStore::create_schema() {
+  // A current database is only read: readers (runs list, roost ui's requests every few seconds)
+  // then never take the write lock the monitors need.
+  if (schema_version() == kSchemaVersion) return;
   Transaction tx(*db_);  // two first submits at once: the second waits and then sees version 1
-  int64_t version = 0;
-  {
-    Statement v = db_->prepare("PRAGMA user_version");
-    v.step();
-    version = v.get_int(0);
-  }  // finished before COMMIT, which refuses to run while a statement is active
+  const int64_t version = schema_version();
   if (version > kSchemaVersion)
     ROOST_USAGE_ERROR("workspace database ", db_path(), " has schema version ", version,
                       ", newer than this roost understands (", kSchemaVersion, "): use a newer roost");

@@ -90,6 +90,7 @@ class RunStore {
 
  private:
   void create_schema();
+  int64_t schema_version();  // PRAGMA user_version
   std::string workspace_;
   std::unique_ptr<Database> db_;
 };
