@@ -66,6 +66,9 @@ fi
 
 missing=()
 for p in "${wanted[@]}"; do
+  # An npm that came with another Node.js (say NodeSource's nodejs, which conflicts with
+  # Debian's npm package) serves as well: only the command is needed.
+  [ "$p" = npm ] && command -v npm >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
