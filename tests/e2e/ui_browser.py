@@ -189,6 +189,10 @@ def check_sweep_list(d, base, out, sweep_id, trials):
                  "return r && [...r.children].map(c => c.textContent);", f"sweep {sweep_id}'s row")
     if "Completed" not in row[2] or row[3] != str(trials) or row[5] != "none":
         fail(f"sweep list: row {row}, expected Completed, {trials} trials, policy none")
+    # The run list, still loading when the link was followed, does not end up on this page.
+    time.sleep(0.5)
+    if d.js("return [...document.querySelectorAll('#view h2')].map(h => h.textContent);") != ["Sweeps"]:
+        fail("the sweep list shares its page with another view")
     d.shot(f"{out}/sweeps.png")
 
 
