@@ -58,9 +58,11 @@ const App = (() => {
     }
     const [path, query] = hash.split("?");
     const params = new URLSearchParams(query || "");
-    const view = document.getElementById("view");
+    // A fresh element per view: what a page still loading for an earlier address appends later
+    // lands in its own, detached one.
+    const view = el("div");
+    document.getElementById("view").replaceChildren(view);
     const found = Object.entries(pages).map(([re, page]) => [path.match(new RegExp(`^${re}$`)), page]).find((e) => e[0]);
-    view.textContent = "";
     try {
       if (!found) throw new Error(`no page ${path}`);
       await found[1](view, found[0].slice(1), params);

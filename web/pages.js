@@ -1,5 +1,6 @@
 // pages.js — the views of roost ui: runs (by experiment, sortable, filterable), one run (live
-// curves and logs, history, files, actions), compare runs on one chart, and the models.
+// curves and logs, history, files, actions), compare runs on one chart, the models, and the
+// sweeps (their list; one sweep's trials, its metric per epoch and best metric per parameter).
 "use strict";
 (() => {
   const { api, el, time, duration, num, fileUrl, status, terminal, every, pages } = App;
@@ -47,6 +48,8 @@
     every(3000, async () => { state.runs = (await api("/api/runs")).runs; redraw(); });
   };
 
+  const paramsText = (p) => Object.entries(p || {}).map(([k, v]) => `${k}=${v}`).join(" ");
+
   // --- one run ---------------------------------------------------------------------------
   const series = (rows, key) => ({ label: key, xs: rows.map((r) => r.epoch), ys: rows.map((r) => r[key] ?? null) });
   function drawCharts(box, rows) {
@@ -67,6 +70,10 @@
       ["Best val_acc", num(run.best_val_acc)], ["Command", el("code", {}, run.command || "-")],
       ["Options", el("code", {}, Array.isArray(run.train_args) ? run.train_args.join(" ") : String(run.train_args))],
       ["Folder", el("code", {}, run.run_dir)]];
+    if (run.sweep) {
+      rows.push(["Sweep", el("span", { id: "sweep-of-run" }, [el("a", { href: `#/sweeps/${run.sweep.sweep}` }, `sweep #${run.sweep.sweep}`),
+        `, trial ${run.sweep.trial}: ${paramsText(run.sweep.params)}`])]);
+    }
     if (run.exit_code != null) rows.push(["Exit code", run.exit_code]);
     if (run.message) rows.push(["Message", run.message]);
     if (run.monitor_stale) rows.push(["Warning", "its monitor is not running: the status may be stale"]);
@@ -159,6 +166,76 @@
         m.size, time(m.created_at), el("span", {}, [el("a", { href: fileUrl(m.path, true) }, "h5"),
           ...m.files.map((f) => el("span", {}, [" ", el("a", { href: fileUrl(f.path, true) }, f.format)]))])].map((v) => el("td", {}, v)))),
     ]));
+  };
+
+  // --- sweeps ----------------------------------------------------------------------------
+  pages["/sweeps"] = async (view) => {
+    const { sweeps } = await api("/api/sweeps");
+    view.append(el("h2", {}, "Sweeps"), el("table", { id: "sweeps" }, [
+      el("tr", {}, ["Sweep", "Experiment", "Status", "Trials", "Sampling", "Policy", "Best", "Created (UTC)"].map((h) => el("th", {}, h))),
+      ...sweeps.map((s) => el("tr", { "data-sweep-id": s.id, "data-status": s.status }, [
+        el("a", { href: `#/sweeps/${s.id}` }, `#${s.id}`), s.experiment,
+        el("span", {}, [status(s.status), s.driver_stale ? " (its driver is gone: roost sweep --resume)" : ""]),
+        s.trials, s.sampling, s.policy, `${s.metric} ${num(s.best)} (${s.goal})`, time(s.created_at)].map((v) => el("td", {}, v)))),
+    ]));
+  };
+
+  const trialsTable = (s) => el("table", { id: "trials" }, [
+    el("tr", {}, ["Trial", "Run", "Parameters", "Status", "Epochs", `Best ${s.settings.metric}`, "Stopped by"].map((h) => el("th", {}, h))),
+    ...s.trials.map((t) => el("tr", { "data-trial": t.trial, "data-run-id": t.run, "data-status": t.status }, [
+      t.trial, el("a", { href: `#/runs/${t.run}` }, `#${t.run}`), el("code", {}, paramsText(t.params)), status(t.status),
+      t.epochs, num(t.best), t.stopped_by || "-"].map((v) => el("td", {}, v)))),
+  ]);
+
+  // Each trial's best metric against one parameter: numbers as they are (log scale for
+  // loguniform), words of a choice by their place in it.
+  function parameterChart(s, name, spec) {
+    const words = /^choice\((.*)\)$/.exec(spec);
+    const choices = words ? words[1].split(",").map((w) => w.trim()) : [];
+    const numeric = s.trials.every((t) => !Number.isNaN(Number(t.params[name])));
+    const xOf = (w) => (numeric ? Number(w) : choices.indexOf(w));
+    const shown = s.trials.filter((t) => t.best != null && t.params[name] !== undefined);
+    return { title: `best ${s.settings.metric} vs ${name}`, scatter: true, logX: spec.startsWith("loguniform("),
+      xLabel: numeric ? name : `${name} (${choices.map((w, i) => `${i}=${w}`).join(", ")})`,
+      series: [{ label: `best ${s.settings.metric}`, xs: shown.map((t) => xOf(t.params[name])), ys: shown.map((t) => t.best) }] };
+  }
+
+  function drawSweepCharts(box, s) {
+    const perEpoch = box.querySelector("#sweep-curves") || box.appendChild(el("div", { class: "chart", id: "sweep-curves" }));
+    RoostChart.draw(perEpoch, { title: `${s.settings.metric} per epoch`, series: s.trials.map((t) => ({
+      label: `trial ${t.trial}${t.stopped_by ? " (stopped)" : ""}`, xs: t.values.map((_, i) => i + 1), ys: t.values })) });
+    for (const [name, spec] of Object.entries(s.settings.space || {})) {
+      const id = `sweep-param-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+      const c = box.querySelector(`#${id}`) || box.appendChild(el("div", { class: "chart param-chart", id, "data-param": name }));
+      RoostChart.draw(c, parameterChart(s, name, spec));
+    }
+  }
+
+  function sweepInfo(s) {
+    const set = s.settings;
+    const rows = [["Experiment", s.experiment], ["Status", status(s.status)], ["Metric", `${set.metric} (${set.goal})`],
+      ["Sampling", set.sampling], ["Policy", set.policy ? set.policy.name : "-"], ["Trial epochs", s.trial_epochs],
+      ["Best", s.best ? el("span", {}, [el("a", { href: `#/runs/${s.best.run}` }, `trial ${s.best.trial} (run #${s.best.run})`),
+        ` ${num(s.best.value)}: ${paramsText(s.best.params)}`]) : "none yet"]];
+    if (s.message) rows.push(["Message", s.message]);
+    return el("table", { id: "sweep-info" }, rows.map(([k, v]) => el("tr", {}, [el("th", {}, k), el("td", {}, v)])));
+  }
+
+  pages["/sweeps/(\\d+)"] = async (view, [id]) => {
+    let s = await api(`/api/sweeps/${id}`);
+    const top = el("div");
+    const charts = el("div", { class: "charts", id: "sweep-charts" });
+    const render = () => {
+      top.replaceChildren(el("h2", {}, `Sweep #${s.sweep}`), sweepInfo(s), el("h3", {}, "Trials"), trialsTable(s));
+      drawSweepCharts(charts, s);
+    };
+    render();
+    view.append(top, el("h3", {}, "Charts"), charts);
+    every(3000, async () => {
+      if (s.status !== "Running") return;
+      s = await api(`/api/sweeps/${id}`);
+      render();
+    });
   };
 
   App.start();

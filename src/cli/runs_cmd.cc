@@ -75,6 +75,8 @@ void show(run::RunStore& store, int64_t id) {
             << "folder:       " << run.run_dir << "\n"
             << "command:      " << run.command << "\n"
             << "train args:   " << run.train_args << "\n";
+  if (const auto tag = run::sweep_trial_of(store, id))
+    std::cout << "sweep:        " << tag->sweep << ", trial " << tag->trial << ", parameters " << tag->params << "\n";
   if (run.exit_code) std::cout << "exit code:    " << *run.exit_code << "\n";
   if (!run.message.empty()) std::cout << "message:      " << run.message << "\n";
   // The monitor runs on the machine that submitted; where it is gone, nobody updates the run.

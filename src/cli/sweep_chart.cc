@@ -1,4 +1,4 @@
-// sweep_chart.cc — reading a recorded sweep for `roost sweeps`, and its PNG.
+// sweep_chart.cc — the PNG of a recorded sweep: its trials' curves and one panel per parameter.
 #include "sweep_chart.h"
 
 #include <cmath>
@@ -7,45 +7,6 @@
 #include "roost/train/plot.h"
 
 namespace roost::cli {
-
-const TrialView* SweepView::best() const {
-  const TrialView* out = nullptr;
-  for (const auto& t : trials)
-    if (t.best && (!out || (maximize ? *t.best > *out->best : *t.best < *out->best))) out = &t;
-  return out;
-}
-
-std::optional<double> SweepView::best_value() const {
-  const TrialView* b = best();
-  return b ? b->best : std::nullopt;
-}
-
-int SweepView::trial_epochs() const {
-  int n = 0;
-  for (const auto& t : trials) n += static_cast<int>(t.values.size());
-  return n;
-}
-
-SweepView sweep_view(sweep::SweepStore& store, int64_t id) {
-  SweepView v;
-  for (const auto& [key, value] : store.json_members(store.get_sweep(id).settings)) {
-    if (key == "metric") v.metric = value;
-    if (key == "goal") v.maximize = value == "max";
-    if (key == "policy")
-      for (const auto& [k, name] : store.json_members(value))
-        if (k == "name") v.policy = name;
-    if (key == "space")
-      for (const auto& [name, spec] : store.json_members(value))
-        v.space.push_back(sweep::parse_dimension(name + "=" + spec));
-  }
-  for (auto& record : store.trials(id)) {
-    TrialView t{record, store.metric_values(record.run_id, v.metric), std::nullopt};
-    for (double x : t.values)
-      if (std::isfinite(x) && (!t.best || (v.maximize ? x > *t.best : x < *t.best))) t.best = x;
-    v.trials.push_back(std::move(t));
-  }
-  return v;
-}
 
 namespace {
 std::string axis_title(const sweep::Dimension& d) {

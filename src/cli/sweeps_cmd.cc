@@ -1,4 +1,4 @@
-// sweeps_cmd.cc — `roost sweeps list` and `roost sweeps show SWEEP [--json]`: every trial with
+// sweeps_cmd.cc — `roost sweeps list [--json]` and `roost sweeps show SWEEP [--json]`: every trial with
 // its parameters, status, epochs, best metric and who stopped it, the best trial, and a PNG
 // (the metric per epoch of every trial, and the best metric against each parameter).
 #include <cmath>
@@ -8,8 +8,8 @@
 #include "args.h"
 #include "commands.h"
 #include "roost/core/error.h"
-#include "roost/core/json.h"
 #include "roost/run/process.h"
+#include "roost/sweep/documents.h"
 #include "roost/sweep/sweep_store.h"
 #include "sweep_chart.h"
 
@@ -18,7 +18,7 @@ namespace roost::cli {
 namespace {
 constexpr const char* kUsage =
     "Usage: roost sweeps <list|show> [options]\n"
-    "  list                          sweeps with status, trials and the best metric\n"
+    "  list [--json]                 sweeps with status, trials and the best metric\n"
     "  show SWEEP [--json] [--plot FILE]\n"
     "                                every trial: parameters, status, epochs, best metric, who stopped it;\n"
     "                                the best trial; a PNG (default WORKSPACE/sweeps/SWEEP/sweep.png)\n"
@@ -68,33 +68,6 @@ void show_text(sweep::SweepStore& store, const sweep::SweepRecord& s, const Swee
             << "\ntrial-epochs: " << v.trial_epochs() << "\nplot:         " << png << "\n";
 }
 
-void show_json(const sweep::SweepRecord& s, const SweepView& v, const std::string& png) {
-  std::string trials = "[";
-  for (const auto& t : v.trials) {
-    JsonObject o;
-    o.add("trial", t.record.trial).add("run", t.record.run_id).add("status", run::to_string(t.record.run.status));
-    o.raw("params", t.record.params).add("epochs", static_cast<int>(t.values.size()));
-    o.raw("best", t.best ? json_value(*t.best) : "null").add("stopped_by", t.record.stopped_by);
-    o.add("previous_runs", t.record.previous_runs);
-    std::string values = "[";
-    for (double x : t.values) values += (values.size() > 1 ? "," : "") + json_value(x);
-    o.raw("values", values + "]");
-    trials += (trials.size() > 1 ? "," : "") + o.str();
-  }
-  JsonObject out;
-  out.add("sweep", s.id).add("experiment", s.experiment).add("status", s.status).add("message", s.message);
-  out.raw("settings", s.settings).raw("trials", trials + "]").add("trial_epochs", v.trial_epochs());
-  const auto* best = v.best();
-  out.raw("best", best ? JsonObject()
-                             .add("trial", best->record.trial)
-                             .add("run", best->record.run_id)
-                             .add("value", *best->best)
-                             .raw("params", best->record.params)
-                             .str()
-                       : "null");
-  out.add("plot", png);
-  std::cout << out.str() << "\n";
-}
 }  // namespace
 
 int sweeps_main(int argc, char** argv) {
@@ -105,7 +78,8 @@ int sweeps_main(int argc, char** argv) {
   }
   cxxopts::Options o("roost sweeps " + verb, kUsage);
   o.add_options()("workspace", "run store folder", cxxopts::value<std::string>()->default_value("roost-workspace"))(
-      "sweep", "sweep id", cxxopts::value<std::string>())("json", "show as JSON")(
+      "sweep", "sweep id", cxxopts::value<std::string>())(
+      "json", "print the JSON document that roost ui's /api/sweeps serves (list, show)")(
       "plot", "where show writes the PNG", cxxopts::value<std::string>()->default_value(""))("h,help",
                                                                                              "show this help");
   o.parse_positional({"sweep"});
@@ -116,7 +90,8 @@ int sweeps_main(int argc, char** argv) {
   run::RunStore runs(r["workspace"].as<std::string>());
   sweep::SweepStore store(runs);
   if (verb == "list") {
-    list(store);
+    if (r.count("json")) std::cout << sweep::sweeps_document(store) << "\n";
+    else list(store);
     return 0;
   }
   if (!r.count("sweep")) ROOST_USAGE_ERROR("which sweep? give its id (roost sweeps list shows them)");
@@ -124,9 +99,10 @@ int sweeps_main(int argc, char** argv) {
   const sweep::SweepRecord s = store.get_sweep(id);
   const SweepView v = sweep_view(store, id);
   std::string png = r["plot"].as<std::string>();
-  if (png.empty()) png = runs.workspace() + "/sweeps/" + std::to_string(id) + "/sweep.png";
+  if (png.empty()) png = sweep::default_plot_path(runs.workspace(), id);
   write_sweep_png(png, store, s, v);
-  r.count("json") ? show_json(s, v, png) : show_text(store, s, v, png);
+  if (r.count("json")) std::cout << sweep::sweep_document(s, v, png) << "\n";
+  else show_text(store, s, v, png);
   return 0;
 }
 

@@ -52,6 +52,15 @@ std::string runs_document(RunStore& store, const std::string& experiment) {
   return json{{"runs", runs}}.dump();
 }
 
+std::optional<SweepTrialTag> sweep_trial_of(RunStore& store, int64_t run_id) {
+  Statement s = store.db().prepare(
+      "SELECT sweep_id, trial, params FROM sweep_trials WHERE run_id = ?1 OR ',' || previous_runs || ',' LIKE '%,' "
+      "|| ?1 || ',%'");
+  s.bind(1, run_id);
+  if (!s.step()) return std::nullopt;
+  return SweepTrialTag{s.get_int(0), static_cast<int>(s.get_int(1)), s.get_text(2)};
+}
+
 std::string run_document(RunStore& store, int64_t id) {
   const RunRecord run = store.get_run(id);
   json j = summary(store, run);
@@ -62,6 +71,9 @@ std::string run_document(RunStore& store, int64_t id) {
   // The monitor runs on the machine that submitted; where it is gone, nobody updates the run.
   j["monitor_stale"] =
       !is_terminal(run.status) && run.monitor_pid > 0 && !process_alive(static_cast<pid_t>(run.monitor_pid));
+  const auto tag = sweep_trial_of(store, id);
+  j["sweep"] = tag ? json{{"sweep", tag->sweep}, {"trial", tag->trial}, {"params", parsed_or_string(tag->params)}}
+                   : json(nullptr);
   json history = json::array();
   for (const auto& e : store.events(id))
     history.push_back({{"status", to_string(e.status)}, {"at", e.at}, {"note", e.note}});

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "roost/core/error.h"
+#include "roost/run/documents.h"
 
 namespace roost::sweep {
 
@@ -133,12 +134,8 @@ std::vector<double> SweepStore::metric_values(int64_t run_id, const std::string&
 }
 
 std::pair<int64_t, int> SweepStore::trial_of_run(int64_t run_id) {
-  run::Statement s = runs_.db().prepare(
-      "SELECT sweep_id, trial FROM sweep_trials WHERE run_id = ?1 OR ',' || previous_runs || ',' LIKE '%,' || ?1 || "
-      "',%'");
-  s.bind(1, run_id);
-  if (!s.step()) return {0, -1};
-  return {s.get_int(0), static_cast<int>(s.get_int(1))};
+  const auto tag = run::sweep_trial_of(runs_, run_id);
+  return tag ? std::pair<int64_t, int>{tag->sweep, tag->trial} : std::pair<int64_t, int>{0, -1};
 }
 
 std::vector<std::string> SweepStore::json_strings(const std::string& json) {

@@ -79,6 +79,7 @@ int run_ui(const UiOptions& options, const std::atomic<bool>& stop) {
   configure(svr);
   add_static_routes(svr, o);
   add_read_routes(svr, o);
+  add_sweep_routes(svr, o);
   add_action_routes(svr, o);
   const int port = o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port <= 0)

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """ui_browser.py — drives headless Chromium through chromedriver's WebDriver HTTP API against a
 running `roost ui`: the run list (rows and statuses), a finished run's charts, a training run's
-chart growing without a reload, compare and models; screenshots into OUT_DIR. Hosts other than
+chart growing without a reload, compare, models and a sweep's pages; screenshots into OUT_DIR. Hosts other than
 loopback do not resolve in the browser, so the page must need nothing from the network.
 
 usage: ui_browser.py BASE_URL OUT_DIR FINISHED_ID FINISHED_EPOCHS FAILED_ID RUNNING_ID MODEL:VERSION
        ui_browser.py --cancel BASE_URL TOKEN RUN_ID   (the page's cancel button, on a server with actions)
+       ui_browser.py --sweep BASE_URL OUT_DIR SWEEP_ID TRIALS EPOCHS PARAM   (a finished sweep's pages)
 """
 import base64
 import json
@@ -180,9 +181,68 @@ def cancel(base, token, run_id):
     print(f"ok: browser: run {run_id} canceled from its page")
 
 
+def check_sweep_list(d, base, out, sweep_id, trials):
+    d.go(f"{base}/#/")
+    d.wait("return document.querySelector('nav a[href=\"#/sweeps\"]') !== null;", "the Sweeps link in the nav")
+    d.js("document.querySelector('nav a[href=\"#/sweeps\"]').click();")
+    row = d.wait(f"const r = document.querySelector('#sweeps tr[data-sweep-id=\"{sweep_id}\"]');"
+                 "return r && [...r.children].map(c => c.textContent);", f"sweep {sweep_id}'s row")
+    if "Completed" not in row[2] or row[3] != str(trials) or row[5] != "none":
+        fail(f"sweep list: row {row}, expected Completed, {trials} trials, policy none")
+    # The run list, still loading when the link was followed, does not end up on this page.
+    time.sleep(0.5)
+    if d.js("return [...document.querySelectorAll('#view h2')].map(h => h.textContent);") != ["Sweeps"]:
+        fail("the sweep list shares its page with another view")
+    d.shot(f"{out}/sweeps.png")
+
+
+def check_sweep_charts(d, sweep_id, trials, epochs, param):
+    curves = d.wait("const c = document.querySelector('#sweep-curves'); return c && c.dataset.points &&"
+                    "[Number(c.dataset.series), Number(c.dataset.points)];", "the per-trial chart")
+    if curves != [trials, epochs]:
+        fail(f"sweep {sweep_id}: the per-trial chart has [series, points] {curves}, expected {[trials, epochs]}")
+    chart = d.js(f"const c = document.querySelector('.param-chart[data-param=\"{param}\"]');"
+                 "return c && [Number(c.dataset.series), Number(c.dataset.points), c.dataset.logX,"
+                 "c.querySelectorAll('canvas, circle.pt').length > 0];")
+    if chart != [1, trials, "0", True]:
+        fail(f"sweep {sweep_id}: the {param} chart is {chart}, expected [1, {trials}, '0', True]")
+    # The scatter form of the SVG fallback: points only, on a log scale where asked.
+    svg = d.js("const u = window.uPlot; window.uPlot = undefined; const e = document.createElement('div');"
+               "document.body.append(e); RoostChart.draw(e, {title: 't', scatter: true, logX: true, series: [{label: 'a',"
+               "xs: [0.001, 0.01, 0.1], ys: [0.5, 0.7, 0.6]}]}); window.uPlot = u; e.remove();"
+               "const xs = [...e.querySelectorAll('circle.pt')].map(c => Number(c.getAttribute('cx')));"
+               "return [e.dataset.logX, e.querySelectorAll('polyline').length, xs];")
+    xs = svg[2]
+    if svg[:2] != ["1", 0] or len(xs) != 3 or abs((xs[1] - xs[0]) - (xs[2] - xs[1])) > 0.01:
+        fail(f"the SVG scatter chart on a log scale: {svg}")
+
+
+def check_sweep(base, out, sweep_id, trials, epochs, param):
+    d = Driver()
+    try:
+        check_sweep_list(d, base, out, sweep_id, trials)
+        d.go(f"{base}/#/sweeps/{sweep_id}")
+        rows = d.wait(f"const r = document.querySelectorAll('#trials tr[data-trial]'); return r.length >= {trials} &&"
+                      "[...r].map(x => [x.dataset.status, x.children[2].textContent]);", "the trial rows")
+        if len(rows) != trials or any(st != "Completed" or not p.startswith(f"{param}=") for st, p in rows):
+            fail(f"sweep {sweep_id}: trial rows {rows}, expected {trials} Completed with {param}")
+        check_sweep_charts(d, sweep_id, trials, epochs, param)
+        d.shot(f"{out}/sweep.png")
+        # A trial's run link opens its run page, which names the sweep and the trial.
+        d.js("document.querySelector('#trials tr[data-trial=\"1\"] a').click();")
+        d.wait(f"const s = document.querySelector('#sweep-of-run');"
+               f"return s && s.textContent.startsWith('sweep #{sweep_id}, trial 1: {param}=');", "the trial's run page")
+    finally:
+        d.quit()
+    print(f"ok: browser: sweep {sweep_id}: {trials} trials, the per-trial and {param} charts, the trial's run page")
+
+
 def main():
     if sys.argv[1] == "--cancel":
         return cancel(*sys.argv[2:5])
+    if sys.argv[1] == "--sweep":
+        base, out, sweep_id, trials, epochs, param = sys.argv[2:8]
+        return check_sweep(base, out, int(sweep_id), int(trials), int(epochs), param)
     base, out, finished, epochs, failed, running, model = sys.argv[1:8]
     d = Driver()
     try:

@@ -5,8 +5,9 @@
 # the token), then headless Chromium through chromedriver (ui_browser.py): rows and statuses,
 # charts with the right number of points, one growing while its run trains, the failed run's
 # error in its log panel, models, and the training run canceled with the page's button and the
-# printed token. Screenshots go to
-# $ROOST_UI_TEST_OUT (default: $WORK, removed at the end).
+# printed token; then a real two-trial sweep: /api/sweeps[/ID] equal `roost sweeps list|show
+# --json`, a trial's run names its sweep, and the sweep pages show its trials and charts.
+# Screenshots go to $ROOST_UI_TEST_OUT (default: $WORK, removed at the end).
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
 for p in curl chromium chromedriver; do
@@ -124,5 +125,43 @@ expect 200 /api/models
 [ "$(status_of 3)" = Canceled ] || fail "run 3 is $(status_of 3) after the cancel action"
 expect 409 /api/runs/3/cancel -X POST -d "" -H "X-Roost-Token: $TOKEN"
 echo "ok: actions with the token only"
+
+# --- a sweep ---------------------------------------------------------------------------------
+"$ROOST" sweep --mpirun "$MPIRUN" --workspace "$WS" --experiment s --param "lr=choice(0.01,0.001)" --sampling grid \
+  --max-runs 2 --max-concurrent 1 --policy none --wait -- --data-dir "$WORK/data" --epochs 2 "${TINY[@]}" \
+  > "$WORK/sweep.out" 2>&1 || fail "the sweep failed: $(tail -5 "$WORK/sweep.out")"
+WS_REAL=$(realpath "$WS")  # roost ui names files under the canonical workspace
+expect 200 /api/sweeps/1
+"$ROOST" sweeps show 1 --json --workspace "$WS_REAL" > "$WORK/sweep.json"
+"$PYTHON" - "$WORK/body" "$WORK/sweep.json" <<'PY' || fail "/api/sweeps/1 differs from roost sweeps show 1 --json"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a == b, (a, b)
+assert a["status"] == "Completed" and a["settings"]["space"] == {"lr": "choice(0.01,0.001)"}, a
+assert [(t["trial"], t["status"], t["epochs"], len(t["values"])) for t in a["trials"]] == \
+    [(0, "Completed", 2, 2), (1, "Completed", 2, 2)], a["trials"]
+assert a["best"]["run"] in (4, 5), a["best"]
+PY
+expect 200 /api/sweeps
+"$ROOST" sweeps list --json --workspace "$WS" > "$WORK/sweeps.json"
+"$PYTHON" - "$WORK/body" "$WORK/sweeps.json" <<'PY' || fail "/api/sweeps differs from roost sweeps list --json"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a == b, (a, b)
+assert [(s["id"], s["status"], s["trials"], s["policy"], s["sampling"]) for s in a["sweeps"]] == \
+    [(1, "Completed", 2, "none", "grid")], a
+PY
+expect 404 /api/sweeps/7
+expect 404 /api/sweeps/99999999999999999999
+expect 200 /api/runs/5
+"$PYTHON" -c "import json,sys; s=json.load(open(sys.argv[1]))['sweep']; assert s=={'sweep':1,'trial':1,'params':{'lr':'0.001'}}, s" \
+  "$WORK/body" || fail "run 5's document does not name its sweep: $(head -c 300 "$WORK/body")"
+expect 200 /api/runs/1
+"$PYTHON" -c "import json,sys; assert json.load(open(sys.argv[1]))['sweep'] is None" "$WORK/body" ||
+  fail "run 1 is no sweep trial, yet its document names a sweep"
+"$ROOST" runs show 5 --workspace "$WS" | grep -q '^sweep: *1, trial 1, parameters {"lr": "0.001"}$' ||
+  fail "roost runs show 5 does not name its sweep: $("$ROOST" runs show 5 --workspace "$WS" | head -12)"
+"$PYTHON" "$(dirname "$0")/ui_browser.py" --sweep "$URL" "$OUT" 1 2 2 lr || fail "the browser's sweep checks failed"
+echo "ok: sweeps in the API, in roost runs show and on the page"
 ls "$OUT"/*.png > /dev/null || fail "no screenshots in $OUT"
 echo "ok: roost ui (screenshots in $OUT)"
