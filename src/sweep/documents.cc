@@ -2,19 +2,36 @@
 // roost/sweep/documents.h); absent values are null.
 #include "roost/sweep/documents.h"
 
+#include <algorithm>
 #include <cmath>
+#include <regex>
 
 #include "roost/core/json.h"
 #include "roost/run/process.h"
 
 namespace roost::sweep {
 
-const TrialView* SweepView::best() const {
+const TrialView* SweepView::best(bool completed_only) const {
   const TrialView* out = nullptr;
-  for (const auto& t : trials)
+  for (const auto& t : trials) {
+    if (completed_only && t.record.run.status != run::RunStatus::kCompleted) continue;
     if (t.best && (!out || (maximize ? *t.best > *out->best : *t.best < *out->best))) out = &t;
+  }
   return out;
 }
+
+namespace {
+// The epochs of a trial that count towards its best: a trial the policy canceled at epoch K
+// counts its first K (a short epoch may be recorded while the cancel is on its way; the
+// policy judged the trial without it).
+size_t counted_epochs(const TrialRecord& record, size_t recorded) {
+  static const std::regex at(R"(^early termination by \w+ at epoch (\d+))");
+  std::smatch m;
+  if (record.run.status == run::RunStatus::kCanceled && std::regex_search(record.stopped_by, m, at))
+    return std::min(recorded, static_cast<size_t>(std::stoul(m[1].str())));
+  return recorded;
+}
+}  // namespace
 
 std::optional<double> SweepView::best_value() const {
   const TrialView* b = best();
@@ -41,8 +58,11 @@ SweepView sweep_view(SweepStore& store, int64_t id) {
   }
   for (auto& record : store.trials(id)) {
     TrialView t{record, store.metric_values(record.run_id, v.metric), std::nullopt};
-    for (double x : t.values)
+    const size_t counted = counted_epochs(record, t.values.size());
+    for (size_t i = 0; i < counted; ++i) {
+      const double x = t.values[i];
       if (std::isfinite(x) && (!t.best || (v.maximize ? x > *t.best : x < *t.best))) t.best = x;
+    }
     v.trials.push_back(std::move(t));
   }
   return v;
@@ -74,14 +94,17 @@ std::string sweep_document(const SweepRecord& s, const SweepView& v, const std::
   JsonObject out;
   out.add("sweep", s.id).add("experiment", s.experiment).add("status", s.status).add("message", s.message);
   out.raw("settings", s.settings).raw("trials", trials + "]").add("trial_epochs", v.trial_epochs());
-  const auto* best = v.best();
-  out.raw("best", best ? JsonObject()
-                             .add("trial", best->record.trial)
-                             .add("run", best->record.run_id)
-                             .add("value", *best->best)
-                             .raw("params", best->record.params)
-                             .str()
-                       : "null");
+  auto summary = [](const TrialView* t) {
+    return t ? JsonObject()
+                   .add("trial", t->record.trial)
+                   .add("run", t->record.run_id)
+                   .add("value", *t->best)
+                   .raw("params", t->record.params)
+                   .str()
+             : std::string("null");
+  };
+  // Only a Completed run's model can be registered: the best of those, for `models register`.
+  out.raw("best", summary(v.best())).raw("best_completed", summary(v.best(true)));
   out.add("plot", plot);
   return out.str();
 }

@@ -24,7 +24,8 @@ struct SweepView {
   bool maximize = true;
   std::vector<Dimension> space;
   std::vector<TrialView> trials;
-  const TrialView* best() const;
+  // The trial with the best metric (of the Completed ones with completed_only), or null.
+  const TrialView* best(bool completed_only = false) const;
   std::optional<double> best_value() const;
   int trial_epochs() const;
 };
@@ -35,8 +36,9 @@ SweepView sweep_view(SweepStore& store, int64_t id);
 std::string default_plot_path(const std::string& workspace, int64_t id);
 
 // {sweep, experiment, status, message, settings, trials [{trial, run, status, params, epochs,
-// best, stopped_by, previous_runs, values}], trial_epochs, best {trial, run, value, params} or
-// null, plot}.
+// best, stopped_by, previous_runs, values}], trial_epochs, best and best_completed {trial, run,
+// value, params} or null, plot}. A trial the policy canceled at epoch K has its best of its
+// first K epochs.
 std::string sweep_document(const SweepRecord& sweep, const SweepView& view, const std::string& plot);
 
 // {"sweeps": [{id, experiment, status, driver_stale, message, created_at, updated_at, metric,
