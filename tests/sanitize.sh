@@ -16,6 +16,8 @@ jobs=${ROOST_SANITIZE_JOBS:-$(nproc)}
 # halt_on_error: the first UBSan report fails the test (ROOST_SANITIZE also compiles without
 # recovery; this covers a build folder configured before that).
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Process-lifetime caches of uninstrumented libraries (tests/lsan.supp says which and why).
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 asan=abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
@@ -30,7 +32,8 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 # pipefail turns into "no such target".)
 all_targets=$(ninja -C "$build" -t targets all)
 targets=()
-for t in roost_unit_tests roost_cli_tests roost_model_tests roost_run_tests roost_mpi_tests roost_mpi_sync_tests; do
+for t in roost_unit_tests roost_cli_tests roost_model_tests roost_run_tests roost_sweep_tests roost_ui_tests roost_mpi_tests \
+         roost_mpi_sync_tests; do
   grep -q "^$t: phony" <<<"$all_targets" && targets+=("$t")
 done
 # The build runs each unit test program once to list its tests (gtest_discover_tests); leak
