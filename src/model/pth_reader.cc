@@ -77,85 +77,80 @@ class Unpickler {
         case 'K': stack_.push_back(make(int64_t{byte()})); break;   // BININT1
         case 'M': stack_.push_back(make(int64_t{le<uint16_t>()})); break;
         case 'J': stack_.push_back(make(int64_t{le<int32_t>()})); break;
-        case 0x8a: {  // LONG1
-          uint8_t n = byte();
-          if (n > 8) ROOST_THROW("pickle: integer of ", static_cast<int>(n), " bytes is too large");
-          uint64_t bits = 0;  // unsigned: shifting a byte into bit 63 of a signed value is undefined
-          for (uint8_t i = 0; i < n; ++i) bits |= static_cast<uint64_t>(byte()) << (8 * i);
-          if (n > 0 && n < 8 && (bits >> (8 * n - 1)) & 1) bits |= ~uint64_t{0} << (8 * n);  // sign
-          stack_.push_back(make(static_cast<int64_t>(bits)));
-          break;
-        }
-        case 'G': {  // BINFLOAT (big endian)
-          uint64_t bits = 0;
-          for (int i = 0; i < 8; ++i) bits = (bits << 8) | byte();
-          double d;
-          std::memcpy(&d, &bits, 8);
-          stack_.push_back(make(d));
-          break;
-        }
+        case 0x8a: stack_.push_back(make(long1())); break;             // LONG1
+        case 'G': stack_.push_back(make(binfloat())); break;           // BINFLOAT
         case 'X': stack_.push_back(make(str(le<uint32_t>()))); break;  // BINUNICODE
         case 0x8c: stack_.push_back(make(str(byte()))); break;         // SHORT_BINUNICODE
-        case 'c': {                                                    // GLOBAL
-          std::string module = line(), name = line();
-          stack_.push_back(make(Global{module + "." + name}));
-          break;
-        }
-        case 'q': memo_[byte()] = top(); break;           // BINPUT
-        case 'r': memo_[le<uint32_t>()] = top(); break;   // LONG_BINPUT
-        case 'h': stack_.push_back(memo(byte())); break;  // BINGET
+        case 'c': stack_.push_back(make(global())); break;             // GLOBAL
+        case 'q': memo_[byte()] = top(); break;                        // BINPUT
+        case 'r': memo_[le<uint32_t>()] = top(); break;                // LONG_BINPUT
+        case 'h': stack_.push_back(memo(byte())); break;               // BINGET
         case 'j': stack_.push_back(memo(le<uint32_t>())); break;
         case 't': stack_.push_back(make(pop_to_mark())); break;  // TUPLE
-        case 0x85: {
-          auto a = pop();
-          stack_.push_back(make(Items{a}));
-          break;
-        }
-        case 0x86: {
-          auto b = pop(), a = pop();
-          stack_.push_back(make(Items{a, b}));
-          break;
-        }
-        case 0x87: {
-          auto c = pop(), b = pop(), a = pop();
-          stack_.push_back(make(Items{a, b, c}));
-          break;
-        }
-        case 'a': {
-          auto v = pop();
-          list(top()).push_back(v);
-          break;
-        }  // APPEND
-        case 'e': {
-          auto items = pop_to_mark();
-          auto& l = list(top());
-          l.insert(l.end(), items.begin(), items.end());
-          break;
-        }
-        case 's': {
-          auto v = pop(), k = pop();
-          dict(top()).emplace_back(k, v);
-          break;
-        }            // SETITEM
-        case 'u': {  // SETITEMS
-          Items kv = pop_to_mark();
-          ROOST_CHECK(kv.size() % 2 == 0, "odd SETITEMS");
-          for (size_t i = 0; i < kv.size(); i += 2) dict(top()).emplace_back(kv[i], kv[i + 1]);
-          break;
-        }
-        case 'b': pop(); break;                                // BUILD: drop the state (_metadata)
-        case 'Q': stack_.push_back(persistent(pop())); break;  // BINPERSID
-        case 'R': {                                            // REDUCE
-          auto args = pop(), fn = pop();
-          stack_.push_back(reduce(fn, args));
-          break;
-        }
+        case 0x85: tuple_of(1); break;                           // TUPLE1
+        case 0x86: tuple_of(2); break;                           // TUPLE2
+        case 0x87: tuple_of(3); break;                           // TUPLE3
+        case 'a': append(); break;                               // APPEND
+        case 'e': appends(); break;                              // APPENDS
+        case 's': setitem(); break;                              // SETITEM
+        case 'u': setitems(); break;                             // SETITEMS
+        case 'b': pop(); break;                                  // BUILD: drop the state (_metadata)
+        case 'Q': stack_.push_back(persistent(pop())); break;    // BINPERSID
+        case 'R': reduce_top(); break;                           // REDUCE
         default: ROOST_THROW("unsupported pickle opcode 0x", std::hex, static_cast<int>(op));
       }
     }
   }
 
  private:
+  // The opcodes that take more than one line, each a named step.
+  int64_t long1() {
+    uint8_t n = byte();
+    if (n > 8) ROOST_THROW("pickle: integer of ", static_cast<int>(n), " bytes is too large");
+    uint64_t bits = 0;  // unsigned: shifting a byte into bit 63 of a signed value is undefined
+    for (uint8_t i = 0; i < n; ++i) bits |= static_cast<uint64_t>(byte()) << (8 * i);
+    if (n > 0 && n < 8 && (bits >> (8 * n - 1)) & 1) bits |= ~uint64_t{0} << (8 * n);  // sign
+    return static_cast<int64_t>(bits);
+  }
+  double binfloat() {  // big endian
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i) bits = (bits << 8) | byte();
+    double d;
+    std::memcpy(&d, &bits, 8);
+    return d;
+  }
+  Global global() {
+    std::string module = line(), name = line();
+    return Global{module + "." + name};
+  }
+  void tuple_of(int n) {
+    Items items(static_cast<size_t>(n));
+    for (int i = n - 1; i >= 0; --i) items[static_cast<size_t>(i)] = pop();
+    stack_.push_back(make(std::move(items)));
+  }
+  void append() {
+    auto v = pop();
+    list(top()).push_back(v);
+  }
+  void appends() {
+    auto items = pop_to_mark();
+    auto& l = list(top());
+    l.insert(l.end(), items.begin(), items.end());
+  }
+  void setitem() {
+    auto v = pop(), k = pop();
+    dict(top()).emplace_back(k, v);
+  }
+  void setitems() {
+    Items kv = pop_to_mark();
+    ROOST_CHECK(kv.size() % 2 == 0, "odd SETITEMS");
+    for (size_t i = 0; i < kv.size(); i += 2) dict(top()).emplace_back(kv[i], kv[i + 1]);
+  }
+  void reduce_top() {
+    auto args = pop(), fn = pop();
+    stack_.push_back(reduce(fn, args));
+  }
+
   uint8_t byte() {
     if (p_ >= end_) ROOST_THROW("pickle ends early");
     return static_cast<uint8_t>(*p_++);
