@@ -70,6 +70,9 @@ void add_optimisation_options(cxxopts::Options& o, const train::TrainConfig& d) 
       ("lr-step", "StepLR: epochs between learning-rate decays", s(d.lr_step))
       ("lr-gamma", "StepLR: decay factor", num(d.lr_gamma))
       ("lr-scaling", "none|linear: linear multiplies --lr by the number of ranks", str(d.lr_scaling))
+      ("elastic-batch", "per-rank|global: resumed at another number of ranks, keep each rank's batch (the global batch "
+       "and a linear-scaled lr follow the ranks) or the checkpoint's global batch (each rank's becomes global / ranks)",
+       str(d.elastic_batch))
       ("warmup-epochs", "ramp the learning rate up linearly over this many epochs (may be fractional)", num(d.warmup_epochs))
       ("label-smoothing", "cross-entropy label smoothing", num(d.label_smoothing))
       ("seed", "seed of initialisation, shuffling and augmentation", s(d.seed));
@@ -166,6 +169,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.lr_step = get_int(r, "lr-step");
   c.lr_gamma = get_double(r, "lr-gamma");
   c.lr_scaling = r["lr-scaling"].as<std::string>();
+  c.elastic_batch = r["elastic-batch"].as<std::string>();
   c.warmup_epochs = get_double(r, "warmup-epochs");
   c.label_smoothing = get_double(r, "label-smoothing");
   c.seed = get_uint64(r, "seed");

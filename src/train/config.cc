@@ -50,6 +50,8 @@ void validate(const TrainConfig& c) {
                     "--progress must be auto, bar, lines or none (got '", c.progress, "')");
   ROOST_USAGE_CHECK(c.lr_scaling == "none" || c.lr_scaling == "linear", "--lr-scaling must be none or linear (got '",
                     c.lr_scaling, "')");
+  ROOST_USAGE_CHECK(c.elastic_batch == "per-rank" || c.elastic_batch == "global",
+                    "--elastic-batch must be per-rank or global (got '", c.elastic_batch, "')");
   ROOST_USAGE_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must not be negative");
   ROOST_USAGE_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing must be in [0, 1)");
   ROOST_USAGE_CHECK(c.checkpoint_every >= 0, "--checkpoint-every must not be negative");
@@ -80,6 +82,7 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   e.add("epochs", c.epochs).add("batch_size", c.batch_size).add("lr", c.lr);
   e.add("momentum", c.momentum).add("weight_decay", c.weight_decay).add("nesterov", c.nesterov);
   e.add("lr_step", c.lr_step).add("lr_gamma", c.lr_gamma).add("lr_scaling", c.lr_scaling);
+  e.add("elastic_batch", c.elastic_batch);
   e.add("warmup_epochs", c.warmup_epochs).add("label_smoothing", c.label_smoothing);
   e.add("seed", static_cast<int64_t>(c.seed));
   e.add("image_size", c.image_size).add("resize_short", c.resize_short);

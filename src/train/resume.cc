@@ -9,6 +9,7 @@
 #include "roost/core/log.h"
 #include "roost/model/state_dict.h"
 #include "roost/train/run_identity.h"
+#include "roost/train/schedule.h"
 
 namespace roost::train {
 
@@ -74,20 +75,28 @@ std::string load_on_root(const TrainConfig& config, const std::string& expected_
   }
 }
 
+// Each rank's batch when the checkpoint was written (its recorded options; else this run's).
+int written_batch(const Checkpoint& checkpoint, const TrainConfig& config) {
+  const auto saved = nlohmann::json::parse(checkpoint.config_json, nullptr, /*allow_exceptions=*/false);
+  if (saved.is_object() && saved.contains("batch_size") && saved["batch_size"].is_number_integer())
+    return saved["batch_size"].get<int>();
+  return config.batch_size;
+}
+
 // Positions of the interrupted epoch trained; checkpoints that predate the record give
-// their steps on every rank at this run's batch size.
+// their steps on every rank at the batch size they were written with.
 int64_t positions_done(const Checkpoint& checkpoint, const TrainConfig& config) {
   if (checkpoint.positions_done >= 0) return checkpoint.positions_done;
-  return int64_t{checkpoint.step} * config.batch_size * checkpoint.world_size;
+  return int64_t{checkpoint.step} * written_batch(checkpoint, config) * checkpoint.world_size;
 }
 
 // Every rank: rank 0's verdict, scalars and momentum buffers. A refusal is a UsageError on
 // every rank.
-void share_from_root(const Checkpoint& checkpoint, int64_t positions, std::string error,
+void share_from_root(const Checkpoint& checkpoint, int64_t positions, int batch, std::string error,
                      const std::vector<torch::Tensor>& trainable, ResumePoint& point, comm::Communicator& comm) {
   const bool root = comm.rank() == 0;
   // Header: error length, resumed flag, scalars, which momentum buffers exist.
-  constexpr size_t kScalars = 9;
+  constexpr size_t kScalars = 10;
   std::vector<double> header(kScalars + trainable.size(), 0.0);
   if (root) {
     header[0] = static_cast<double>(error.size());
@@ -96,6 +105,7 @@ void share_from_root(const Checkpoint& checkpoint, int64_t positions, std::strin
     header[5] = checkpoint.loss_scale, header[6] = checkpoint.loss_scale_clean_steps;
     header[7] = checkpoint.world_size;
     header[8] = static_cast<double>(positions);
+    header[9] = batch;
     // Only when the checkpoint fits: one that holds more buffers than this run trains is
     // refused above, and the header has room for this run's.
     if (error.empty())
@@ -116,6 +126,7 @@ void share_from_root(const Checkpoint& checkpoint, int64_t positions, std::strin
   point.loss_scale_clean_steps = static_cast<int>(header[6]);
   point.written_by = static_cast<int>(header[7]);
   point.positions_done = static_cast<int64_t>(header[8]);
+  point.written_batch = static_cast<int>(header[9]);
   point.momentum.resize(trainable.size());
   for (size_t i = 0; i < trainable.size(); ++i) {
     if (header[kScalars + i] == 0) continue;
@@ -135,13 +146,14 @@ void continue_on_root(const TrainConfig& config, Checkpoint& checkpoint, ResumeP
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(checkpoint.rng);
   }
+  const BatchPlan& batch = point.batch;
   if (point.written_by != world)
-    log_warn("--resume: the checkpoint was written by ", point.written_by, " rank(s), this run has ", world,
-             ": the global batch is now ", int64_t{config.batch_size} * world, " (was ",
-             int64_t{config.batch_size} * point.written_by, ")",
-             point.step > 0 ? "; the epoch goes on with exactly the samples it had not reached" : "");
+    log_warn("--resume: the checkpoint was written by ", point.written_by, " rank(s), this run has ", world, ": ",
+             batch.note, point.step > 0 ? "; the epoch goes on with exactly the samples it had not reached" : "");
+  else if (!batch.note.empty()) log_info("--resume: ", batch.note);
   for (const auto& change : changed_options(checkpoint.config_json, config))
-    log_warn("--resume: option changed since the checkpoint: ", change);
+    if (!(config.elastic_batch == "global" && change.rfind("batch_size ", 0) == 0))  // global keeps it on purpose
+      log_warn("--resume: option changed since the checkpoint: ", change);
   log_info("resuming from ", point.path, " (", point.epochs_done, " epoch(s)",
            point.step > 0 ? " and " + std::to_string(point.step) + " step(s)" : std::string(), " done)");
 }
@@ -157,7 +169,10 @@ ResumePoint resume_training(const TrainConfig& config, const std::string& expect
   const std::string error =
       root ? load_on_root(config, expected_run_id, classes, net, trainable, point, checkpoint) : std::string();
   const int64_t positions = root ? positions_done(checkpoint, config) : 0;
-  share_from_root(checkpoint, positions, error, trainable, point, comm);
+  const int batch = root && !point.path.empty() ? written_batch(checkpoint, config) : 0;
+  share_from_root(checkpoint, positions, batch, error, trainable, point, comm);
+  // On every rank, so that a global batch that does not split refuses the resume everywhere.
+  point.batch = plan_batch(config, comm.size(), point.resumed ? point.written_by : 0, point.written_batch);
   if (root && point.resumed) continue_on_root(config, checkpoint, point, comm.size());
   return point;
 }

@@ -90,7 +90,7 @@ void wire_update(RunParts& run) {
   sgd.nesterov = config.nesterov;
   run.optimizer = std::make_unique<Sgd>(run.params, sgd);
   restore_momentum(*run.optimizer, run.params, run.resume.momentum);
-  run.schedule = std::make_unique<LrSchedule>(config, run.world);
+  run.schedule = std::make_unique<LrSchedule>(config, run.resume.batch.lr_factor);
   run.synchronizer = std::make_unique<sync::GradientSynchronizer>(
       run.trainable, run.backend->reduce(), run.backend->negotiate(), run.rank, sync_options(config, run.rank));
   const std::string shared_why = choose_update(run);
@@ -155,6 +155,7 @@ std::unique_ptr<RunParts> set_up_run(const TrainConfig& config, const TrainConte
   run->params = values_of(run->trainable);
   run->resume =
       resume_training(config, expected_run_id, run->data.train->class_names(), run->net, run->params, *run->comm);
+  run->config.batch_size = run->resume.batch.per_rank;  // --elastic-batch global may change it
   broadcast_state(run->net, *run->comm);
   place_on_device(*run, ctx);  // moves the parameters' data: the tensors stay the same objects
   wire_transport(*run, ctx);

@@ -64,4 +64,32 @@ assert repeats == padding, f"{repeats} repeated samples, the last split pads {pa
 assert len(ids) == n + padding, (len(ids), n, padding)
 print(f"ok: {n} samples trained once across np 2 -> 1 -> 3 (stops after {done} positions), {padding} padding")
 PY
+
+# --elastic-batch global: 2 ranks of 2 stop mid-epoch; 1 rank goes on with the global batch 4
+# (each rank's batch 4), trains exactly the rest of the epoch; 3 ranks cannot split 4 and are
+# refused on every rank with one line, the checkpoints untouched.
+OUT="$WORK/out-global"
+TRACE="$WORK/trace-global"
+mkdir -p "$TRACE"
+stop_at 2 5 --elastic-batch global
+g1=$(newest_step)
+before=$(ls "$OUT/checkpoints")
+rc=0
+train 3 --resume auto --elastic-batch global > "$WORK/np3g.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "the checkpoint's global batch 4 (2 × 2) does not split evenly over 3 ranks" "$WORK/np3g.log" ||
+  { cat "$WORK/np3g.log"; fail "np 3 with a global batch of 4: exit $rc"; }
+[ "$(ls "$OUT/checkpoints")" = "$before" ] || fail "the refused resume changed the checkpoints"
+train 1 --resume auto --elastic-batch global > "$WORK/np1g.log" 2>&1 || { cat "$WORK/np1g.log"; fail "np 1 global"; }
+grep -q "each rank's batch is now 4 (the global batch 4 is kept; --elastic-batch global)" "$WORK/np1g.log" ||
+  fail "np 1: no word on the kept global batch"
+"$PYTHON" - "$TRACE" "$g1" <<'PY' || fail "samples of the epoch resumed with the global batch kept"
+import collections, glob, sys
+trace, g1 = sys.argv[1], int(sys.argv[2])
+ids = [int(line.split()[1]) for f in glob.glob(trace + "/rank-*.txt") for line in open(f) if line.split()[0] == "0"]
+count = collections.Counter(ids)
+assert sorted(count) == list(range(106)), "not every sample trained"
+repeats = sum(c - 1 for c in count.values())  # one rank takes the rest of the epoch whole: no padding
+assert repeats == 0 and len(ids) == 106, (repeats, len(ids), g1)
+print(f"ok: 106 samples once across np 2 -> 1 with the global batch 4 kept (stop after {4 * g1} positions)")
+PY
 echo "ok: elastic resume"

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "roost/core/error.h"
 #include "roost/train/schedule.h"
 
 using roost::train::LrSchedule;
@@ -75,4 +76,39 @@ TEST(LrSchedule, WarmupAndStepDecayCombine) {
   // epoch 1, last step: warmup factor (1 + 1)/2 · 0.5^1
   EXPECT_NEAR(s.at(1, 1, 2), 0.5, 1e-12);
   EXPECT_NEAR(s.at(1, 0, 2), 0.75 * 0.5, 1e-12);
+}
+
+TEST(PlanBatch, PerRankKeepsEachRanksBatchAndScalesWithTheRanks) {
+  TrainConfig c;
+  c.batch_size = 4;
+  auto fresh = roost::train::plan_batch(c, 2, 0, 0);
+  EXPECT_EQ(fresh.per_rank, 4);
+  EXPECT_DOUBLE_EQ(fresh.lr_factor, 2);
+  EXPECT_TRUE(fresh.note.empty());
+  auto shrunk = roost::train::plan_batch(c, 1, 2, 4);  // written by 2 ranks of 4
+  EXPECT_EQ(shrunk.per_rank, 4);
+  EXPECT_DOUBLE_EQ(shrunk.lr_factor, 1);
+  EXPECT_EQ(shrunk.note, "the global batch is now 4 (was 8) with --elastic-batch per-rank");
+}
+
+TEST(PlanBatch, GlobalKeepsTheCheckpointsGlobalBatchAndItsLrFactor) {
+  TrainConfig c;
+  c.batch_size = 4;
+  c.elastic_batch = "global";
+  auto fresh = roost::train::plan_batch(c, 2, 0, 0);  // a fresh start chooses the global batch
+  EXPECT_EQ(fresh.per_rank, 4);
+  EXPECT_DOUBLE_EQ(fresh.lr_factor, 2);
+  auto one = roost::train::plan_batch(c, 1, 2, 4);  // 2 × 4 written, 1 rank now
+  EXPECT_EQ(one.per_rank, 8);
+  EXPECT_DOUBLE_EQ(one.lr_factor, 2);
+  EXPECT_EQ(one.note, "each rank's batch is now 8 (the global batch 8 is kept; --elastic-batch global)");
+  auto four = roost::train::plan_batch(c, 4, 1, 8);  // and on to 4 ranks: 2 each, the same lr
+  EXPECT_EQ(four.per_rank, 2);
+  EXPECT_DOUBLE_EQ(four.lr_factor, 2);
+  auto same = roost::train::plan_batch(c, 1, 1, 8);  // a later resume at 1 rank keeps 8, not --batch-size
+  EXPECT_EQ(same.per_rank, 8);
+  EXPECT_THROW(roost::train::plan_batch(c, 3, 2, 4), roost::UsageError);  // 8 over 3 ranks
+  c.lr_scaling = "linear";
+  c.lr = 0.01;
+  EXPECT_DOUBLE_EQ(LrSchedule(c, one.lr_factor).at(0, 0, 5), 0.02);
 }

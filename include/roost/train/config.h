@@ -39,7 +39,10 @@ struct TrainConfig {
   int lr_step = 7;
   double lr_gamma = 0.1;
   std::string lr_scaling = "none";  // none|linear: linear multiplies lr by the world size
-  double warmup_epochs = 0;         // linear ramp to the (scaled) lr over this many epochs
+  // per-rank|global: resumed at another world size, keep each rank's batch (the global batch
+  // follows the ranks) or the checkpoint's global batch (each rank's batch becomes global / ranks)
+  std::string elastic_batch = "per-rank";
+  double warmup_epochs = 0;  // linear ramp to the (scaled) lr over this many epochs
   double label_smoothing = 0;
   uint64_t seed = 42;
   // execution

@@ -3,6 +3,7 @@
 // so other nodes need not see rank 0's disk).
 #pragma once
 
+#include "roost/train/schedule.h"
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct ResumePoint {
   int epochs_done = 0, step = 0;
   int64_t positions_done = 0;  // of the interrupted epoch's sample order, by all ranks (sampler.h)
   int written_by = 0;          // the world size that wrote the checkpoint
+  int written_batch = 0;       // and each of its ranks' batch
+  BatchPlan batch;             // this run's batch per rank and lr factor (plan_batch)
   double best_val_acc = -1;
   double loss_scale = 1;
   int loss_scale_clean_steps = 0;
