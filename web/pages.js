@@ -74,6 +74,7 @@
       rows.push(["Sweep", el("span", { id: "sweep-of-run" }, [el("a", { href: `#/sweeps/${run.sweep.sweep}` }, `sweep #${run.sweep.sweep}`),
         `, trial ${run.sweep.trial}: ${paramsText(run.sweep.params)}`])]);
     }
+    if (run.restarts > 0) rows.push(["Restarts", el("span", { id: "restarts" }, `${run.restarts} (see the status history)`)]);
     if (run.exit_code != null) rows.push(["Exit code", run.exit_code]);
     if (run.message) rows.push(["Message", run.message]);
     if (run.monitor_stale) rows.push(["Warning", "its monitor is not running: the status may be stale"]);
