@@ -8,7 +8,8 @@
 #
 #   nodes.sh up DIR N [SLOTS] [NETEM...]  N nodes of SLOTS slots (default 2); NETEM words go to
 #                                         `tc qdisc add dev VETH root netem ...` on both ends of
-#                                         every node's link (e.g. rate 10gbit delay 50us)
+#                                         every node's link (e.g. rate 10gbit delay 50us); a
+#                                         kernel without netem gets tbf for `rate R` alone
 #   nodes.sh kill DIR I                   node I (1-based) dies: every process in it gets SIGKILL,
 #                                         then its link goes down; its address is appended to
 #                                         DIR/killed
@@ -33,6 +34,7 @@ die() { echo "nodes.sh: $*" >&2; exit 1; }
 usage() { die "usage: nodes.sh up DIR N [SLOTS] [NETEM...] | kill DIR I | down DIR"; }
 
 SSHD=/usr/sbin/sshd
+SELF=$(readlink -f "$0")
 LOCK=/run/roost-nodes.lock
 
 # Node I's names, from the state file's K.
@@ -92,6 +94,21 @@ Host *
 EOF
 }
 
+# netem on a device. A kernel without sch_netem (tc: "Specified qdisc kind is unknown") can
+# still limit the rate: `rate R` alone becomes tbf (burst 1mb), said on stderr; anything else
+# is refused there.
+shape() {  # dev netem-words...
+  local dev=$1
+  shift
+  local err
+  err=$(tc qdisc add dev "$dev" root netem "$@" 2>&1) && return 0
+  [[ $err == *"qdisc kind is unknown"* ]] || die "tc qdisc add dev $dev root netem $*: $err"
+  [ $# -eq 2 ] && [ "$1" = rate ] ||
+    die "this kernel has no netem qdisc (sch_netem): only 'rate R' can be had here (as tbf), not '$*'"
+  echo "nodes.sh: no netem in this kernel: $dev limited by tbf rate $2 burst 1mb latency 100ms" >&2
+  tc qdisc add dev "$dev" root tbf rate "$2" burst 1mb latency 100ms
+}
+
 # Node I: namespace, veth to the bridge, address, netem, host key and sshd.
 make_node() {  # dir i slots netem...
   local dir=$1 i=$2 slots=$3
@@ -106,8 +123,8 @@ make_node() {  # dir i slots netem...
   ip -n "$ns" addr add "$addr/24" dev "$nv"
   ip -n "$ns" link set "$nv" up
   if [ $# -gt 0 ]; then
-    tc qdisc add dev "$hv" root netem "$@"
-    ip netns exec "$ns" tc qdisc add dev "$nv" root netem "$@"
+    shape "$hv" "$@"
+    ip netns exec "$ns" "$SELF" __shape "$nv" "$@"
   fi
   rm -f "$dir/host_key_$i" "$dir/host_key_$i.pub"
   ssh-keygen -q -t ed25519 -N '' -C "rn$K-node$i" -f "$dir/host_key_$i"
@@ -247,5 +264,6 @@ case $1 in
   up) shift; cmd_up "$@" ;;
   kill) shift; cmd_kill "$@" ;;
   down) shift; cmd_down "$@" ;;
+  __shape) shift; shape "$@" ;;  # internal: shape inside a node's namespace
   *) usage ;;
 esac
