@@ -78,6 +78,11 @@ void show(run::RunStore& store, int64_t id) {
   if (const auto tag = run::sweep_trial_of(store, id))
     std::cout << "sweep:        " << tag->sweep << ", trial " << tag->trial << ", parameters " << tag->params << "\n";
   if (run.exit_code) std::cout << "exit code:    " << *run.exit_code << "\n";
+  if (run.restarts > 0) {
+    std::cout << "restarts:     " << run.restarts << "\n";
+    for (const auto& e : store.events(id))
+      if (e.note.rfind("restart ", 0) == 0) std::cout << "  " << e.note << "\n";
+  }
   if (!run.message.empty()) std::cout << "message:      " << run.message << "\n";
   // The monitor runs on the machine that submitted; where it is gone, nobody updates the run.
   if (!run::is_terminal(run.status) && run.monitor_pid > 0 && !run::process_alive(static_cast<pid_t>(run.monitor_pid)))

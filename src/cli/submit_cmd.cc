@@ -1,5 +1,6 @@
 // submit_cmd.cc — `roost submit [options] -- <roost train options>`: options → SubmitConfig,
 // the train options checked as `roost train` would check them, then roost::run::submit_run.
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 
@@ -33,6 +34,12 @@ cxxopts::Options submit_options() {
       ("procs-per-node", "ranks per node: one per GPU or CPU slot", cxxopts::value<std::string>()->default_value("0"))
       ("hostfile", "Open MPI hostfile (hosts)", cxxopts::value<std::string>()->default_value(""))
       ("H,hosts", "host list host1:slots,host2:slots (hosts)", cxxopts::value<std::string>()->default_value(""))
+      ("max-restarts", "local, hosts: relaunch a failed job up to N times with --resume auto (restart the world)",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("min-np", "a restart needs at least this many ranks (default: --np)", cxxopts::value<std::string>()->default_value("0"))
+      ("max-np", "a restart uses at most this many ranks (default: --np)", cxxopts::value<std::string>()->default_value("0"))
+      ("host-discovery-script", "hosts: a program printing the hosts available now, one host[:slots] per line; run "
+       "before the launch and before every restart", cxxopts::value<std::string>()->default_value(""))
       ("wait", "stream rank 0's output until the run ends; exit 0 Completed, 1 Failed, 3 Canceled")
       ("workspace", "run store folder (roost.db + experiments/ + models/)",
        cxxopts::value<std::string>()->default_value("roost-workspace"))
@@ -53,6 +60,29 @@ cxxopts::Options submit_options() {
 
 std::vector<std::string> strings(const cxxopts::ParseResult& r, const std::string& name) {
   return r.count(name) ? r[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+// The restart policy, and with a discovery script (and no --hostfile or -H) the first
+// launch's hosts: what the script lists now, np (when not given) all their slots up to --max-np.
+void restart_options(const cxxopts::ParseResult& r, run::SubmitConfig& c) {
+  run::RestartPolicy& p = c.restart;
+  p.max_restarts = get_int(r, "max-restarts");
+  p.min_np = get_int(r, "min-np");
+  p.max_np = get_int(r, "max-np");
+  p.discovery_script = r["host-discovery-script"].as<std::string>();
+  if (p.discovery_script.empty() || !c.launch.hostfile.empty() || !c.launch.hosts.empty()) return;
+  run::RestartPolicy checked = p;  // the script is there and executable (np is not known yet)
+  run::check_restart_policy(checked, c.launch);
+  std::string found;
+  std::vector<run::HostSlots> hosts = run::available_hosts(c.launch, p, found);
+  ROOST_USAGE_CHECK(!hosts.empty(), "--host-discovery-script ", p.discovery_script, ": ", found);
+  c.launch.hosts = run::host_list(hosts);
+  if (c.launch.np == 0 && c.launch.nodes == 0) {
+    int slots = 0;
+    for (const auto& h : hosts)
+      slots += c.launch.procs_per_node > 0 ? std::min(h.slots, c.launch.procs_per_node) : h.slots;
+    c.launch.np = p.max_np > 0 ? std::min(slots, p.max_np) : slots;
+  }
 }
 }  // namespace
 
@@ -94,7 +124,9 @@ int submit_main(int argc, char** argv) {
     ROOST_USAGE_ERROR("--target slurm: ", c.sbatch, " not found on PATH (is Slurm's client installed?)");
   if (c.launch.target != run::Target::kSlurm && run::find_program(c.launch.mpirun).empty())
     ROOST_USAGE_ERROR("--mpirun ", c.launch.mpirun, ": not found on PATH");
+  restart_options(r, c);
   run::check_launch(c.launch);  // before the run is recorded: a bad hostfile leaves no run behind
+  run::check_restart_policy(c.restart, c.launch);
 
   run::RunStore store(r["workspace"].as<std::string>());
   const int64_t id = run::submit_run(store, c);

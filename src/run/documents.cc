@@ -38,7 +38,8 @@ json summary(RunStore& store, const RunRecord& run) {
             {"created_at", run.created_at},
             {"updated_at", run.updated_at},
             {"epochs", run.epochs},
-            {"message", run.message}};
+            {"message", run.message},
+            {"restarts", run.restarts}};
   j["best_val_acc"] = run.best_val_acc ? json(*run.best_val_acc) : json(nullptr);
   j["exit_code"] = run.exit_code ? json(*run.exit_code) : json(nullptr);
   add_times(j, store.events(run.id));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "roost/run/follow.h"
 #include "roost/run/launch.h"
 #include "roost/run/process.h"
+#include "roost/run/restart.h"
 
 namespace fs = std::filesystem;
 
@@ -70,9 +72,19 @@ struct MetricsIngest {
   void poll() { store.ingest_metrics(id, follower.read_new_lines()); }
 };
 
+// What ended a failed job: the rank that failed first, else mpirun's own status.
+std::string failure_text(const std::string& run_dir, const std::string& logs_dir, int status, const std::string& what) {
+  const FailedRank failed = find_failed_rank_in(logs_dir);
+  if (failed.rank >= 0)
+    return "rank " + std::to_string(failed.rank) + " exited with status " + std::to_string(failed.status) + " (" +
+           failed.log_path + ")";
+  return what + " exited with status " + std::to_string(status) + " (" + run_dir + "/logs/driver.log)";
+}
+
 // Records the end of a job that exited with `status`: Finalizing, the last metrics, then
 // Completed or Failed with the failing rank named.
-RunStatus finish(RunStore& store, int64_t id, MetricsIngest& metrics, int status, const std::string& what) {
+RunStatus finish(RunStore& store, int64_t id, MetricsIngest& metrics, int status, const std::string& what,
+                 int restarts = 0) {
   store.set_status(id, RunStatus::kFinalizing);
   metrics.poll();
   const RunRecord run = store.get_run(id);
@@ -85,19 +97,17 @@ RunStatus finish(RunStore& store, int64_t id, MetricsIngest& metrics, int status
     store.set_status(id, RunStatus::kCompleted);
     return store.get_run(id).status;
   }
-  FailedRank failed = find_failed_rank(run.run_dir);
-  std::string message = failed.rank >= 0 ? "rank " + std::to_string(failed.rank) + " exited with status " +
-                                               std::to_string(failed.status) + " (" + failed.log_path + ")"
-                                         : what + " exited with status " + std::to_string(status) + " (" + run.run_dir +
-                                               "/logs/driver.log)";
+  std::string message = failure_text(run.run_dir, run.run_dir + "/logs", status, what);
+  if (restarts > 0) message += " after " + std::to_string(restarts) + " restart" + (restarts == 1 ? "" : "s");
   store.set_result(id, status, message);
   store.set_status(id, RunStatus::kFailed, message);
   return store.get_run(id).status;
 }
 
-RunStatus monitor_mpirun(RunStore& store, int64_t id, const MonitorConfig& c, MetricsIngest& metrics) {
-  RunRecord run = store.get_run(id);
-  if (is_terminal(run.status)) return run.status;  // canceled before it started
+// Starts the run's current command (RUN/command.argv) in a process group of its own and waits
+// for it; std::nullopt (the run Failed) when it cannot be started.
+std::optional<int> run_job(RunStore& store, int64_t id, const MonitorConfig& c, MetricsIngest& metrics) {
+  const RunRecord run = store.get_run(id);
   SpawnOptions o;
   o.new_process_group = true;
   o.output_path = run.run_dir + "/logs/driver.log";
@@ -107,7 +117,7 @@ RunStatus monitor_mpirun(RunStore& store, int64_t id, const MonitorConfig& c, Me
   } catch (const Error& e) {
     store.set_result(id, 127, e.message());
     store.set_status(id, RunStatus::kFailed, e.message());
-    return RunStatus::kFailed;
+    return std::nullopt;
   }
   store.set_launch(id, pid, "", getpid());  // pgid = pid: the child leads its own group
   store.set_status(id, RunStatus::kRunning, "mpirun pid " + std::to_string(pid));
@@ -117,7 +127,64 @@ RunStatus monitor_mpirun(RunStore& store, int64_t id, const MonitorConfig& c, Me
     metrics.poll();
     sleep_s(c.poll_s);
   }
-  return finish(store, id, metrics, *status, "mpirun");
+  return status;
+}
+
+// The failed attempt's logs move to RUN/logs/attempt-K/ (K from 1), so the next attempt's
+// rank logs and exit statuses start afresh and the failed ones stay readable.
+std::string archive_logs(const std::string& run_dir, int attempt) {
+  const std::string dest = run_dir + "/logs/attempt-" + std::to_string(attempt);
+  fs::create_directories(dest);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(run_dir + "/logs", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && (name.rfind("rank-", 0) == 0 || name == "driver.log"))
+      fs::rename(entry.path(), dest + "/" + name);
+  }
+  return dest;
+}
+
+// Prepares restart `k` of a job that failed with `status`: archives its logs, finds where it
+// can go and writes the command that relaunches it with --resume auto. False when it cannot
+// go anywhere (the run is then Failed, saying why).
+bool prepare_restart(RunStore& store, int64_t id, const LaunchConfig& first, const RestartPolicy& policy, int k,
+                     int status) {
+  const RunRecord run = store.get_run(id);
+  const std::string failure = failure_text(run.run_dir, archive_logs(run.run_dir, k), status, "mpirun");
+  std::string found;
+  const RestartPlan plan = plan_restart(first, policy, available_hosts(first, policy, found));
+  const std::string of = std::to_string(k) + " of " + std::to_string(policy.max_restarts);
+  if (!plan.possible) {
+    const std::string message = failure + "; restart " + of + " not possible: " + plan.reason;
+    store.set_result(id, status, message);
+    store.set_status(id, RunStatus::kFailed, message);
+    return false;
+  }
+  const std::vector<std::string> command = mpirun_command(plan.launch);
+  write_command(run.run_dir, command);
+  store.set_command(id, shell_join(command));
+  store.record_restart(id, plan.launch.np,
+                       "restart " + of + ": " + failure + "; " + found + "; relaunched with " + plan.reason +
+                           " from the newest checkpoint");
+  return true;
+}
+
+RunStatus monitor_mpirun(RunStore& store, int64_t id, const MonitorConfig& c, MetricsIngest& metrics) {
+  const RunRecord run = store.get_run(id);
+  if (is_terminal(run.status)) return run.status;  // canceled before it started
+  LaunchConfig first;
+  RestartPolicy policy;  // runs submitted without launch.json never restart
+  if (fs::exists(run.run_dir + "/launch.json")) read_launch_file(run.run_dir, first, policy);
+  for (int restarts = 0;; ++restarts) {
+    if (store.get_run(id).status == RunStatus::kCanceled) return finish(store, id, metrics, 130, "mpirun", restarts);
+    const std::optional<int> status = run_job(store, id, c, metrics);
+    if (!status) return RunStatus::kFailed;
+    if (*status == 0 || restarts >= policy.max_restarts || store.get_run(id).status == RunStatus::kCanceled)
+      return finish(store, id, metrics, *status, "mpirun", restarts);
+    metrics.poll();
+    if (!prepare_restart(store, id, first, policy, restarts + 1, *status)) return RunStatus::kFailed;
+    sleep_s(c.restart_delay_s);
+  }
 }
 
 RunStatus monitor_slurm(RunStore& store, int64_t id, const MonitorConfig& c, MetricsIngest& metrics) {
@@ -199,10 +266,12 @@ void cancel_run(RunStore& store, int64_t id, const MonitorConfig& c, const std::
   if (group_alive(run.pgid)) kill(-static_cast<pid_t>(run.pgid), SIGKILL);
 }
 
-FailedRank find_failed_rank(const std::string& run_dir) {
+FailedRank find_failed_rank(const std::string& run_dir) { return find_failed_rank_in(run_dir + "/logs"); }
+
+FailedRank find_failed_rank_in(const std::string& logs_dir) {
   std::map<int, int> statuses;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(run_dir + "/logs", ec)) {
+  for (const auto& entry : fs::directory_iterator(logs_dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("rank-", 0) != 0 || entry.path().extension() != ".exit") continue;
     int rank = std::atoi(name.substr(5).c_str());
@@ -216,7 +285,7 @@ FailedRank find_failed_rank(const std::string& run_dir) {
         out.status = status;
         break;
       }
-  if (out.rank >= 0) out.log_path = run_dir + "/logs/rank-" + std::to_string(out.rank) + ".log";
+  if (out.rank >= 0) out.log_path = logs_dir + "/rank-" + std::to_string(out.rank) + ".log";
   return out;
 }
 

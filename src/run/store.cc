@@ -102,7 +102,8 @@ constexpr const char* kRunColumns =
     "r.id, r.experiment, r.target, r.status, r.np, r.run_dir, r.train_args, r.command, r.scheduler_id, r.pgid, "
     "r.monitor_pid, r.exit_code, r.message, r.created_at, r.updated_at, "
     "(SELECT count(*) FROM metrics m WHERE m.run_id = r.id), "
-    "(SELECT max(json_extract(m.data, '$.val_acc')) FROM metrics m WHERE m.run_id = r.id)";
+    "(SELECT max(json_extract(m.data, '$.val_acc')) FROM metrics m WHERE m.run_id = r.id), "
+    "(SELECT count(*) FROM run_events e WHERE e.run_id = r.id AND e.note LIKE 'restart %')";
 
 RunRecord read_run(const Statement& s) {
   RunRecord r;
@@ -123,6 +124,7 @@ RunRecord read_run(const Statement& s) {
   r.updated_at = s.get_double(14);
   r.epochs = static_cast<int>(s.get_int(15));
   r.best_val_acc = s.get_optional_double(16);
+  r.restarts = static_cast<int>(s.get_int(17));
   return r;
 }
 
@@ -273,6 +275,20 @@ bool RunStore::set_status(int64_t id, RunStatus status, const std::string& note)
       .run();
   tx.commit();
   return true;
+}
+
+void RunStore::record_restart(int64_t id, int np, const std::string& note) {
+  Transaction tx(*db_);
+  const RunStatus current = get_run(id).status;
+  ROOST_CHECK(current == RunStatus::kRunning, "run ", id, " is ", to_string(current), ", not Running: no restart");
+  const double now = now_seconds();
+  db_->prepare("UPDATE runs SET np = ?, updated_at = ? WHERE id = ?").bind(1, np).bind(2, now).bind(3, id).run();
+  db_->prepare("INSERT INTO run_events(run_id, status, at, note) VALUES (?, 'Running', ?, ?)")
+      .bind(1, id)
+      .bind(2, now)
+      .bind(3, note)
+      .run();
+  tx.commit();
 }
 
 void RunStore::set_command(int64_t id, const std::string& command) {

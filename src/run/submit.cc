@@ -28,6 +28,8 @@ std::string config_json(const SubmitConfig& c, int64_t id) {
   o.add("np", l.np).add("nodes", l.nodes).add("procs_per_node", l.procs_per_node);
   if (!l.hostfile.empty()) o.add("hostfile", l.hostfile);
   if (!l.hosts.empty()) o.add("hosts", l.hosts);
+  if (c.restart.max_restarts > 0)
+    o.add("max_restarts", c.restart.max_restarts).add("min_np", c.restart.min_np).add("max_np", c.restart.max_np);
   o.raw("train_args", json_array(l.train_args));
   o.raw("train", c.train_config_json);
   return o.str() + "\n";
@@ -83,6 +85,7 @@ int64_t submit_run(RunStore& store, SubmitConfig& c) {
   }
 
   store.set_status(id, RunStatus::kPreparing);
+  write_launch_file(run_dir, c.launch, c.restart);
   const std::vector<std::string> command = mpirun_command(c.launch);
   write_command(run_dir, command);
   store.set_command(id, shell_join(command));

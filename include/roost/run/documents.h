@@ -12,7 +12,7 @@
 namespace roost::run {
 
 // {"runs": [{id, experiment, target, np, status, created_at, updated_at, started_at,
-// ended_at, duration_s, epochs, best_val_acc, exit_code, message}, ...]} (newest last).
+// ended_at, duration_s, epochs, best_val_acc, exit_code, message, restarts}, ...]} (newest last).
 std::string runs_document(RunStore& store, const std::string& experiment = "");
 
 // One run: the fields above plus run_dir, command, train_args (the array), scheduler_id,

@@ -3,6 +3,8 @@
 // starts mpirun in a new process group and waits for it; for Slurm runs it follows the job's
 // state with scontrol. Meanwhile it ingests metrics.jsonl into the store, and at the end it
 // records Finalizing, then Completed, Failed (naming the failing rank) or leaves Canceled.
+// A run submitted with a restart policy (RUN/launch.json, see restart.h) that fails is
+// launched again from its newest checkpoint, each restart recorded in its history.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,7 @@ struct MonitorConfig {
   // taken as lost, when it left no exit status behind.
   int scontrol_retries = 60;
   double command_timeout_s = 30;  // scontrol, scancel
+  double restart_delay_s = 1.0;   // between a failed job and its restart (launch.json's policy)
 };
 
 // The launch command of a run: RUN/command.argv (NUL-separated, what the monitor executes)
@@ -46,5 +49,6 @@ struct FailedRank {
   std::string log_path;
 };
 FailedRank find_failed_rank(const std::string& run_dir);
+FailedRank find_failed_rank_in(const std::string& logs_dir);  // the same for one folder of rank logs
 
 }  // namespace roost::run

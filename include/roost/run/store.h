@@ -47,6 +47,7 @@ struct RunRecord {
   double created_at = 0, updated_at = 0;
   int epochs = 0;                      // metrics rows ingested
   std::optional<double> best_val_acc;  // max val_acc over those rows
+  int restarts = 0;                    // times the monitor relaunched the job (restart events)
 };
 
 struct StatusEvent {
@@ -77,6 +78,9 @@ class RunStore {
   // Moves the run to `status` and records the time. Returns false (and changes nothing) when
   // the run already has a terminal status or is already there; Error for a backward move.
   bool set_status(int64_t id, RunStatus status, const std::string& note = "");
+  // A Running run's job failed and is launched again with `np` ranks: a Running event whose
+  // note starts "restart " (what `restarts` counts) and the run's new rank count.
+  void record_restart(int64_t id, int np, const std::string& note);
   void set_command(int64_t id, const std::string& command);
   void set_launch(int64_t id, int64_t pgid, const std::string& scheduler_id, int64_t monitor_pid);
   void set_result(int64_t id, int exit_code, const std::string& message);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "roost/run/launch.h"
+#include "roost/run/restart.h"
 #include "roost/run/store.h"
 
 namespace roost::run {
@@ -16,6 +17,7 @@ namespace roost::run {
 struct SubmitConfig {
   std::string experiment;
   LaunchConfig launch;            // run_dir and job_name are filled in by submit_run
+  RestartPolicy restart;          // local, hosts: relaunch a failed job (RUN/launch.json)
   std::string train_config_json;  // the parsed `roost train` options, for config.json
   std::string sbatch = "sbatch";
   std::string monitor_binary;   // the roost that runs `roost runs monitor` (this one)
