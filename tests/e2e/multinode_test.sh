@@ -16,7 +16,6 @@
 #    Completed with 1 restart in `roost runs show` and its --json. The samples traced
 #    (ROOST_TRACE_SAMPLES) show every epoch trained each sample exactly once: the completed
 #    epoch on two nodes, and the lost epoch again from its start on one.
-#    Skipped, saying so, where `roost submit` has no --max-restarts.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
 NODES_SH=$(cd "$(dirname "$0")/../netns" && pwd)/nodes.sh
@@ -73,11 +72,6 @@ print(f"ok: {len(keys)} tensors and {len(rows[0])} epochs of metrics bitwise equ
 PY
 
 # --- B. node 2 lost in epoch 2 -> restart on node 1 --------------------------------------------
-if ! "$ROOST" submit --help | grep -q -- --max-restarts; then
-  echo "SKIP (part B): roost submit has no --max-restarts here; part A passed"
-  echo "ok: multinode (part A)"
-  exit 0
-fi
 TRACE=$WORK/trace
 mkdir -p "$TRACE"
 # The nodes not killed, one slot each. It runs when the job failed and before it is launched
