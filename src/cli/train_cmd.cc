@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "args.h"
 #include "commands.h"
 #include "train_options.h"
@@ -25,6 +27,11 @@ void check_arch(const std::string& arch) {
   for (const auto& a : model::resnet_archs())
     if (a == arch) return;
   ROOST_USAGE_ERROR("--arch: unknown architecture '", arch, "'");
+}
+
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? name : "(unknown host)";
 }
 }  // namespace
 
@@ -124,6 +131,9 @@ int train_with_args(int argc, char** argv) {
     log_info(device.cuda_built ? "no CUDA device found: running on CPU" : "built without CUDA: running on CPU");
   else log_info("rank ", mpi.rank(), " uses GPU ", device.device, " (", device.name, ")");
   log_info("Open MPI yield when idle: ", yield, " (--mpi-yield ", config.mpi_yield, ")");
+  // Every rank's own log says where it runs: which node, and how many ranks share it.
+  log_info("rank ", mpi.rank(), " of ", mpi.size(), " on host ", host_name(), ", ", mpi.local_size(),
+           " rank(s) on this node");
 
   comm::MpiCommunicator comm(mpi.comm());
   train::TrainContext context;
