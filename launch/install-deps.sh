@@ -35,6 +35,7 @@ PACKAGES=(
   sqlite3                           # the submit tests read the run store with the sqlite3 program
   slurm-client                      # sbatch, scontrol, scancel: roost submit --target slurm
   slurmctld slurmd munge            # tests/e2e/submit_slurm_test.sh starts a one-node Slurm
+  openssh-server iproute2           # mpirun's ssh to other nodes (--target hosts, MPIJob workers); tests/netns/nodes.sh's namespaced nodes
   dataset-fashion-mnist             # the embedded default dataset
   python3-torch python3-torchvision python3-h5py python3-numpy python3-pil  # parity peers
   python3-yaml                      # tests/e2e/mpijob_template_test.sh reads the MPIJob

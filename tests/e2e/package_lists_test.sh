@@ -28,7 +28,6 @@ EXPECT = {
             "cuda-toolkit-[0-9]*-[0-9]*": "nvcc for roost's kernels; the CUDA libraries libtorch's CMake config needs",
             "libcudnn[0-9]*-dev-cuda-[0-9]*": "cuDNN, which libtorch's CMake config looks for",
             "libnccl-dev": "NCCL gradient allreduce on GPU (ROOST_NCCL=ON)",
-            "openssh-server": "MPIJob workers: mpirun on the launcher pod starts the ranks over ssh",
         },
     },
 }
