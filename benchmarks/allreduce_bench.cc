@@ -3,15 +3,21 @@
 // Run under mpirun, one process per rank:
 //   mpirun -np 2 allreduce_bench [--iters N] [--warmup N] [--min-bytes B] [--max-bytes B]
 //                                [--type float32|float64|float16|bfloat16] [--op sum|avg]
-//                                [--segment-bytes B] [--piece-bytes B] [--json FILE]
+//                                [--segment-bytes B] [--piece-bytes B] [--hier-piece-bytes B]
+//                                [--backends auto|LIST] [--json FILE]
 // For each size from min to max bytes (×4 steps) and each backend —
-//   ring  roost's ring over MPI point-to-point messages (RingMpiCommunicator, messages path);
+//   ring  roost's ring over MPI point-to-point messages (RingMpiCommunicator, messages path),
+//         the flat ring over all ranks;
 //   shm   roost's shared-window allreduce (messages path off), only listed when every rank is
 //         on one node; RingMpiCommunicator's default takes it there up to shm_max_bytes;
+//   hier  roost's hierarchical allreduce (reduce in each node, exchange between node leaders,
+//         broadcast in the node), listed when the ranks span several nodes, where
+//         RingMpiCommunicator's default takes it if some node has more than one rank;
 //   mpi   MPI_Allreduce (float32/float64 only);
 //   nccl  NCCL on device buffers, when built with NCCL and a GPU is present —
 // it restores the input, synchronizes the ranks, and times one in-place allreduce; the slowest
-// rank's time counts, and the median over --iters runs is reported, nccl-tests style:
+// rank's time counts, and the median over --iters runs is reported, nccl-tests style (n is
+// every rank of the job for each backend, so busbw compares them at equal bytes):
 // algbw = bytes / time, busbw = algbw · 2(n-1)/n (what each link carries, comparable across n).
 // #wrong counts elements that differ from the known result: rank r's element i is
 // (r + 1) + i mod 5, integers that every dtype holds and sums exactly.
@@ -51,6 +57,8 @@ struct Options {
   ReduceOp op = ReduceOp::kSum;
   size_t segment_bytes = roost::comm::RingOptions{}.segment_bytes;
   size_t piece_bytes = roost::comm::RingMpiOptions{}.shm_piece_bytes;
+  size_t hier_piece_bytes = roost::comm::RingMpiOptions{}.hier_piece_bytes;
+  std::string backends = "auto";
   std::string json;
 };
 
@@ -76,6 +84,24 @@ size_t parse_size(const cxxopts::ParseResult& r, const std::string& name) {
   return static_cast<size_t>(v);
 }
 
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    if (comma > at) out.push_back(text.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
+// Whether `name` is benchmarked: listed, or under auto when it applies here.
+bool wanted(const Options& o, const std::string& name, bool applies) {
+  const std::vector<std::string> list = split_list(o.backends);
+  if (std::find(list.begin(), list.end(), name) != list.end()) return true;
+  return applies && std::find(list.begin(), list.end(), "auto") != list.end();
+}
+
 // Options from argv; empty after --help.
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
@@ -93,6 +119,10 @@ std::optional<Options> parse(int argc, char** argv) {
        cxxopts::value<std::string>()->default_value(std::to_string(o.segment_bytes)))
       ("piece-bytes", "the shared-window allreduce's piece size",
        cxxopts::value<std::string>()->default_value(std::to_string(o.piece_bytes)))
+      ("hier-piece-bytes", "the hierarchical allreduce's piece size",
+       cxxopts::value<std::string>()->default_value(std::to_string(o.hier_piece_bytes)))
+      ("backends", "auto (those that apply to this placement) or a list of ring, shm, hier, mpi, nccl",
+       cxxopts::value<std::string>()->default_value("auto"))
       ("json", "also write the rows as JSON to FILE (rank 0)", cxxopts::value<std::string>()->default_value(""));
   // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
@@ -104,6 +134,11 @@ std::optional<Options> parse(int argc, char** argv) {
   ROOST_USAGE_CHECK(o.min_bytes > 0, "--min-bytes must be at least 1 byte");
   o.segment_bytes = parse_size(*r, "segment-bytes");
   o.piece_bytes = parse_size(*r, "piece-bytes");
+  o.hier_piece_bytes = parse_size(*r, "hier-piece-bytes");
+  o.backends = (*r)["backends"].as<std::string>();
+  for (const std::string& b : split_list(o.backends))
+    ROOST_USAGE_CHECK(b == "auto" || b == "ring" || b == "shm" || b == "hier" || b == "mpi" || b == "nccl",
+                      "--backends: unknown backend '", b, "' (auto, ring, shm, hier, mpi, nccl)");
   o.json = (*r)["json"].as<std::string>();
   const std::string op = (*r)["op"].as<std::string>();
   ROOST_USAGE_CHECK(op == "sum" || op == "avg", "--op is sum or avg");
@@ -289,15 +324,21 @@ int main(int argc, char** argv) {
     roost::comm::RingMpiCommunicator ring(world, ring_options);
     ring_options.path = Path::kSharedMemory;
     roost::comm::RingMpiCommunicator shm(world, ring_options);
+    ring_options.path = Path::kHierarchical;
+    ring_options.hier_piece_bytes = o.hier_piece_bytes;
+    roost::comm::RingMpiCommunicator hier(world, ring_options);
     roost::comm::MpiCommunicator plain(world);
-    std::vector<Backend> backends = {{"ring", &ring, false}};
-    if (one_node(world)) backends.push_back({"shm", &shm, false});
+    std::vector<Backend> backends;
+    const bool single_node = one_node(world);
+    if (wanted(o, "ring", true)) backends.push_back({"ring", &ring, false});
+    if (wanted(o, "shm", single_node)) backends.push_back({"shm", &shm, false});
+    if (wanted(o, "hier", !single_node)) backends.push_back({"hier", &hier, false});
     const bool mpi_has_type = o.type == DType::kFloat32 || o.type == DType::kFloat64;
-    if (mpi_has_type) backends.push_back({"mpi", &plain, false});
+    if (mpi_has_type && wanted(o, "mpi", true)) backends.push_back({"mpi", &plain, false});
     std::unique_ptr<roost::comm::Communicator> nccl;
 #ifdef ROOST_WITH_NCCL
     // One GPU per rank on this node, or NCCL refuses the communicator.
-    if (roost::cuda_device_count() >= mpi.local_size()) {
+    if (roost::cuda_device_count() >= mpi.local_size() && wanted(o, "nccl", true)) {
       const roost::DeviceChoice d = roost::choose_device(mpi.local_rank());
       nccl = std::make_unique<roost::comm::NcclCommunicator>(world, d.device);
       backends.push_back({"nccl", nccl.get(), true});
@@ -308,11 +349,12 @@ int main(int argc, char** argv) {
       std::printf(
           "# roost allreduce_bench: %d ranks, %s %s, %d iterations (median, slowest rank), "
           "%d warm-up; ring: roost's ring over MPI messages, segment %zu bytes; shm: "
-          "roost's shared-window allreduce, piece %zu bytes; mpi: MPI_Allreduce\n"
+          "roost's shared-window allreduce, piece %zu bytes; hier: roost's hierarchical allreduce, "
+          "piece %zu bytes; mpi: MPI_Allreduce\n"
           "# RingMpiCommunicator by default takes shm up to %zu bytes on one node, ring "
-          "above\n",
+          "above; on several nodes hier when some node has more than one rank, else ring\n",
           mpi.size(), roost::comm::dtype_name(o.type), roost::comm::reduce_op_name(o.op), o.iters, o.warmup,
-          o.segment_bytes, o.piece_bytes, roost::comm::RingMpiOptions{}.shm_max_bytes);
+          o.segment_bytes, o.piece_bytes, o.hier_piece_bytes, roost::comm::RingMpiOptions{}.shm_max_bytes);
       std::printf("# memcpy of 64 MiB on every rank at once: %.2f GB/s per rank%s%s\n", copy,
                   mpi_has_type ? "" : "; MPI has no 16-bit float type: no mpi rows",
                   nccl ? "" : "; nccl: not built or no GPU");

@@ -4,6 +4,7 @@
 //   mpirun -np N synthetic_bench [--arch resnet50] [--batch-size 32] [--image-size 224]
 //       [--num-warmup-batches 10] [--num-iters 10] [--num-batches-per-iter 10] [--threads T]
 //       [--no-allreduce] [--fp16-allreduce] [--no-shared-update] [--mpi-yield auto|on|off]
+//       [--allreduce-path auto|ring|shm|hier]
 //       [--json FILE] [--help]
 //
 // Each rank keeps one fixed random batch resident (no data loading), runs the warm-up steps,
@@ -31,6 +32,7 @@
 
 #include "bench_args.h"
 #include "roost/comm/mpi_communicator.h"
+#include "roost/comm/ring_mpi_communicator.h"
 #include "roost/core/error.h"
 #include "roost/core/mpi_yield.h"
 #include "roost/core/host_memory.h"
@@ -49,6 +51,7 @@ struct Options {
   std::string arch = "resnet50", json, mpi_yield = "auto";
   int batch = 32, image = 224, warmup = 10, iters = 10, per_iter = 10, threads = 0;
   bool allreduce = true, fp16_allreduce = false, shared_update = true;
+  std::string allreduce_path = "auto";  // RingMpiOptions::Path, as roost train --allreduce-path
 };
 
 // Options from argv (read before MPI starts: --mpi-yield must act before MPI_Init); empty
@@ -71,6 +74,8 @@ std::optional<Options> parse(int argc, char** argv) {
       ("no-allreduce", "no gradient synchronization: the compute-only ceiling")
       ("fp16-allreduce", "send gradients as float16")
       ("no-shared-update", "every rank steps every parameter (not its share)")
+      ("allreduce-path", "auto|ring|shm|hier: the host allreduce's path, as roost train --allreduce-path",
+       cxxopts::value<std::string>()->default_value(o.allreduce_path))
       ("mpi-yield", "auto|on|off: Open MPI yields the CPU while a rank waits, as roost train --mpi-yield decides it",
        cxxopts::value<std::string>()->default_value(o.mpi_yield))
       ("json", "also write the results as JSON to FILE (rank 0)", cxxopts::value<std::string>());
@@ -94,6 +99,8 @@ std::optional<Options> parse(int argc, char** argv) {
   o.fp16_allreduce = r->count("fp16-allreduce") > 0;
   o.shared_update = r->count("no-shared-update") == 0;
   o.mpi_yield = (*r)["mpi-yield"].as<std::string>();
+  o.allreduce_path = (*r)["allreduce-path"].as<std::string>();
+  roost::comm::parse_allreduce_path(o.allreduce_path);  // a usage error when unknown
   if (r->count("json")) o.json = (*r)["json"].as<std::string>();
   bool known = false;
   for (const auto& name : roost::model::resnet_archs()) known = known || name == o.arch;
@@ -121,10 +128,12 @@ void write_json(const std::string& path, const Options& o, int ranks, int thread
   std::fprintf(f,
                "{\"model\": \"%s\", \"batch_size\": %d, \"image_size\": %d, \"ranks\": %d, "
                "\"threads_per_rank\": %d, \"device\": \"%s\", \"allreduce\": %s, \"fp16_allreduce\": %s, "
-               "\"shared_update\": %s, \"num_warmup_batches\": %d, \"num_iters\": %d, \"num_batches_per_iter\": %d,\n"
+               "\"shared_update\": %s, \"allreduce_path\": \"%s\", \"num_warmup_batches\": %d, \"num_iters\": %d, "
+               "\"num_batches_per_iter\": %d,\n"
                " \"iter_img_sec_per_rank\": [",
                o.arch.c_str(), o.batch, o.image, ranks, threads, device.c_str(), o.allreduce ? "true" : "false",
-               o.fp16_allreduce ? "true" : "false", shared_update ? "true" : "false", o.warmup, o.iters, o.per_iter);
+               o.fp16_allreduce ? "true" : "false", shared_update ? "true" : "false", o.allreduce_path.c_str(),
+               o.warmup, o.iters, o.per_iter);
   for (size_t i = 0; i < per_rank.size(); ++i) std::fprintf(f, "%s%.3f", i ? ", " : "", per_rank[i]);
   std::fprintf(f,
                "],\n \"img_sec_per_rank\": %.3f, \"img_sec_per_rank_conf\": %.3f, "
@@ -178,7 +187,7 @@ int run(roost::MpiScope& mpi, const Options& o, const std::string& yield) {
     placement.gpu = choice.device;
     placement.local_size = mpi.local_size();
     placement.gpu_count = choice.device_count;
-    transport = std::make_unique<roost::sync::GradientBackend>(mpi.comm(), host, placement);
+    transport = std::make_unique<roost::sync::GradientBackend>(mpi.comm(), host, placement, o.allreduce_path);
     if (transport->on_device()) backend = "NCCL";
     std::vector<std::pair<std::string, torch::Tensor>> named;
     for (const auto& p : net->named_parameters()) named.emplace_back(p.key(), p.value());
@@ -217,8 +226,8 @@ int run(roost::MpiScope& mpi, const Options& o, const std::string& yield) {
     std::printf("Image size: %d\nDevice: %s, %d intra-op thread(s) per rank\n", o.image, device_name.c_str(), threads);
     std::printf("Open MPI yield when idle: %s (--mpi-yield %s)\n", yield.c_str(), o.mpi_yield.c_str());
     if (o.allreduce) {
-      std::printf("Gradient allreduce: %s%s, overlapped with backward\n", backend.c_str(),
-                  o.fp16_allreduce ? " (float16 on the wire)" : "");
+      std::printf("Gradient allreduce: %s%s (--allreduce-path %s), overlapped with backward\n", backend.c_str(),
+                  o.fp16_allreduce ? " (float16 on the wire)" : "", o.allreduce_path.c_str());
       if (!on_gpu)
         std::printf("Shared update: %s\n",
                     shared ? "on (each rank steps its share)" : ("off (" + shared_why + ")").c_str());

@@ -115,8 +115,11 @@ void add_synchronization_options(cxxopts::Options& o, const train::TrainConfig& 
       ("fusion-threshold-mb", "largest fused allreduce buffer in MiB", num(d.fusion_threshold_mb))
       ("cycle-time-ms", "period of the background negotiation thread", num(d.cycle_time_ms))
       ("fp16-allreduce", "send gradients as float16 (halves the bytes on the wire)")
-      ("shared-update", "auto|off: on the host, when all ranks share a node, the parameters live in memory "
-                        "they all map and each rank sums and steps only its share of every gradient group "
+      ("allreduce-path", "auto|ring|shm|hier: the host allreduce; auto: on one node shm up to 64 MiB and "
+                         "ring above, on several nodes hier when some node runs more than one rank, else ring",
+       str(d.allreduce_path))
+      ("shared-update", "auto|off: on the host, the parameters live in memory the ranks of a node "
+                        "all map (one node, or several on the hier path) and each rank sums and steps only its share of every gradient group "
                         "(auto); off: every rank averages and steps every parameter", str(d.shared_update))
       ("backward-passes-per-step", "micro-batches accumulated before each allreduce", s(d.backward_passes_per_step))
       ("stall-warning-s", "warn when some ranks submitted a gradient and others did not for this long", num(d.stall_warning_s))
@@ -183,6 +186,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.fusion_threshold_mb = get_double(r, "fusion-threshold-mb");
   c.cycle_time_ms = get_double(r, "cycle-time-ms");
   c.fp16_allreduce = r.count("fp16-allreduce") > 0;
+  c.allreduce_path = r["allreduce-path"].as<std::string>();
   c.shared_update = r["shared-update"].as<std::string>();
   c.backward_passes_per_step = get_int(r, "backward-passes-per-step");
   c.stall_warning_s = get_double(r, "stall-warning-s");

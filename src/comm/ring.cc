@@ -66,7 +66,7 @@ void ring_allreduce(Communicator& comm, void* data, size_t count, DType type, Re
   const ChunkLayout chunks{count, n};
   const size_t seg = std::min(std::max<size_t>(1, options.segment_bytes / elem), chunks.length(0));
   const size_t nseg = (chunks.length(0) + seg - 1) / seg;  // chunk 0 is the longest
-  const int divisor = op == ReduceOp::kAverage ? n : 1;
+  const int divisor = op == ReduceOp::kAverage ? (options.average_over > 0 ? options.average_over : n) : 1;
   const int right = mod(r + 1, n), left = mod(r - 1, n);
   char* base = static_cast<char*>(data);
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <exception>
 
+#include "node_groups.h"
 #include "reduce.h"
 #include "roost/comm/ring.h"
 #include "roost/comm/mpi_scope.h"
@@ -23,15 +24,12 @@ std::unique_ptr<ShmAllreduce> ShmAllreduce::create(MPI_Comm comm, size_t piece_b
   MPI_Comm_set_errhandler(own, MPI_ERRORS_RETURN);
   int size = 0, node_size = 0;
   MPI_Comm_size(own, &size);
-  MPI_Comm node = MPI_COMM_NULL;
-  int rc = MPI_Comm_split_type(own, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-  if (rc == MPI_SUCCESS) {
-    MPI_Comm_size(node, &node_size);
-    MPI_Comm_free(&node);
-  }
+  MPI_Comm node = split_nodes(own);  // roost's nodes (ROOST_NODE_SPLIT may cut them)
+  MPI_Comm_size(node, &node_size);
+  MPI_Comm_free(&node);
   // Every rank must agree, or some would create the window and others would not.
-  int mine = rc == MPI_SUCCESS && node_size == size ? 1 : 0, all = 0;
-  rc = MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, own);
+  int mine = node_size == size ? 1 : 0, all = 0;
+  int rc = MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, own);
   if (rc != MPI_SUCCESS || all != 1) {
     MPI_Comm_free(&own);
     MPI_CHECK(rc);

@@ -26,7 +26,8 @@ bool all_ranks_own_a_gpu(comm::Communicator& host, const Placement& placement) {
 }  // namespace
 #endif
 
-GradientBackend::GradientBackend(MPI_Comm world, comm::Communicator& host, const Placement& placement)
+GradientBackend::GradientBackend(MPI_Comm world, comm::Communicator& host, const Placement& placement,
+                                 const std::string& host_path)
     : reduce_dup_(world), negotiate_dup_(world) {
 #ifdef ROOST_WITH_NCCL
   // Every rank takes part in the agreement, GPU or not: the allreduce is collective.
@@ -35,7 +36,9 @@ GradientBackend::GradientBackend(MPI_Comm world, comm::Communicator& host, const
 #else
   (void)host, (void)placement;
 #endif
-  if (!device_) ring_ = std::make_unique<comm::RingMpiCommunicator>(reduce_dup_.get());
+  comm::RingMpiOptions ring_options;
+  ring_options.path = comm::parse_allreduce_path(host_path);
+  if (!device_) ring_ = std::make_unique<comm::RingMpiCommunicator>(reduce_dup_.get(), ring_options);
   negotiation_ = std::make_unique<comm::MpiCommunicator>(negotiate_dup_.get());
 }
 

@@ -24,10 +24,10 @@ std::vector<torch::Tensor> node_shared_copies(const std::vector<torch::Tensor>& 
     char* at = static_cast<char*>(block.get()) + offsets[i];
     out.push_back(torch::from_blob(
         at, like[i].sizes(), [block](void*) {}, like[i].options().requires_grad(false)));
-    if (comm.rank() == 0) out.back().copy_(like[i]);
+    if (comm.initializes_shared()) out.back().copy_(like[i]);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  comm.barrier();  // rank 0's values are in before anyone reads them
+  comm.barrier();  // the initializing ranks' values are in before anyone reads them
   std::atomic_thread_fence(std::memory_order_seq_cst);
   return out;
 }

@@ -39,6 +39,9 @@ void validate(const TrainConfig& c) {
   ROOST_USAGE_CHECK(c.cycle_time_ms > 0 && c.cycle_time_ms <= 10000, "--cycle-time-ms must be in (0, 10000]");
   ROOST_USAGE_CHECK(c.prefetch_next_pass == "auto" || c.prefetch_next_pass == "on" || c.prefetch_next_pass == "off",
                     "--prefetch-next-pass must be auto, on or off (got '", c.prefetch_next_pass, "')");
+  ROOST_USAGE_CHECK(c.allreduce_path == "auto" || c.allreduce_path == "ring" || c.allreduce_path == "shm" ||
+                        c.allreduce_path == "hier",
+                    "--allreduce-path must be auto, ring, shm or hier (got '", c.allreduce_path, "')");
   ROOST_USAGE_CHECK(c.shared_update == "auto" || c.shared_update == "off", "--shared-update must be auto or off (got '",
                     c.shared_update, "')");
   ROOST_USAGE_CHECK(c.backward_passes_per_step >= 1, "--backward-passes-per-step must be at least 1");
@@ -95,7 +98,7 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   e.add("amp", c.amp).add("channels_last", c.channels_last);
   e.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);
   e.add("fp16_allreduce", c.fp16_allreduce).add("backward_passes_per_step", c.backward_passes_per_step);
-  e.add("shared_update", c.shared_update);
+  e.add("allreduce_path", c.allreduce_path).add("shared_update", c.shared_update);
   e.add("stall_warning_s", c.stall_warning_s).add("stall_shutdown_s", c.stall_shutdown_s);
   e.add("checkpoint_every", c.checkpoint_every).add("keep_checkpoints", c.keep_checkpoints);
   e.add("resume", c.resume).add("overwrite", c.overwrite).add("progress", c.progress).add("log_every", c.log_every);

@@ -55,9 +55,10 @@ void place_on_device(RunParts& run, const TrainContext& ctx) {
     at::globalContext().setBenchmarkCuDNN(true);  // fixed input shapes: pick the fastest convolutions once
 }
 
-// The optimizer step: on the host, with every rank on one node, each rank steps its share of
-// the parameters in memory all ranks map (shared_update.h); else every rank steps every
-// parameter. Decided the same way on every rank; the reason when off.
+// The optimizer step: on the host, where the ranks of a node map memory together (one node,
+// or each node on the hierarchical allreduce), each rank steps its share of the parameters
+// in that memory (shared_update.h); else every rank steps every parameter. Decided the same way on every rank; the
+// reason when off.
 std::string choose_update(RunParts& run) {
   if (run.config.shared_update == "off") return "--shared-update off";
   if (run.backend->on_device() || run.on_gpu) return "the gradients are on a GPU";
@@ -76,7 +77,7 @@ void wire_transport(RunParts& run, const TrainContext& ctx) {
   placement.gpu = ctx.device.device;
   placement.local_size = ctx.local_size;
   placement.gpu_count = ctx.device.device_count;
-  run.backend = std::make_unique<sync::GradientBackend>(ctx.mpi_comm, *run.comm, placement);
+  run.backend = std::make_unique<sync::GradientBackend>(ctx.mpi_comm, *run.comm, placement, run.config.allreduce_path);
 }
 
 // The optimizer (with the resumed momentum), its schedule, the synchronizer that feeds it,

@@ -33,7 +33,8 @@ std::string enable_shared_update(const std::vector<torch::Tensor>& params, Sgd& 
     momentum_like.push_back(b.defined() ? b : params[i]);  // the latter only shaped: unused until written
   }
   std::vector<torch::Tensor> shared_params = sync::node_shared_copies(params, comm);
-  if (shared_params.empty()) return "the ranks do not share memory (not one node, or no room in /dev/shm)";
+  if (shared_params.empty())
+    return "the ranks do not share memory (several nodes without the hierarchical allreduce, or no room in /dev/shm)";
   std::vector<torch::Tensor> shared_momentum;
   if (momentum) {
     shared_momentum = sync::node_shared_copies(momentum_like, comm);

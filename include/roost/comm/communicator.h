@@ -71,6 +71,9 @@ class Communicator {
   // node; null where this backend or placement cannot share memory. Collective. The memory
   // stays mapped while any copy of the pointer lives, on each rank independently.
   virtual std::shared_ptr<void> map_shared(size_t bytes);
+  // Whether this rank is the one that fills the memory map_shared returned for the ranks it
+  // shares it with (one rank per such group; rank 0 where all ranks share one mapping).
+  virtual bool initializes_shared() const { return rank() == 0; }
   // The reduction of allreduce_parts, without handing the whole result to every rank: each
   // chunk of the result goes, once, to one rank's `apply(part, first, count, values)` —
   // elements [first, first + count) of parts[part]'s result, a run never spanning two parts,

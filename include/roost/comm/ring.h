@@ -24,6 +24,9 @@ struct RingOptions {
   size_t segment_bytes = size_t(1) << 20;
   // First tag the algorithms use; each algorithm uses a few tags above it.
   int tag = Communicator::kReservedTagBase;
+  // What an average divides by; 0: the ring's own size. A ring between node leaders divides
+  // by the whole job's size, at the same last addition.
+  int average_over = 0;
 };
 
 // Memory the allreduce receives segments into (two of them). A communicator that runs many

@@ -29,8 +29,10 @@ struct Placement {
 
 class GradientBackend {
  public:
-  // Collective over `host` (every rank of the job, on `world`).
-  GradientBackend(MPI_Comm world, comm::Communicator& host, const Placement& placement);
+  // Collective over `host` (every rank of the job, on `world`). `host_path`: the path the
+  // allreduce over MPI takes (auto, ring, shm or hier; RingMpiOptions::Path).
+  GradientBackend(MPI_Comm world, comm::Communicator& host, const Placement& placement,
+                  const std::string& host_path = "auto");
   ~GradientBackend();
   GradientBackend(const GradientBackend&) = delete;
   GradientBackend& operator=(const GradientBackend&) = delete;

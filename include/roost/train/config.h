@@ -58,6 +58,7 @@ struct TrainConfig {
   double cycle_time_ms = sync::SyncOptions{}.cycle_time_ms;
   bool fp16_allreduce = false;
   std::string prefetch_next_pass = "auto";  // auto|on|off: next_loader.h (auto: on for GPU)
+  std::string allreduce_path = "auto";      // auto|ring|shm|hier: the host allreduce (ring_mpi_communicator.h)
   std::string shared_update = "auto";       // auto|off: one node's ranks each step their share (shared_update.h)
   int backward_passes_per_step = sync::SyncOptions{}.backward_passes_per_step;
   double stall_warning_s = sync::SyncOptions{}.stall_warning_s;
