@@ -8,20 +8,26 @@
 # Across real nodes (network namespaces with sshd): multinode_test.sh.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
+[ -n "${KEEP_WORK:-}" ] && trap - EXIT
 
 make_tiny_dataset "$WORK/data" 32 4 32
 
-# The pid of rank `rank` of run `id` once it has logged a step of epoch `epoch`.
+# The pid of rank `rank` of run `id` once rank 0 has logged a step of epoch `epoch`.
 rank_pid() {  # id rank epoch
-  local log="$WS/experiments/e/runs/$1/logs/rank-0.log" p  # rank 0 logs the steps
+  local log="$WS/experiments/e/runs/$1/logs/rank-0.log" p
   for _ in $(seq 600); do
     grep -q "epoch $3/[0-9]* step" "$log" 2>/dev/null && break
     sleep 0.1
   done
-  for p in $(pgrep -x roost); do
-    tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" || continue
-    tr '\0' ' ' < "/proc/$p/cmdline" | grep -q -- "runs/$1/outputs" && echo "$p" && return
+  for _ in $(seq 50); do
+    for p in $(pgrep -x roost); do
+      tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" || continue
+      tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q -- "runs/$1/outputs" && echo "$p" && return
+    done
+    sleep 0.1
   done
+  echo "rank $2 of run $1 not found; run status $(status_of "$1"); roost processes:" >&2
+  for p in $(pgrep -x roost); do tr '\0' ' ' < "/proc/$p/cmdline" >&2; echo >&2; done
 }
 show() { "$ROOST" runs show "$1" --workspace "$WS"; }
 json_field() { "$ROOST" runs show "$1" --workspace "$WS" --json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$2"; }
