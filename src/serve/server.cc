@@ -52,11 +52,14 @@ class Service {
     b.max_batch = o.max_batch;
     b.max_delay = std::chrono::microseconds(static_cast<int64_t>(o.max_delay_ms * 1000));
     b.max_queue = o.max_queue;
+    b.workers = o.batch_workers;
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     for (const ModelSpec& s : specs) {
       LoadedModel m;
       m.spec = s;
       train::PredictOptions po;
-      po.threads = o.forward_threads;
+      // The cores shared out among the passes that run at once.
+      po.threads = o.forward_threads > 0 ? o.forward_threads : std::max(1, cores / std::max(1, o.batch_workers));
       m.predictor = std::make_unique<train::Predictor>(s.path, po);
       models_.push_back(std::move(m));
     }

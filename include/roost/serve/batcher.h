@@ -1,8 +1,9 @@
 // roost/serve/batcher.h — dynamic batching for one served model. HTTP threads put
-// preprocessed images into a bounded queue; one worker takes up to max_batch of them, waiting
+// preprocessed images into a bounded queue; a worker takes up to max_batch of them, waiting
 // at most max_delay for more once the first has arrived, runs them as one forward pass and
-// hands every image its logits. Eval-mode inference treats each image on its own, so an
-// image's logits do not depend on its batch-mates (the tests compare with one-by-one runs).
+// hands every image its logits. With several workers, one gathers the next batch while
+// another runs its pass (the model's forward only reads its weights). Eval-mode inference treats each image on its own,
+// so an image's logits do not depend on its batch-mates (the tests compare with one-by-one runs).
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,7 @@ struct BatchOptions {
   int max_batch = 32;
   std::chrono::microseconds max_delay{5000};
   int max_queue = 256;  // images waiting; more is a QueueFull (HTTP 503)
+  int workers = 1;      // forward passes that may run at once, each on its own batch
 };
 
 class QueueFull : public std::runtime_error {
@@ -49,6 +51,7 @@ class Batcher {
     std::vector<float> input;
     std::promise<std::vector<double>> logits;
   };
+  std::vector<Item> take_batch();
   void run();
 
   const std::string name_;
@@ -59,7 +62,7 @@ class Batcher {
   std::condition_variable ready_;
   std::deque<Item> queue_;
   bool stopping_ = false;
-  std::thread worker_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace roost::serve
