@@ -28,8 +28,21 @@ std::vector<std::future<std::vector<double>>> Batcher::submit(std::vector<std::v
     }
     metrics_.queue_depth(name_, static_cast<int>(queue_.size()));
   }
-  ready_.notify_one();
+  ready_.notify_all();
   return out;
+}
+
+Batcher::Arriving::Arriving(Batcher& b) : batcher_(b) {
+  std::lock_guard<std::mutex> lock(batcher_.mutex_);
+  ++batcher_.arriving_;
+}
+
+Batcher::Arriving::~Arriving() {
+  {
+    std::lock_guard<std::mutex> lock(batcher_.mutex_);
+    --batcher_.arriving_;
+  }
+  batcher_.ready_.notify_all();
 }
 
 int Batcher::depth() const {
@@ -43,10 +56,13 @@ std::vector<Batcher::Item> Batcher::take_batch() {
   for (;;) {
     ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return {};  // stopping, and nothing left to answer
-    // The first image waits at most max_delay for batch-mates; a full batch goes at once.
+    // The first image waits at most max_delay for batch-mates (eager: only for those being
+    // decoded); a full batch goes at once.
     const auto deadline = std::chrono::steady_clock::now() + options_.max_delay;
-    ready_.wait_until(lock, deadline,
-                      [&] { return stopping_ || queue_.size() >= static_cast<size_t>(options_.max_batch); });
+    ready_.wait_until(lock, deadline, [&] {
+      return stopping_ || (options_.eager && arriving_ == 0) ||
+             queue_.size() >= static_cast<size_t>(options_.max_batch);
+    });
     if (queue_.empty()) continue;  // another worker took them meanwhile
     const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
     std::vector<Item> items;

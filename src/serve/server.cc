@@ -53,6 +53,7 @@ class Service {
     b.max_delay = std::chrono::microseconds(static_cast<int64_t>(o.max_delay_ms * 1000));
     b.max_queue = o.max_queue;
     b.workers = o.batch_workers;
+    b.eager = o.eager_batches;
     const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     for (const ModelSpec& s : specs) {
       LoadedModel m;
@@ -100,11 +101,14 @@ class Service {
                "'image': base64 JPEG or PNG, preprocessed by the server"}}}};
   }
 
-  // Logits of the images, through the model's batcher.
-  std::vector<std::vector<double>> infer(const LoadedModel& m, std::vector<std::vector<float>> images) const {
+  // Logits of the images that `make_images` reads from the request, through the model's
+  // batcher, which knows this request is on its way while they are decoded.
+  template <typename MakeImages>
+  std::vector<std::vector<double>> infer(const LoadedModel& m, MakeImages make_images) const {
     std::vector<std::future<std::vector<double>>> futures;
     try {
-      futures = m.batcher->submit(std::move(images));
+      Batcher::Arriving arriving(*m.batcher);
+      futures = m.batcher->submit(make_images());
     } catch (const QueueFull& e) {
       throw HttpError{503, e.what()};
     }
@@ -280,7 +284,7 @@ void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
              if (text.empty()) throw HttpError{400, "empty body: send a JSON inference request"};
              const json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
              if (body.is_discarded()) throw HttpError{400, "the body is not valid JSON"};
-             const auto logits = service.infer(m, request_images(service, m, body, o.max_queue));
+             const auto logits = service.infer(m, [&] { return request_images(service, m, body, o.max_queue); });
              json flat_logits = json::array(), flat_probs = json::array(), labels = json::array();
              for (const auto& row : logits) {
                const std::vector<double> p = softmax(row);
@@ -303,7 +307,8 @@ void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
       with_body([&service](const httplib::Request& req, const std::string& body, httplib::Response& res) {
         const LoadedModel& m = service.find(req.matches[1], "");
         if (body.empty()) throw HttpError{400, "empty body: send one JPEG or PNG image"};
-        const auto logits = service.infer(m, {service.decode(m, body, "the body")});
+        const auto logits =
+            service.infer(m, [&] { return std::vector<std::vector<float>>{service.decode(m, body, "the body")}; });
         const std::vector<double> p = softmax(logits.at(0));
         const auto& classes = m.predictor->class_names();
         int top_k = std::min<int>(5, static_cast<int>(classes.size()));
