@@ -1,13 +1,18 @@
 // forward_bench.cc — how fast is an inference forward pass of a ResNet on this CPU, as the
 // module runs it (eval mode, no grad: roost predict and roost serve before FoldedResNet) and
-// as model::FoldedResNet runs it (BatchNorm folded into the convolutions; dense tensors, and
-// oneDNN's blocked layout kept between layers)? Same weights, same input, one invocation;
+// as model::FoldedResNet runs it (BatchNorm folded into the convolutions; dense tensors; ATen's
+// mkldnn ops with oneDNN's blocked layout kept between layers; oneDNN called directly, with
+// Winograd and fused ReLU/shortcut)? Same weights, same input, one invocation;
 // milliseconds per image (median of --runs passes after --warmup) at each batch size and
-// intra-op thread count, and each variant's largest logit difference from the module's.
+// intra-op thread count, the process's CPU time per image over the same passes (on a machine
+// shared with other work the wall time stretches; the CPU time much less), and each variant's
+// largest logit difference from the module's.
 //
 //   forward_bench [--arch resnet18] [--size 224] [--classes 2] [--batches 1,8,16] [--threads 1,2]
 //                 [--runs 10] [--warmup 2]
 #include <torch/torch.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,16 +28,28 @@
 namespace {
 using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
 
-double ms_per_image(const Forward& f, const torch::Tensor& x, int runs, int warmup) {
+struct Timing {
+  double wall_ms = 0, cpu_ms = 0;  // per image: median wall time, mean process CPU time
+};
+
+double cpu_ms_now() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+Timing time_per_image(const Forward& f, const torch::Tensor& x, int runs, int warmup) {
   for (int i = 0; i < warmup; ++i) f(x);
   std::vector<double> ms;
+  const double cpu0 = cpu_ms_now();
   for (int i = 0; i < runs; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     f(x);
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
+  const double n = static_cast<double>(x.size(0));
   std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2] / static_cast<double>(x.size(0));
+  return {ms[ms.size() / 2] / n, (cpu_ms_now() - cpu0) / runs / n};
 }
 }  // namespace
 
@@ -81,9 +98,13 @@ int main(int argc, char** argv) {
            return net->forward(x);
          }},
         {"folded-dense", [&](const torch::Tensor& x) { return dense.forward(x); }}};
-    std::unique_ptr<roost::model::FoldedResNet> onednn;
+    std::unique_ptr<roost::model::FoldedResNet> aten_mkldnn, onednn;
     if (torch::hasMKLDNN()) {
-      onednn = std::make_unique<roost::model::FoldedResNet>(*net, Backend::Mkldnn);
+      aten_mkldnn = std::make_unique<roost::model::FoldedResNet>(*net, Backend::Mkldnn);
+      variants.emplace_back("folded-mkldnn", [&](const torch::Tensor& x) { return aten_mkldnn->forward(x); });
+    }
+    if (roost::model::FoldedResNet::has_onednn()) {
+      onednn = std::make_unique<roost::model::FoldedResNet>(*net, Backend::Onednn);
       variants.emplace_back("folded-onednn", [&](const torch::Tensor& x) { return onednn->forward(x); });
     }
     std::printf("%s at %d px, %lld classes; ms per image, median of %d passes\n", mo.arch.c_str(), size,
@@ -95,11 +116,12 @@ int main(int argc, char** argv) {
       for (int b : batches) {
         const torch::Tensor x = torch::randn({b, 3, size, size});
         const torch::Tensor reference = variants[0].second(x);
-        const double base = ms_per_image(variants[0].second, x, runs, warmup);
+        const Timing base = time_per_image(variants[0].second, x, runs, warmup);
         for (const auto& [name, f] : variants) {
-          const double ms = name == "module" ? base : ms_per_image(f, x, runs, warmup);
+          const Timing tm = name == "module" ? base : time_per_image(f, x, runs, warmup);
           const double diff = (f(x) - reference).abs().max().item<double>();
-          std::printf("%-8d %-6d %-14s %10.2f %13.2fx %14.2e\n", t, b, name.c_str(), ms, base / ms, diff);
+          std::printf("%-8d %-6d %-14s %10.2f %10.2f %11.2fx %12.2e\n", t, b, name.c_str(), tm.wall_ms, tm.cpu_ms,
+                      base.wall_ms / tm.wall_ms, diff);
         }
       }
     }

@@ -1,7 +1,7 @@
-// model_folded_resnet_test.cc — FoldedResNet (BatchNorm folded into the convolutions, dense or
-// oneDNN layout) gives the module's eval-mode logits up to float rounding, for a BasicBlock
-// and a Bottleneck network with non-trivial BatchNorm statistics, and an image's logits do not
-// depend on its batch-mates.
+// model_folded_resnet_test.cc — FoldedResNet (BatchNorm folded into the convolutions; dense,
+// ATen's mkldnn ops, or oneDNN directly with Winograd) gives the module's eval-mode logits up to float rounding, for a
+// BasicBlock and a Bottleneck network with non-trivial BatchNorm statistics, and an image's logits do not depend on its
+// batch-mates.
 #include <gtest/gtest.h>
 
 #include "roost/model/folded_resnet.h"
@@ -41,6 +41,7 @@ double relative_diff(const torch::Tensor& a, const torch::Tensor& b) {
 std::vector<FoldedResNet::Backend> backends() {
   std::vector<FoldedResNet::Backend> v{FoldedResNet::Backend::Dense};
   if (torch::hasMKLDNN()) v.push_back(FoldedResNet::Backend::Mkldnn);
+  if (FoldedResNet::has_onednn()) v.push_back(FoldedResNet::Backend::Onednn);
   return v;
 }
 

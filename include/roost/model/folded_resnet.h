@@ -5,7 +5,9 @@
 // by float rounding. Where libtorch has oneDNN (mkldnn) the activations stay in oneDNN's
 // blocked layout from the first convolution to the pooling, and the weights are reordered
 // into that layout once, here, rather than on every pass (torch.utils.mkldnn does the same in
-// Python); elsewhere the folded convolutions run on ordinary dense tensors.
+// Python); elsewhere the folded convolutions run on ordinary dense tensors. Built with oneDNN's
+// own headers (libdnnl-dev), the Onednn backend calls oneDNN directly: Winograd for the 3x3
+// stride-1 convolutions and ReLU and shortcut fused into the convolutions (onednn_resnet.h).
 //
 // The weights are copies: the module can be changed or freed afterwards. forward() only reads,
 // so several threads may run it at once.
@@ -13,20 +15,30 @@
 
 #include <torch/torch.h>
 
+#include <memory>
 #include <vector>
 
 #include "roost/model/resnet.h"
 
 namespace roost::model {
 
+namespace onednn {
+class Network;
+}
+
 class FoldedResNet {
  public:
-  enum class Backend { Auto, Dense, Mkldnn };  // Auto: Mkldnn where libtorch has it
+  // Auto: Onednn where roost was built with it, else Mkldnn where libtorch has it, else Dense.
+  enum class Backend { Auto, Dense, Mkldnn, Onednn };
   FoldedResNet(ResNetImpl& net, Backend backend = Backend::Auto);
+  ~FoldedResNet();
+  FoldedResNet(const FoldedResNet&) = delete;
+  FoldedResNet& operator=(const FoldedResNet&) = delete;
+  static bool has_onednn();
 
   // Logits [N, classes] (float32) of x [N, 3, H, W] (float32, dense). No autograd.
   torch::Tensor forward(const torch::Tensor& x) const;
-  bool uses_mkldnn() const { return mkldnn_; }
+  Backend backend() const { return backend_; }
 
  private:
   struct Conv {
@@ -38,10 +50,14 @@ class FoldedResNet {
     bool has_downsample = false;
     Conv downsample;
   };
-  Conv fold(torch::nn::Conv2dImpl& conv, SyncableBatchNormImpl& bn) const;
+  static Conv fold(torch::nn::Conv2dImpl& conv, SyncableBatchNormImpl& bn);
+  void to_mkldnn(Conv& c) const;
+  void make_onednn();
   torch::Tensor run(const Conv& conv, const torch::Tensor& x) const;
 
+  Backend backend_ = Backend::Dense;
   bool mkldnn_ = false;
+  std::unique_ptr<onednn::Network> onednn_;
   Conv stem_;
   std::vector<Block> blocks_;
   torch::Tensor fc_weight_, fc_bias_;
