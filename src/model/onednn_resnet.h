@@ -1,9 +1,10 @@
 // onednn_resnet.h — FoldedResNet's oneDNN backend (private to roost_model): the folded ResNet
 // as oneDNN primitives called directly rather than through ATen's mkldnn ops, which lets
 // oneDNN do what ATen 1.13 cannot ask of it:
-//  - Winograd F(4x4, 3x3) for the stride-1 3x3 convolutions (oneDNN's jit_wino_4x3, about
-//    twice the direct kernel's speed here; differences from the direct result are float
-//    rounding, ~1e-6 relative per layer), the direct kernel where Winograd does not apply;
+//  - Winograd for the stride-1 3x3 convolutions (oneDNN's jit_wino_4x3 for batches, its 2x3
+//    kernel for one image; about twice the direct kernel's speed here, and differences from
+//    the direct result are float rounding, ~1e-6 relative per layer), the direct kernel where
+//    Winograd does not apply;
 //  - the ReLU, and the block's shortcut addition, fused into the convolution (post-ops: sum,
 //    then ReLU), so no pass over memory of their own;
 //  - primitives made for inference (forward_inference), weights reordered once per layout.
