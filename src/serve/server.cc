@@ -3,6 +3,7 @@
 #include "roost/serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cmath>
@@ -371,9 +372,17 @@ int run_server(const std::vector<ModelSpec>& models, const ServeOptions& o, cons
   });
   add_routes(svr, service, o);
 
+  // httplib listens with a backlog of 5: a burst of connects (64 clients reconnecting at once)
+  // then meets resets. Listening again on the same socket raises the backlog.
+  socket_t listening = INVALID_SOCKET;
+  svr.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;
+  });
   const int port = o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port <= 0)
     ROOST_USAGE_ERROR("cannot listen on ", o.host, ":", o.port, " (in use, or not an address of this machine?)");
+  if (listening != INVALID_SOCKET) ::listen(listening, SOMAXCONN);
   std::thread listener([&svr] { svr.listen_after_bind(); });
   service.ready = true;
   std::cerr << "roost serve: listening on http://" << o.host << ":" << port << " (" << models.size() << " model(s))"
