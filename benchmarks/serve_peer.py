@@ -6,6 +6,7 @@ does: PIL decode, Resize + CenterCrop + normalize, one forward pass, {label, pro
 """
 import io
 import json
+import socket
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,5 +44,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class Server(ThreadingHTTPServer):
+    # The system's listen backlog, as roost serve's, rather than socketserver's 5: otherwise a
+    # burst of 64 connects meets resets here and not there.
+    request_queue_size = socket.SOMAXCONN
+
+
 print(f"listening on {port}", flush=True)
-ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+Server(("127.0.0.1", int(port)), Handler).serve_forever()

@@ -21,6 +21,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev       # roost export --format onnx: the ONNX protobuf classes
   python3-onnx                      # tests/e2e/export_test.sh: the ONNX checker
   libcpp-httplib-dev libbrotli-dev  # roost serve: the HTTP server (and what its header includes)
+  libdnnl-dev                       # roost predict/serve on CPU: oneDNN's own API (Winograd, fused ReLU and shortcut)
   libssl-dev                        # libcrypto: SHA-256 of the model registry's files; roost serve's HTTP header
   curl                              # tests/e2e/serve_test.sh talks to roost serve with curl
   npm                               # roost ui's chart library (uPlot, pinned) from the npm registry at configure time

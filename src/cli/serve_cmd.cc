@@ -37,10 +37,12 @@ cxxopts::Options serve_options() {
       ("host", "address to listen on", cxxopts::value<std::string>()->default_value("127.0.0.1"))
       ("port", "port (0: any free one, printed at start)", cxxopts::value<std::string>()->default_value("8000"))
       ("max-batch", "images per forward pass at most", cxxopts::value<std::string>()->default_value("32"))
-      ("max-delay-ms", "how long the first image of a batch waits for more", cxxopts::value<std::string>()->default_value("5"))
+      ("max-delay-ms", "how long the first image of a batch waits for more at most", cxxopts::value<std::string>()->default_value("5"))
+      ("batch-policy", "eager: wait for batch-mates only while requests are being decoded; delay: always wait --max-delay-ms", cxxopts::value<std::string>()->default_value("eager"))
       ("max-queue", "images waiting per model at most; beyond, 503 with Retry-After", cxxopts::value<std::string>()->default_value("256"))
       ("threads", "HTTP worker threads (each request waiting for its batch holds one)", cxxopts::value<std::string>()->default_value("64"))
-      ("forward-threads", "threads of each forward pass (0 = every core)", cxxopts::value<std::string>()->default_value("0"))
+      ("forward-threads", "threads of each forward pass (0 = the cores / batch-workers)", cxxopts::value<std::string>()->default_value("0"))
+      ("batch-workers", "forward passes that run at once, each on its own batch", cxxopts::value<std::string>()->default_value("1"))
       ("max-body-mb", "largest request body; larger is 413", cxxopts::value<std::string>()->default_value("16"))
       ("timeout-s", "read and write timeout of a connection", cxxopts::value<std::string>()->default_value("10"))
       ("access-log", "one line per request on stderr")
@@ -85,9 +87,14 @@ int serve_main(int argc, char** argv) {
   o.max_batch = static_cast<int>(positive(r, "max-batch", 1024));
   o.max_delay_ms = get_double(r, "max-delay-ms");
   ROOST_USAGE_CHECK(o.max_delay_ms >= 0 && o.max_delay_ms <= 10000, "--max-delay-ms must be in [0, 10000]");
+  const std::string policy = r["batch-policy"].as<std::string>();
+  ROOST_USAGE_CHECK(policy == "eager" || policy == "delay", "--batch-policy must be eager or delay (got ", policy, ")");
+  o.eager_batches = policy == "eager";
   o.max_queue = static_cast<int>(positive(r, "max-queue", 1 << 20));
   o.threads = static_cast<int>(positive(r, "threads", 4096));
   o.forward_threads = get_int(r, "forward-threads");
+  ROOST_USAGE_CHECK(o.forward_threads >= 0, "--forward-threads must be 0 (automatic) or more");
+  o.batch_workers = static_cast<int>(positive(r, "batch-workers", 64));
   o.max_body_mb = positive(r, "max-body-mb", 4096);
   o.timeout_s = positive(r, "timeout-s", 3600);
   o.access_log = r.count("access-log") > 0;

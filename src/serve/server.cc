@@ -3,6 +3,7 @@
 #include "roost/serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cmath>
@@ -52,11 +53,15 @@ class Service {
     b.max_batch = o.max_batch;
     b.max_delay = std::chrono::microseconds(static_cast<int64_t>(o.max_delay_ms * 1000));
     b.max_queue = o.max_queue;
+    b.workers = o.batch_workers;
+    b.eager = o.eager_batches;
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     for (const ModelSpec& s : specs) {
       LoadedModel m;
       m.spec = s;
       train::PredictOptions po;
-      po.threads = o.forward_threads;
+      // The cores shared out among the passes that run at once.
+      po.threads = o.forward_threads > 0 ? o.forward_threads : std::max(1, cores / std::max(1, o.batch_workers));
       m.predictor = std::make_unique<train::Predictor>(s.path, po);
       models_.push_back(std::move(m));
     }
@@ -97,11 +102,14 @@ class Service {
                "'image': base64 JPEG or PNG, preprocessed by the server"}}}};
   }
 
-  // Logits of the images, through the model's batcher.
-  std::vector<std::vector<double>> infer(const LoadedModel& m, std::vector<std::vector<float>> images) const {
+  // Logits of the images that `make_images` reads from the request, through the model's
+  // batcher, which knows this request is on its way while they are decoded.
+  template <typename MakeImages>
+  std::vector<std::vector<double>> infer(const LoadedModel& m, MakeImages make_images) const {
     std::vector<std::future<std::vector<double>>> futures;
     try {
-      futures = m.batcher->submit(std::move(images));
+      Batcher::Arriving arriving(*m.batcher);
+      futures = m.batcher->submit(make_images());
     } catch (const QueueFull& e) {
       throw HttpError{503, e.what()};
     }
@@ -277,7 +285,7 @@ void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
              if (text.empty()) throw HttpError{400, "empty body: send a JSON inference request"};
              const json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
              if (body.is_discarded()) throw HttpError{400, "the body is not valid JSON"};
-             const auto logits = service.infer(m, request_images(service, m, body, o.max_queue));
+             const auto logits = service.infer(m, [&] { return request_images(service, m, body, o.max_queue); });
              json flat_logits = json::array(), flat_probs = json::array(), labels = json::array();
              for (const auto& row : logits) {
                const std::vector<double> p = softmax(row);
@@ -300,7 +308,8 @@ void add_routes(httplib::Server& svr, Service& service, const ServeOptions& o) {
       with_body([&service](const httplib::Request& req, const std::string& body, httplib::Response& res) {
         const LoadedModel& m = service.find(req.matches[1], "");
         if (body.empty()) throw HttpError{400, "empty body: send one JPEG or PNG image"};
-        const auto logits = service.infer(m, {service.decode(m, body, "the body")});
+        const auto logits =
+            service.infer(m, [&] { return std::vector<std::vector<float>>{service.decode(m, body, "the body")}; });
         const std::vector<double> p = softmax(logits.at(0));
         const auto& classes = m.predictor->class_names();
         int top_k = std::min<int>(5, static_cast<int>(classes.size()));
@@ -363,9 +372,17 @@ int run_server(const std::vector<ModelSpec>& models, const ServeOptions& o, cons
   });
   add_routes(svr, service, o);
 
+  // httplib listens with a backlog of 5: a burst of connects (64 clients reconnecting at once)
+  // then meets resets. Listening again on the same socket raises the backlog.
+  socket_t listening = INVALID_SOCKET;
+  svr.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;
+  });
   const int port = o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port <= 0)
     ROOST_USAGE_ERROR("cannot listen on ", o.host, ":", o.port, " (in use, or not an address of this machine?)");
+  if (listening != INVALID_SOCKET) ::listen(listening, SOMAXCONN);
   std::thread listener([&svr] { svr.listen_after_bind(); });
   service.ready = true;
   std::cerr << "roost serve: listening on http://" << o.host << ":" << port << " (" << models.size() << " model(s))"

@@ -16,13 +16,14 @@
 #include "roost/data/decode.h"
 #include "roost/data/resize.h"
 #include "roost/data/transforms.h"
+#include "roost/model/folded_resnet.h"
 #include "roost/model/pretrained.h"
 #include "roost/train/config.h"
 
 namespace roost::train {
 
 struct Predictor::Impl {
-  model::ResNet net{nullptr};
+  std::unique_ptr<model::FoldedResNet> net;
   std::string arch;
   std::vector<std::string> class_names;
   int image_size = 0, resize_short = 0;
@@ -101,9 +102,12 @@ Predictor::Predictor(const std::string& model_path, const PredictOptions& option
   model::ResNetOptions o;
   o.arch = file.arch;
   o.num_classes = static_cast<int64_t>(file.class_names.size());
-  impl_->net = model::make_resnet(o);
-  model::load_state_dict_strict(impl_->net, file.tensors, model_path);
-  impl_->net->eval();
+  model::ResNet net = model::make_resnet(o);
+  model::load_state_dict_strict(net, file.tensors, model_path);
+  net->eval();
+  // Inference only: BatchNorm folded into the convolutions, oneDNN's layout where libtorch
+  // has it (folded_resnet.h); the module itself is not kept.
+  impl_->net = std::make_unique<model::FoldedResNet>(*net);
 }
 
 Predictor::~Predictor() = default;
@@ -112,7 +116,7 @@ Predictor::~Predictor() = default;
 void Predictor::use_threads_here() const { torch::set_num_threads(impl_->threads); }
 
 torch::Tensor Predictor::forward_tensor(const float* batch, int n) const {
-  torch::NoGradGuard no_grad;
+  torch::InferenceMode inference;
   const int size = impl_->image_size;
   const torch::Tensor x = torch::from_blob(const_cast<float*>(batch), {n, 3, size, size}, torch::kFloat32);
   return impl_->net->forward(x).to(torch::kFloat64).contiguous();
@@ -149,7 +153,7 @@ std::vector<Prediction> Predictor::predict(const std::vector<std::string>& image
   if (good.empty()) return out;
   const int64_t n = static_cast<int64_t>(good.size());
   const int64_t k = std::min<int64_t>(top_k, static_cast<int64_t>(impl_->class_names.size()));
-  torch::NoGradGuard no_grad;
+  torch::InferenceMode inference;
   const torch::Tensor logits = forward_tensor(batch.data(), static_cast<int>(n));
   torch::Tensor probs = torch::softmax(logits, 1);
   auto [values, indices] = probs.topk(k, 1);

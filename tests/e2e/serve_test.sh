@@ -5,7 +5,8 @@
 #     every kind answered with the right 4xx, memory bounded, a stalled client cut off
 #     (serve_client.py);
 #  2. a full queue answers 503 with Retry-After;
-#  3. SIGTERM: the request in flight is answered, the server exits 0.
+#  3. SIGTERM: the request in flight is answered, the server exits 0;
+#  4. the eager batch policy: a lone request does not wait --max-delay-ms.
 source "$(dirname "$0")/common.sh"
 "$PYTHON" -c "import numpy, PIL, torchvision" 2>/dev/null || { echo "SKIP: numpy/PIL/torchvision missing"; exit 77; }
 
@@ -55,7 +56,7 @@ for how in "--data-binary @$img" "-T $img" "-F data=@$img"; do
   "$PYTHON" -c "
 import json, sys
 got, want = json.load(open(sys.argv[1])), json.loads(open(sys.argv[2]).readline())
-assert got['label'] == want['label'] and abs(got['probability'] - want['probability']) < 1e-6, (got, want)
+assert got['label'] == want['label'] and abs(got['probability'] - want['probability']) < 1e-5, (got, want)
 " "$WORK/curl.json" "$WORK/predict.jsonl" || fail "curl $how: $(cat "$WORK/curl.json")"
 done
 echo "ok: curl --data-binary, -T and -F all get roost predict's answer"
@@ -63,8 +64,9 @@ kill -TERM "$PID"
 rc=0; wait "$PID" || rc=$?
 [ "$rc" = 0 ] || fail "roost serve exited $rc after SIGTERM"
 
-# 2. and 3.: the first image of a batch waits a second for batch-mates.
-start_server "$WORK/slow.log" --max-queue 1 --max-batch 64 --max-delay-ms 1000
+# 2. and 3.: the first image of a batch waits a second for batch-mates (--batch-policy delay:
+# the eager default would run it at once, nothing else being decoded).
+start_server "$WORK/slow.log" --max-queue 1 --max-batch 64 --max-delay-ms 1000 --batch-policy delay
 "$PYTHON" - "$PORT" "$PID" "$(head -1 "$WORK/images.txt")" <<'PY'
 import http.client, json, os, signal, sys, threading, time
 port, pid, image = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -91,6 +93,16 @@ rc=0; wait "$PID" || rc=$?
 [ "$rc" = 0 ] || { cat "$WORK/slow.log"; fail "roost serve exited $rc after SIGTERM"; }
 grep -q "roost serve: stopped" "$WORK/slow.log" || fail "no stop message: $(cat "$WORK/slow.log")"
 echo "ok: roost serve stops gracefully on SIGTERM (exit 0)"
+
+# The eager default: a lone request does not wait --max-delay-ms for batch-mates that are not coming.
+start_server "$WORK/eager.log" --max-batch 64 --max-delay-ms 3000
+t0=$(date +%s%N)
+curl -s -f --data-binary @"$(head -1 "$WORK/images.txt")" "http://127.0.0.1:$PORT/predictions/model" > /dev/null ||
+  fail "eager: the request failed"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -lt 2000 ] || fail "eager: a lone request took $ms ms with --max-delay-ms 3000"
+kill -TERM "$PID"; wait "$PID" || fail "roost serve exited $? after SIGTERM"
+echo "ok: a lone request is answered in $ms ms although --max-delay-ms is 3000 (eager batches)"
 
 # Bad options: one line, exit 2.
 rc=0; "$ROOST" serve --model "$WORK/nowhere.h5" > /dev/null 2> "$WORK/e" || rc=$?

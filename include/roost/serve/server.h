@@ -37,7 +37,9 @@ struct ServeOptions {
   double max_body_mb = 16;
   double timeout_s = 10;  // read and write timeout per connection
   bool access_log = false;
-  int forward_threads = 0;  // intra-op threads of each forward pass; 0 = every core
+  int forward_threads = 0;    // intra-op threads of each forward pass; 0 = the cores / batch_workers
+  int batch_workers = 1;      // forward passes that run at once, each on its own batch
+  bool eager_batches = true;  // a batch waits for batch-mates only while requests are being decoded
 };
 
 // Loads the models, listens, serves until `stop` becomes true (a signal handler sets it), then
