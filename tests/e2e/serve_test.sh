@@ -46,7 +46,8 @@ start_server() {  # log [options...]: starts roost serve on a free port; sets PI
 }
 
 # 1.
-start_server "$WORK/serve.log" --max-batch 8 --max-delay-ms 10 --timeout-s 1
+# Two batch workers: the load below also runs forward passes side by side.
+start_server "$WORK/serve.log" --max-batch 8 --max-delay-ms 10 --timeout-s 1 --batch-workers 2
 "$PYTHON" "$(dirname "$0")/serve_client.py" "$PORT" "$PID" "$WORK" || { kill "$PID"; cat "$WORK/serve.log"; fail "serve_client.py"; }
 # curl as users send an image: raw body (curl's default form Content-Type), PUT (-T, as
 # TorchServe's docs do) and a multipart form (-F data=@...): each the answer roost predict gives.
