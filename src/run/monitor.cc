@@ -72,8 +72,28 @@ struct MetricsIngest {
   void poll() { store.ingest_metrics(id, follower.read_new_lines()); }
 };
 
-// What ended a failed job: the rank that failed first, else mpirun's own status.
+// The node whose daemon mpirun lost, from its report in driver.log ("Remote daemon: [[J,0],K]
+// on node HOST"); "" when it lost none.
+std::string lost_node(const std::string& driver_log) {
+  std::ifstream in(driver_log);
+  for (std::string line; std::getline(in, line);) {
+    const size_t at = line.find("Remote daemon:");
+    const size_t on = at == std::string::npos ? at : line.find(" on node ", at);
+    if (on != std::string::npos) {
+      std::string host = line.substr(on + 9);
+      host.erase(host.find_last_not_of(" \t\r") + 1);
+      if (!host.empty()) return host;
+    }
+  }
+  return "";
+}
+
+// What ended a failed job: a node mpirun lost, else the rank that failed first, else mpirun's
+// own status.
 std::string failure_text(const std::string& run_dir, const std::string& logs_dir, int status, const std::string& what) {
+  if (const std::string node = lost_node(logs_dir + "/driver.log"); !node.empty())
+    return "node " + node + " was lost (" + what + " lost its daemon there and exited with status " +
+           std::to_string(status) + ", " + logs_dir + "/driver.log)";
   const FailedRank failed = find_failed_rank_in(logs_dir);
   if (failed.rank >= 0)
     return "rank " + std::to_string(failed.rank) + " exited with status " + std::to_string(failed.status) + " (" +

@@ -95,7 +95,7 @@ grep -q "epoch 2/3 step 2/" "$(run_dir "$id")/logs/rank-0.log" || fail "run $id 
 wait_status "$id" Completed 120
 "$ROOST" runs show "$id" --workspace "$WS" > "$WORK/show"
 grep -q "^restarts: *1$" "$WORK/show" || fail "runs show gives no restart count: $(cat "$WORK/show")"
-grep -q "restart 1 of 1: .*np 1 on ${ADDR[0]}" "$WORK/show" || fail "runs show: $(cat "$WORK/show")"
+grep -q "restart 1 of 1: node ${ADDR[1]} was lost .*np 1 on ${ADDR[0]}" "$WORK/show" || fail "runs show: $(cat "$WORK/show")"
 grep -A1 "^restarts:" "$WORK/show"
 "$ROOST" runs show "$id" --workspace "$WS" --json | "$PYTHON" -c '
 import json, sys
