@@ -101,6 +101,6 @@ if train:
     print("\n| training | img/s (total) | shared update |")
     print("|---|---:|---|")
     for p in ("ring", "hier"):
-        print(f"| --allreduce-path {p} | {t[p]['total_img_sec']:.1f} ± {t[p]['total_img_sec_conf']:.1f} | {t[p]['shared_update']} |")
+        print(f"| --allreduce-path {p} | {t[p]['total_img_sec']:.1f} ± {t[p]['total_img_sec_conf']:.1f} | {'on' if t[p]['shared_update'] else 'off'} |")
     print(f"\nhier / ring img/s: {t['hier']['total_img_sec'] / t['ring']['total_img_sec']:.2f}x")
 PY
