@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "node_groups.h"
+#include "node_shared.h"
 #include "reduce.h"
 #include "roost/comm/mpi_communicator.h"
 #include "roost/comm/mpi_scope.h"
@@ -42,24 +43,7 @@ HierAllreduce::HierAllreduce(MPI_Comm comm, MPI_Comm node, size_t piece_bytes)
   MPI_CHECK(MPI_Comm_rank(node_, &node_rank_));
   MPI_CHECK(MPI_Comm_size(node_, &node_size_));
   build_leaders(comm);
-  MPI_Info info;
-  MPI_CHECK(MPI_Info_create(&info));
-  MPI_Info_set(info, "alloc_shared_noncontig", "true");  // each window on its owner's pages
-  char* base = nullptr;
-  const int rc =
-      MPI_Win_allocate_shared(static_cast<MPI_Aint>((kSlots + 1) * piece_bytes_), 1, info, node_, &base, &win_);
-  MPI_Info_free(&info);
-  MPI_CHECK(rc);
-  MPI_CHECK(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN));
-  windows_.resize(node_size_);
-  for (int r = 0; r < node_size_; ++r) {
-    MPI_Aint bytes = 0;
-    int disp = 0;
-    void* p = nullptr;
-    MPI_CHECK(MPI_Win_shared_query(win_, r, &bytes, &disp, &p));
-    windows_[r] = static_cast<char*>(p);
-  }
-  MPI_CHECK(MPI_Win_lock_all(MPI_MODE_NOCHECK, win_));  // one passive epoch; MPI_Win_sync orders
+  win_ = allocate_node_windows(node_, (kSlots + 1) * piece_bytes_, windows_);
   if (node_rank_ == 0) staging_.resize(kInFlight * piece_bytes_);
 }
 

@@ -71,4 +71,28 @@ std::shared_ptr<void> map_node_shared(MPI_Comm comm, size_t bytes) {
   return all ? mapping : nullptr;
 }
 
+MPI_Win allocate_node_windows(MPI_Comm comm, size_t bytes, std::vector<char*>& windows) {
+  int size = 0;
+  MPI_CHECK(MPI_Comm_size(comm, &size));
+  MPI_Info info;
+  MPI_CHECK(MPI_Info_create(&info));
+  MPI_Info_set(info, "alloc_shared_noncontig", "true");
+  char* base = nullptr;
+  MPI_Win win = MPI_WIN_NULL;
+  const int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(bytes), 1, info, comm, &base, &win);
+  MPI_Info_free(&info);
+  MPI_CHECK(rc);
+  MPI_CHECK(MPI_Win_set_errhandler(win, MPI_ERRORS_RETURN));
+  windows.resize(size);
+  for (int r = 0; r < size; ++r) {
+    MPI_Aint got = 0;
+    int disp = 0;
+    void* p = nullptr;
+    MPI_CHECK(MPI_Win_shared_query(win, r, &got, &disp, &p));
+    windows[r] = static_cast<char*>(p);
+  }
+  MPI_CHECK(MPI_Win_lock_all(MPI_MODE_NOCHECK, win));
+  return win;
+}
+
 }  // namespace roost::comm::detail

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 namespace roost::comm::detail {
 
@@ -18,5 +19,12 @@ namespace roost::comm::detail {
 // the call, and rank 0 first removes objects that such setups left when their rank 0 died
 // in between (remove_stale_node_shared).
 std::shared_ptr<void> map_node_shared(MPI_Comm comm, size_t bytes);
+
+// Collective over the ranks of one node: an MPI-3 shared window of `bytes` for each rank, on
+// pages of its own (first touched, so placed, by its owner, who is the one that writes it),
+// with errors returned; `windows[r]` is rank r's part. One passive epoch is opened for the
+// window's whole life: MPI_Win_sync then orders the plain loads and stores around each barrier
+// (the "unified" memory model of shared windows). Free it with MPI_Win_unlock_all, MPI_Win_free.
+MPI_Win allocate_node_windows(MPI_Comm comm, size_t bytes, std::vector<char*>& windows);
 
 }  // namespace roost::comm::detail

@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "node_groups.h"
+#include "node_shared.h"
 #include "reduce.h"
 #include "roost/comm/ring.h"
 #include "roost/comm/mpi_scope.h"
@@ -42,27 +43,7 @@ ShmAllreduce::ShmAllreduce(MPI_Comm own_comm, size_t piece_bytes)
     : comm_(own_comm), piece_bytes_(std::max<size_t>(piece_bytes, 64)) {
   MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
   MPI_CHECK(MPI_Comm_size(comm_, &size_));
-  MPI_Info info;
-  MPI_CHECK(MPI_Info_create(&info));
-  // Each rank's window on pages of its own, first touched (so placed) by its owner, who is
-  // the one that writes it.
-  MPI_Info_set(info, "alloc_shared_noncontig", "true");
-  char* base = nullptr;
-  const int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(2 * piece_bytes_), 1, info, comm_, &base, &win_);
-  MPI_Info_free(&info);
-  MPI_CHECK(rc);
-  MPI_CHECK(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN));
-  windows_.resize(size_);
-  for (int r = 0; r < size_; ++r) {
-    MPI_Aint bytes = 0;
-    int disp = 0;
-    void* p = nullptr;
-    MPI_CHECK(MPI_Win_shared_query(win_, r, &bytes, &disp, &p));
-    windows_[r] = static_cast<char*>(p);
-  }
-  // One passive epoch for the window's whole life: MPI_Win_sync then orders the plain loads
-  // and stores around each barrier (the "unified" memory model of shared windows).
-  MPI_CHECK(MPI_Win_lock_all(MPI_MODE_NOCHECK, win_));
+  win_ = allocate_node_windows(comm_, 2 * piece_bytes_, windows_);
 }
 
 ShmAllreduce::~ShmAllreduce() {
