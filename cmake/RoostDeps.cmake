@@ -20,6 +20,12 @@ find_package(Torch REQUIRED)
 set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} ${TORCH_CXX_FLAGS}")
 add_library(roost::torch INTERFACE IMPORTED)
 set_target_properties(roost::torch PROPERTIES INTERFACE_LINK_LIBRARIES "${TORCH_LIBRARIES}")
+# A libtorch built with CUDA lists its CUDA libraries (c10_cuda, torch_cuda) apart.
+if(TORCH_CUDA_LIBRARIES OR TARGET torch_cuda)
+  set(ROOST_TORCH_HAS_CUDA ON)
+else()
+  set(ROOST_TORCH_HAS_CUDA OFF)
+endif()
 
 function(roost_find_lib target header lib)
   cmake_parse_arguments(A "" "" "HEADER_SUFFIXES;LIB_SUFFIXES" ${ARGN})
