@@ -89,6 +89,8 @@ void add_execution_options(cxxopts::Options& o, const train::TrainConfig& d) {
       ("preprocess", "auto|cpu|gpu: where images are cropped, resized and normalized", str(d.preprocess))
       ("amp", "off|bf16|fp16 mixed precision (GPU only)", str(d.amp))
       ("channels-last", "NHWC memory format for the model and inputs")
+      ("cuda-graphs", "auto|on|off: replay the training step as a CUDA graph (auto: on a GPU when nothing prevents "
+       "it; on: an error says what prevents it)", str(d.cuda_graphs))
       ("log-every", "steps between progress lines", s(d.log_every))
       ("progress", "auto|bar|lines|none: auto draws a bar when stdout is a terminal (under mpirun a "
                    "rank's stdout is a pseudo-terminal: use lines when collecting logs)", str(d.progress))
@@ -181,6 +183,7 @@ train::TrainConfig to_config(const cxxopts::ParseResult& r) {
   c.preprocess = r["preprocess"].as<std::string>();
   c.amp = r["amp"].as<std::string>();
   c.channels_last = r.count("channels-last") > 0;
+  c.cuda_graphs = r["cuda-graphs"].as<std::string>();
   c.log_every = get_int(r, "log-every");
   c.progress = r["progress"].as<std::string>();
   c.fusion_threshold_mb = get_double(r, "fusion-threshold-mb");

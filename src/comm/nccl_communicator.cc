@@ -47,6 +47,9 @@ NcclCommunicator::NcclCommunicator(MPI_Comm bootstrap, int device, void* stream)
 
 NcclCommunicator::~NcclCommunicator() = default;
 
+void NcclCommunicator::set_stream(void* stream) { impl_->stream = static_cast<cudaStream_t>(stream); }
+void* NcclCommunicator::stream() const { return impl_->stream; }
+
 int NcclCommunicator::rank() const { return impl_->rank; }
 int NcclCommunicator::size() const { return impl_->size; }
 

@@ -77,6 +77,7 @@ void GradientSynchronizer::submit_zero_gradients() {
 }
 
 void GradientSynchronizer::on_gradient(size_t index, const torch::Tensor& grad) {
+  if (bypass_) return;  // a step that averages its own gradients (a CUDA graph's)
   const int k = options_.backward_passes_per_step;
   if (pass_ % k != 0) return;  // earlier micro-batch: autograd accumulates into .grad
   Slot& s = slots_[index];

@@ -5,6 +5,7 @@
 
 #include "roost/core/error.h"
 #include "roost/core/json.h"
+#include "roost/train/graph_policy.h"
 
 namespace roost::train {
 
@@ -34,6 +35,7 @@ void validate(const TrainConfig& c) {
                     "--resume continues it: give one of them");
   ROOST_USAGE_CHECK(c.mpi_yield == "auto" || c.mpi_yield == "on" || c.mpi_yield == "off",
                     "--mpi-yield must be auto, on or off (got '", c.mpi_yield, "')");
+  parse_cuda_graphs(c.cuda_graphs);  // a UsageError naming --cuda-graphs
   ROOST_USAGE_CHECK(c.log_every >= 1, "--log-every must be at least 1");
   ROOST_USAGE_CHECK(c.fusion_threshold_mb >= 0, "--fusion-threshold-mb must not be negative");
   ROOST_USAGE_CHECK(c.cycle_time_ms > 0 && c.cycle_time_ms <= 10000, "--cycle-time-ms must be in (0, 10000]");
@@ -95,7 +97,7 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   else e.add("workers", c.workers);
   e.add("prefetch_next_pass", c.prefetch_next_pass).add("threads", c.threads).add("preprocess", c.preprocess);
   e.add("mpi_yield", c.mpi_yield);
-  e.add("amp", c.amp).add("channels_last", c.channels_last);
+  e.add("amp", c.amp).add("channels_last", c.channels_last).add("cuda_graphs", c.cuda_graphs);
   e.add("fusion_threshold_mb", c.fusion_threshold_mb).add("cycle_time_ms", c.cycle_time_ms);
   e.add("fp16_allreduce", c.fp16_allreduce).add("backward_passes_per_step", c.backward_passes_per_step);
   e.add("allreduce_path", c.allreduce_path).add("shared_update", c.shared_update);

@@ -5,6 +5,7 @@
 #include "roost/core/error.h"
 #include "roost/core/log.h"
 #include "roost/model/pretrained.h"
+#include "roost/train/graph_step.h"
 #include "roost/train/run_parts.h"
 #include "roost/train/shared_update.h"
 
@@ -134,6 +135,9 @@ void log_start(const RunParts& run) {
 
 }  // namespace
 
+RunParts::RunParts() = default;
+RunParts::~RunParts() = default;
+
 TrainConfig resolve_auto(const TrainConfig& requested, const TrainContext& ctx) {
   TrainConfig c = requested;
   if (c.workers == kAutoWorkers) c.workers = auto_workers(default_threads(ctx), ctx.device.device >= 0);
@@ -163,6 +167,7 @@ std::unique_ptr<RunParts> set_up_run(const TrainConfig& config, const TrainConte
   log_start(*run);
   wire_update(*run);
   wire_batches(*run);
+  run->graphs = make_graph_stepper(*run);
   return run;
 }
 

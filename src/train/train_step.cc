@@ -2,12 +2,11 @@
 #include "roost/train/train_step.h"
 
 #include "roost/core/log.h"
+#include "roost/train/graph_step.h"
+#include "step_parts.h"
 
 namespace roost::train {
 
-namespace {
-
-// Forward and loss under autocast; the loss is float32 whatever the autocast type.
 std::pair<torch::Tensor, torch::Tensor> forward_loss(RunParts& run, const torch::Tensor& inputs,
                                                      const torch::Tensor& labels) {
   torch::Tensor logits;
@@ -19,6 +18,8 @@ std::pair<torch::Tensor, torch::Tensor> forward_loss(RunParts& run, const torch:
                                                  run.config.label_smoothing);
   return {logits, loss};
 }
+
+namespace {
 
 // At 32 px or less the last stage's maps are 1x1: a batch of one image gives BatchNorm one
 // value per channel, whose unbiased variance (0/0) would make the running statistics NaN.
@@ -95,6 +96,7 @@ DeviceSums::DeviceSums(double loss, double right, torch::Device device) {
 }
 
 bool train_step(RunParts& run, data::Batch& batch, const StepPlace& at, DeviceSums& sums) {
+  if (run.graphs && run.graphs->step(batch, at, sums)) return true;
   Sgd& optimizer = *run.optimizer;
   // The shared update steps parameters while backward runs: the step's rate is set first.
   if (run.shared_update) optimizer.set_lr(run.schedule->at(at.epoch, at.step, at.steps));

@@ -19,6 +19,9 @@ class NcclCommunicator : public Communicator {
  public:
   NcclCommunicator(MPI_Comm bootstrap, int device, void* stream = nullptr);
   ~NcclCommunicator() override;
+  // The stream later operations are enqueued on (a cudaStream_t; nullptr = the legacy default).
+  void set_stream(void* stream);
+  void* stream() const;
 
   static bool built();  // roost compiled with NCCL
 

@@ -40,6 +40,9 @@ class GradientSynchronizer {
 
   // Call before each backward pass (each micro-batch).
   void begin_backward();
+  // While set, the hooks ignore gradients: a step that averages and applies its own (the
+  // CUDA graph step, graph_step.h) runs backward without the synchronizer.
+  void set_bypass(bool on) { bypass_ = on; }
   // Instead of a backward pass, when this rank has no samples for the micro-batch.
   void submit_zero_gradients();
   // After backward: on the last micro-batch of a step, waits until every gradient is
@@ -105,6 +108,7 @@ class GradientSynchronizer {
   bool stop_ = false;
   std::exception_ptr error_;
   std::atomic<int> pass_{0};
+  std::atomic<bool> bypass_{false};
   std::atomic<int64_t> allreduce_us_{0}, wait_us_{0};
   GradientArena arena_;  // the sync thread's; next_step() while it is idle
   UpdateFn update_;      // set before the first backward, then only read

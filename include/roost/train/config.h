@@ -51,8 +51,9 @@ struct TrainConfig {
   std::string preprocess = "auto";  // auto|cpu|gpu
   std::string amp = "off";          // off|bf16|fp16
   bool channels_last = false;
-  int log_every = 10;             // steps between progress lines
-  std::string progress = "auto";  // auto (bar on a terminal) | bar | lines | none
+  std::string cuda_graphs = "auto";  // auto|on|off: the step replayed as a CUDA graph (graph_policy.h)
+  int log_every = 10;                // steps between progress lines
+  std::string progress = "auto";     // auto (bar on a terminal) | bar | lines | none
   // gradient synchronization
   double fusion_threshold_mb = sync::SyncOptions{}.fusion_threshold_mb;
   double cycle_time_ms = sync::SyncOptions{}.cycle_time_ms;

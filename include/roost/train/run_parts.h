@@ -30,7 +30,14 @@
 
 namespace roost::train {
 
+class GraphStepper;
+
 struct RunParts {
+  RunParts();
+  ~RunParts();  // where GraphStepper is complete
+  RunParts(const RunParts&) = delete;
+  RunParts& operator=(const RunParts&) = delete;
+
   TrainConfig config;                  // resolved: no "auto" left
   comm::Communicator* comm = nullptr;  // every rank, host memory
   int rank = 0, world = 1;
@@ -57,6 +64,7 @@ struct RunParts {
   bool shared_update = false;  // each rank of the node steps its share (shared_update.h)
   std::unique_ptr<LrSchedule> schedule;
   std::unique_ptr<LossScaler> scaler;
+  std::unique_ptr<GraphStepper> graphs;  // --cuda-graphs: null when every step is eager
 
   // Batches.
   std::unique_ptr<BatchSource> source;
