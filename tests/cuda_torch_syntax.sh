@@ -24,13 +24,14 @@ mkdir -p "$SHIM/c10/cuda/impl"
 [ -f "$TORCH_INC/c10/cuda/impl/cuda_cmake_macros.h" ] ||
   printf '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n' > "$SHIM/c10/cuda/impl/cuda_cmake_macros.h"
 # Every file that includes a c10/cuda or ATen/cuda header.
-mapfile -t FILES < <(cd "$ROOT" && grep -rlE '#include <(c10|ATen)/cuda/' src include | grep -E '\.cc$' | sort)
+mapfile -t FILES < <(cd "$ROOT" && grep -rlE "#include <(c10|ATen)/cuda/|ROOST_TORCH_CUDA|ROOST_WITH_NCCL" src include | grep -E '\.cc$' | sort)
 [ ${#FILES[@]} -gt 0 ] || { echo "no files use libtorch's CUDA API"; exit 1; }
 status=0
 for f in "${FILES[@]}"; do
   if "$CXX" -std=c++17 -fsyntax-only -Wall -Wextra -DROOST_WITH_CUDA -DROOST_TORCH_CUDA -DROOST_WITH_NCCL \
-      -D_GLIBCXX_USE_CXX11_ABI=1 -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/kernels" -I"$SHIM" -I"$CUDA_INC" \
-      -I"$TORCH_INC/torch/csrc/api/include" -I"$TORCH_INC/hdf5/serial" -I"$TORCH_INC/x86_64-linux-gnu/openmpi/include" \
+      -D_GLIBCXX_USE_CXX11_ABI=1 -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/kernels" -isystem "$SHIM" -isystem "$CUDA_INC" \
+      -isystem "$TORCH_INC/torch/csrc/api/include" -isystem "$TORCH_INC/hdf5/serial" \
+      -isystem "${MPI_INC:-/usr/lib/x86_64-linux-gnu/openmpi/include}" -DOMPI_SKIP_MPICXX \
       "$ROOT/$f"; then
     echo "ok    $f"
   else

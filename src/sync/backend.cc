@@ -31,8 +31,11 @@ GradientBackend::GradientBackend(MPI_Comm world, comm::Communicator& host, const
     : reduce_dup_(world), negotiate_dup_(world) {
 #ifdef ROOST_WITH_NCCL
   // Every rank takes part in the agreement, GPU or not: the allreduce is collective.
-  if (all_ranks_own_a_gpu(host, placement) && placement.on_gpu)
-    device_ = std::make_unique<comm::NcclCommunicator>(world, placement.gpu);
+  if (all_ranks_own_a_gpu(host, placement) && placement.on_gpu) {
+    // NCCL on a stream of its own, so that allreduces run while backward goes on.
+    stream_ = std::make_unique<gpu::CommStream>();
+    device_ = std::make_unique<comm::NcclCommunicator>(world, placement.gpu, stream_->stream());
+  }
 #else
   (void)host, (void)placement;
 #endif

@@ -2,6 +2,7 @@
 #include "roost/sync/grad_sync.h"
 
 #include <chrono>
+#include <optional>
 
 #include "roost/core/error.h"
 #include "roost/core/log.h"
@@ -67,7 +68,13 @@ GradientSynchronizer::~GradientSynchronizer() {
     if (s.hook >= 0) s.param.remove_hook(static_cast<unsigned>(s.hook));
 }
 
-void GradientSynchronizer::begin_backward() { ++pass_; }
+void GradientSynchronizer::begin_backward() {
+  ++pass_;
+  if (stream_ && timeline_.writes_file()) {
+    backward_start_ = gpu::CommStream::mark_current(/*timed=*/true);
+    backward_start_us_ = timeline_.now_us();
+  }
+}
 
 void GradientSynchronizer::submit_zero_gradients() {
   // A rank whose micro-batch was empty (every image unreadable) still takes part in the
@@ -85,6 +92,7 @@ void GradientSynchronizer::on_gradient(size_t index, const torch::Tensor& grad) 
   torch::Tensor total = grad.detach();
   if (k > 1 && s.param.grad().defined()) total = total + s.param.grad().detach();
   timeline_.begin(s.name, "NEGOTIATE");
+  if (stream_ && total.is_cuda()) s.ready = gpu::CommStream::mark_current();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     s.submitted = total;
@@ -168,6 +176,19 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
                                : "fused:" + slots_[group[0]].name + "+" + std::to_string(group.size() - 1);
   for (int32_t i : group) timeline_.end(slots_[i].name, "QUEUE");
   torch::NoGradGuard no_grad;
+  // GPU over NCCL: everything below (fusion copy, allreduce, slicing) runs on the exchange
+  // stream once backward has produced the group's gradients there.
+  std::optional<gpu::CommStream::Current> on_exchange;
+  const bool device_stream = stream_ && slots_[group[0]].submitted.is_cuda();
+  if (device_stream) {
+    on_exchange.emplace(*stream_);
+    for (int32_t i : group) {
+      stream_->wait(slots_[i].ready);
+      stream_->used_here(slots_[i].submitted);
+    }
+  }
+  const bool timed = device_stream && timeline_.writes_file();
+  gpu::StreamMark started = timed ? stream_->mark(true) : gpu::StreamMark();
   std::vector<torch::Tensor> flat;
   for (int32_t i : group) flat.push_back(slots_[i].submitted.reshape({-1}).contiguous());
   const torch::Tensor& first = flat.front();
@@ -213,8 +234,32 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
   timeline_.begin(name, "MEMCPY_OUT_FUSION_BUFFER");
   if (staged) buffer.copy_(wire);
   if (buffer.scalar_type() != original) buffer = buffer.to(original);
+  if (device_stream) {
+    auto done = std::make_shared<gpu::StreamMark>(stream_->mark(timed));
+    if (timed) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      device_spans_.push_back(DeviceSpan{name, std::move(started), stream_->mark(true)});
+    }
+    for (int32_t i : group) slots_[i].done = done;
+  }
   finish_fused(group, buffer);
   timeline_.end(name, "MEMCPY_OUT_FUSION_BUFFER");
+}
+
+// The step's GPU work as the GPU timed it: backward on the compute stream (up to the mark
+// synchronize() made when it was called, after every backward kernel was queued) and each
+// fused allreduce on the exchange stream.
+// Waits for the GPU: only with a timeline file, which is for looking, not for speed.
+void GradientSynchronizer::write_device_spans(const gpu::StreamMark& backward_end) {
+  std::vector<DeviceSpan> spans;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    spans.swap(device_spans_);
+  }
+  if (backward_start_.empty() || backward_end.empty()) return;
+  auto at = [&](const gpu::StreamMark& m) { return backward_start_us_ + 1000.0 * m.ms_since(backward_start_); };
+  timeline_.span("gpu backward", "BACKWARD", backward_start_us_, at(backward_end));
+  for (const DeviceSpan& s : spans) timeline_.span("gpu allreduce", "ALLREDUCE " + s.name, at(s.start), at(s.end));
 }
 
 void GradientSynchronizer::set_update(UpdateFn update) {
@@ -270,6 +315,8 @@ void GradientSynchronizer::finish_fused(const std::vector<int32_t>& group, torch
 
 bool GradientSynchronizer::synchronize(const ReadyFn& on_ready) {
   if (pass_ % options_.backward_passes_per_step != 0) return false;
+  gpu::StreamMark backward_end;  // GPU timeline: where backward's kernels end
+  if (stream_ && timeline_.writes_file()) backward_end = gpu::CommStream::mark_current(/*timed=*/true);
   int64_t waited_us = 0;
   std::vector<int32_t> batch;
   std::vector<torch::Tensor> params;
@@ -286,12 +333,18 @@ bool GradientSynchronizer::synchronize(const ReadyFn& on_ready) {
     }
     // The sync thread is done with these slots for this step: no lock needed.
     params.clear();
+    const gpu::StreamMark* last_done = nullptr;
     for (int32_t i : batch) {
       Slot& s = slots_[i];
       // The averaged gradient becomes .grad itself where it has the parameter's layout (a
       // view of the fused buffer): no copy. Else (channels-last parameters on GPU) it is
       // copied in.
       const torch::Tensor& avg = s.averaged;
+      if (s.done) {  // GPU: the compute stream waits for this group's allreduce only
+        if (s.done.get() != last_done) gpu::CommStream::current_waits(*s.done);
+        last_done = s.done.get();
+        gpu::CommStream::used_on_current(avg);
+      }
       if (avg.strides() == s.param.strides() && avg.scalar_type() == s.param.scalar_type() &&
           avg.device() == s.param.device()) {
         s.param.mutable_grad() = avg;
@@ -300,12 +353,14 @@ bool GradientSynchronizer::synchronize(const ReadyFn& on_ready) {
         s.param.mutable_grad().detach().copy_(avg);
       }
       s.averaged = torch::Tensor();
+      s.done.reset();
       if (on_ready) params.push_back(s.param);
     }
     batch.clear();
     if (on_ready && !params.empty()) on_ready(params);
   }
   wait_us_ += waited_us;
+  if (stream_ && timeline_.writes_file()) write_device_spans(backward_end);
   std::lock_guard<std::mutex> lock(mutex_);
   done_ = 0;
   arena_.next_step();  // the sync thread is idle until the next backward submits

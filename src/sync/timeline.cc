@@ -25,8 +25,25 @@ void Timeline::begin(const std::string& name, const std::string& phase) { add(na
 void Timeline::end(const std::string& name, const std::string& phase) { add(name, phase, 'E'); }
 void Timeline::mark(const std::string& name) { add(name, "MARK", 'i'); }
 
+double Timeline::now_us() const {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Timeline::span(const std::string& name, const std::string& phase, double start_us, double end_us) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (file_.is_open()) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "\"ts\": %.3f, \"dur\": %.3f", start_us, end_us - start_us);
+    file_ << (first_ ? "" : ",\n") << "{\"name\": " << json_escape(phase) << ", \"cat\": " << json_escape(phase)
+          << ", \"ph\": \"X\", " << buf << ", \"pid\": " << rank_ << ", \"tid\": " << json_escape(name) << "}";
+    first_ = false;
+  }
+  if (events_.size() < keep_)
+    events_.push_back(TimelineEvent{name, phase, 'X', sequence_++, start_us, end_us - start_us});
+}
+
 void Timeline::add(const std::string& name, const std::string& phase, char kind) {
-  double ts = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start_).count();
+  const double ts = now_us();
   std::lock_guard<std::mutex> lock(mutex_);
   TimelineEvent e{name, phase, kind, sequence_++, ts};
   if (file_.is_open()) {

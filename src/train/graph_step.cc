@@ -65,12 +65,27 @@ void GraphStepper::work() {
 void GraphStepper::average() {
   if (run_.world == 1) return;
   comm::Communicator& comm = run_.backend->reduce();
+  const auto all = [&] {
+    comm.allreduce(flat_grads_.data_ptr(), static_cast<size_t>(flat_grads_.numel()), comm::DType::kFloat32,
+                   comm::ReduceOp::kAverage);
+  };
 #ifdef ROOST_WITH_NCCL
-  // On the stream being captured (or the warm-up's side stream), not NCCL's own.
-  if (auto* nccl = dynamic_cast<comm::NcclCommunicator*>(&comm)) nccl->set_stream(gpu::current_stream());
+  // On the stream being captured (or the warm-up's side stream), not NCCL's own; eager
+  // steps go on using NCCL's.
+  if (auto* nccl = dynamic_cast<comm::NcclCommunicator*>(&comm)) {
+    void* own = nccl->stream();
+    nccl->set_stream(gpu::current_stream());
+    try {
+      all();
+    } catch (...) {
+      nccl->set_stream(own);
+      throw;
+    }
+    nccl->set_stream(own);
+    return;
+  }
 #endif
-  comm.allreduce(flat_grads_.data_ptr(), static_cast<size_t>(flat_grads_.numel()), comm::DType::kFloat32,
-                 comm::ReduceOp::kAverage);
+  all();
 }
 
 void GraphStepper::update() {

@@ -95,6 +95,7 @@ void wire_update(RunParts& run) {
   run.schedule = std::make_unique<LrSchedule>(config, run.resume.batch.lr_factor);
   run.synchronizer = std::make_unique<sync::GradientSynchronizer>(
       run.trainable, run.backend->reduce(), run.backend->negotiate(), run.rank, sync_options(config, run.rank));
+  if (const gpu::CommStream* stream = run.backend->device_stream()) run.synchronizer->set_device_stream(stream);
   const std::string shared_why = choose_update(run);
   run.shared_update = run.synchronizer->updates();
   if (run.rank == 0 && run.world > 1)

@@ -16,6 +16,7 @@
 
 #include "roost/comm/communicator.h"
 #include "roost/comm/mpi_scope.h"
+#include "roost/gpu/comm_stream.h"
 
 namespace roost::sync {
 
@@ -43,10 +44,13 @@ class GradientBackend {
   // null when gradients travel over NCCL.
   comm::Communicator* host_ring() { return ring_.get(); }
   bool on_device() const { return device_ != nullptr; }
+  // NCCL's own stream (comm_stream.h), null when gradients travel over MPI.
+  const gpu::CommStream* device_stream() const { return stream_.get(); }
   std::string name() const { return device_ ? "nccl" : "ring allreduce over mpi"; }
 
  private:
   MpiCommDup reduce_dup_, negotiate_dup_;
+  std::unique_ptr<gpu::CommStream> stream_;  // before device_: it outlives the communicator
   std::unique_ptr<comm::Communicator> device_, ring_, negotiation_;
 };
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "roost/comm/communicator.h"
+#include "roost/gpu/comm_stream.h"
 #include "roost/sync/grad_arena.h"
 #include "roost/sync/options.h"
 #include "roost/sync/controller.h"
@@ -43,6 +44,13 @@ class GradientSynchronizer {
   // While set, the hooks ignore gradients: a step that averages and applies its own (the
   // CUDA graph step, graph_step.h) runs backward without the synchronizer.
   void set_bypass(bool on) { bypass_ = on; }
+  // GPU gradients over NCCL: the allreduces go on `stream` (the communicator's), ordered
+  // against backward by events, instead of on the compute stream (comm_stream.h). With a
+  // timeline file, each step's backward and allreduces on the GPU are added to it as measured
+  // by the GPU (lanes "gpu backward" and "gpu allreduce"), which shows their overlap. Call
+  // before the first backward; the stream must outlive the synchronizer.
+  void set_device_stream(const gpu::CommStream* stream) { stream_ = stream; }
+
   // Instead of a backward pass, when this rank has no samples for the micro-batch.
   void submit_zero_gradients();
   // After backward: on the last micro-batch of a step, waits until every gradient is
@@ -83,6 +91,8 @@ class GradientSynchronizer {
     torch::Tensor submitted;  // the step's gradient, handed over by the hook
     torch::Tensor averaged;   // result of the allreduce
     int hook = -1;
+    gpu::StreamMark ready;                  // GPU: backward produced `submitted` (on the compute stream)
+    std::shared_ptr<gpu::StreamMark> done;  // GPU: `averaged` is final (on the exchange stream)
   };
 
   void on_gradient(size_t index, const torch::Tensor& grad);
@@ -90,6 +100,7 @@ class GradientSynchronizer {
   void reduce_ready(const std::vector<int32_t>& ready);
   void reduce_fused(const std::vector<int32_t>& group);
   void finish_fused(const std::vector<int32_t>& group, torch::Tensor buffer);
+  void write_device_spans(const gpu::StreamMark& backward_end);
   void reduce_and_update(const std::vector<int32_t>& group, const std::vector<torch::Tensor>& flat);
 
   std::vector<Slot> slots_;
@@ -112,6 +123,16 @@ class GradientSynchronizer {
   std::atomic<int64_t> allreduce_us_{0}, wait_us_{0};
   GradientArena arena_;  // the sync thread's; next_step() while it is idle
   UpdateFn update_;      // set before the first backward, then only read
+  const gpu::CommStream* stream_ = nullptr;
+  // GPU spans for the timeline (only with a timeline file): backward's start, the host time
+  // it was marked at, and each fused allreduce's start and end marks on the exchange stream.
+  struct DeviceSpan {
+    std::string name;
+    gpu::StreamMark start, end;
+  };
+  gpu::StreamMark backward_start_;
+  double backward_start_us_ = 0;
+  std::vector<DeviceSpan> device_spans_;  // the sync thread's until synchronize() takes them
   std::thread thread_;
 };
 

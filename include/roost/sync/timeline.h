@@ -18,9 +18,10 @@ namespace roost::sync {
 struct TimelineEvent {
   std::string name;   // tensor or buffer name
   std::string phase;  // NEGOTIATE, QUEUE, MEMCPY_IN_FUSION_BUFFER, ALLREDUCE, MEMCPY_OUT_FUSION_BUFFER, MARK
-  char kind = 'B';    // 'B' begin, 'E' end, 'i' instant
+  char kind = 'B';    // 'B' begin, 'E' end, 'i' instant, 'X' a measured span
   uint64_t sequence = 0;
   double ts_us = 0;
+  double dur_us = 0;  // 'X' only
 };
 
 class Timeline {
@@ -34,6 +35,10 @@ class Timeline {
   void begin(const std::string& name, const std::string& phase);
   void end(const std::string& name, const std::string& phase);
   void mark(const std::string& name);  // an instant event, e.g. "backward_done"
+  // A span measured elsewhere (a GPU's, from its events), in this timeline's microseconds.
+  void span(const std::string& name, const std::string& phase, double start_us, double end_us);
+  double now_us() const;
+  bool writes_file() const { return file_.is_open(); }
 
   std::vector<TimelineEvent> events() const;
   void clear_events();
