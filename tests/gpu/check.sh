@@ -11,7 +11,10 @@
 # files: a two-class set made from it serves as DATASET when none is given, and the full 60k/10k training
 # (benchmarks/fashion_mnist_full.sh, np=2 on this GPU) runs too (FMNIST_EPOCHS, default 24).
 # ROOST_CHECK_DEADLINE: seconds after which remaining steps are skipped (0 = none); the
-# full Fashion-MNIST run is stopped at that point.
+# full Fashion-MNIST run is stopped at that point. ROOST_CHECK_FOCUS=speed: only the GPU
+# tests, the kernel's bandwidth, the training matrix (benchmarks/train_matrix.sh: eager vs
+# CUDA graphs vs Python torch), the ResNet-18 real pipeline and the graph-step training run —
+# what fits a short loan of the machine.
 #
 # DEPS: a folder of Debian .deb files (unpacked here with dpkg-deb -x into a private prefix)
 #       or an already unpacked prefix (with usr/ inside), for machines that lack Open MPI,
@@ -102,11 +105,16 @@ if [ -n "$VARIANTS_ONLY" ]; then
   ! grep -q "^FAIL" "$SUMMARY"
   exit
 fi
+FOCUS=${ROOST_CHECK_FOCUS:-}
+focus_skip() {  # name: true (and noted) when ROOST_CHECK_FOCUS=speed leaves this step out
+  [ "$FOCUS" = speed ] || return 1
+  note "SKIP  $1 (ROOST_CHECK_FOCUS=speed)"
+}
 step preprocess_bench "$B/benchmarks/preprocess_bench" --sweep
 step preprocess_bench_1024 "$B/benchmarks/preprocess_bench" --batch 1024
 # Hardware counters for one launch of the kernel, when Nsight Compute is installed.
 NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
-if [ -n "$NCU" ]; then
+if [ -n "$NCU" ] && ! focus_skip preprocess_ncu; then
   step preprocess_ncu timeout 120 "$NCU" -k regex:preprocess_kernel -s 5 -c 1 --section SpeedOfLight \
     --section Occupancy --section LaunchStats --section SchedulerStats --section WarpStateStats \
     --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
@@ -116,20 +124,29 @@ fi
 W=$(( $(nproc) - 2 ))
 # ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
 R50=(--arch resnet50 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512)
-step train_bench_r50 "$B/benchmarks/train_bench" "${R50[@]}"
+# Eager and CUDA-graph steps against Python torch eager and torch.compile: the README's table.
+step train_matrix "$ROOT/benchmarks/train_matrix.sh" "$B" "$RESULTS/matrix"
+focus_skip train_bench_r50 || step train_bench_r50 "$B/benchmarks/train_bench" "${R50[@]}"
 # The variants time the real pipeline only (--mode real); compare with the run above.
 # Without starting the next epoch's decoding early (four steps per epoch): what prefetching gains.
-step train_bench_r50_noprefetch "$B/benchmarks/train_bench" "${R50[@]}" --mode real --no-prefetch
+focus_skip train_bench_r50_noprefetch ||
+  step train_bench_r50_noprefetch "$B/benchmarks/train_bench" "${R50[@]}" --mode real --no-prefetch
 # Packing each batch for the kernel on the training thread instead of the loader's workers.
-step train_bench_r50_packmain "$B/benchmarks/train_bench" "${R50[@]}" --mode real --pack-on-main
-step train_peer_r50 $PY "$ROOT/benchmarks/train_peer.py" --arch resnet50 --batch-size 128 --amp bf16 --channels-last
-step train_bench_r18 "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
-step train_bench_r18_packmain "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 \
-  --channels-last --workers $W --images 512 --mode real --pack-on-main
+focus_skip train_bench_r50_packmain ||
+  step train_bench_r50_packmain "$B/benchmarks/train_bench" "${R50[@]}" --mode real --pack-on-main
+focus_skip train_peer_r50 ||
+  step train_peer_r50 $PY "$ROOT/benchmarks/train_peer.py" --arch resnet50 --batch-size 128 --amp bf16 --channels-last
+R18=(--arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512)
+step train_bench_r18 "$B/benchmarks/train_bench" "${R18[@]}"
+# The real pipeline with the step replayed as a CUDA graph (the host's share shows more).
+step train_bench_r18_graphs "$B/benchmarks/train_bench" "${R18[@]}" --mode real --cuda-graphs on
+focus_skip train_bench_r18_packmain ||
+  step train_bench_r18_packmain "$B/benchmarks/train_bench" "${R18[@]}" --mode real --pack-on-main
 # The runs above time 30 steps (about a second for ResNet-50): the same with 150 steps, for a
 # steadier real/synthetic ratio, with and without prefetching.
-step train_bench_r50_long "$B/benchmarks/train_bench" "${R50[@]}" --steps 150
-step train_bench_r50_long_noprefetch "$B/benchmarks/train_bench" "${R50[@]}" --steps 150 --mode real --no-prefetch
+focus_skip train_bench_r50_long || step train_bench_r50_long "$B/benchmarks/train_bench" "${R50[@]}" --steps 150
+focus_skip train_bench_r50_long_noprefetch ||
+  step train_bench_r50_long_noprefetch "$B/benchmarks/train_bench" "${R50[@]}" --steps 150 --mode real --no-prefetch
 FMNIST_SOURCE=${FMNIST_SOURCE:-}
 if [ -z "$DATASET" ] && [ -n "$FMNIST_SOURCE" ]; then
   DATASET=$RESULTS/fashion2
@@ -145,6 +162,12 @@ if [ -n "$DATASET" ] && [ -d "$DATASET" ]; then
     --epochs 4 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp bf16 --channels-last \
     --lr 0.01 --log-every 5 --progress lines --resume auto
   grep -q "resuming from .*epoch-3.h5" "$RESULTS/train_resume.log" || echo "FAIL train_resume: did not resume" >> "$SUMMARY"
+  # The same run with its step replayed as a CUDA graph: it must say so, and train.
+  step train_graphs "$B/roost" train --data-dir "$DATASET" --output-dir "$RESULTS/train-graphs" \
+    --epochs 3 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp bf16 --channels-last \
+    --lr 0.01 --log-every 5 --progress lines --cuda-graphs on
+  grep -q "replayed as a CUDA graph" "$RESULTS/train_graphs.log" || echo "FAIL train_graphs: no graph step" >> "$SUMMARY"
+  [ -f "$RESULTS/train-graphs/metrics.jsonl" ] && cp "$RESULTS/train-graphs/metrics.jsonl" "$RESULTS/train_graphs_metrics.jsonl"
   # fp16 with dynamic loss scaling.
   step train_fp16 "$B/roost" train --data-dir "$DATASET" --output-dir "$RESULTS/train-fp16" \
     --epochs 1 --batch-size 32 --image-size 64 --resize-short 73 --workers 4 --amp fp16 --channels-last \
@@ -152,7 +175,7 @@ if [ -n "$DATASET" ] && [ -d "$DATASET" ]; then
 fi
 # Full Fashion-MNIST, ResNet-18 from scratch, two ranks sharing this GPU (gradients over MPI),
 # images kept at 28 px and resized to 64 by the training crop.
-if [ -n "$FMNIST_SOURCE" ] && [ -n "$MPIRUN" ] && ! past_deadline; then
+if [ -n "$FMNIST_SOURCE" ] && [ -n "$MPIRUN" ] && ! past_deadline && ! focus_skip fmnist_full; then
   LEFT=$(( DEADLINE > 0 ? DEADLINE - SECONDS : 3600 ))
   step fmnist_full timeout -s INT "$LEFT" env ROOST="$B/roost" MPIRUN="$MPIRUN" PYTHON="$PY" \
     OMPI_MCA_hwloc_base_binding_policy=none \
@@ -164,11 +187,13 @@ fi
 echo
 echo "================ roost GPU check ================"
 cat "$SUMMARY"
-for f in preprocess_bench preprocess_bench_1024 train_bench_r50 train_bench_r50_noprefetch train_bench_r50_packmain \
-         train_peer_r50 train_bench_r18 train_bench_r18_packmain train_bench_r50_long \
+for f in preprocess_bench preprocess_bench_1024 train_matrix train_bench_r50 train_bench_r50_noprefetch \
+         train_bench_r50_packmain train_peer_r50 train_bench_r18 train_bench_r18_graphs train_bench_r18_packmain \
+         train_bench_r50_long \
          train_bench_r50_long_noprefetch fmnist_full; do
-  [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -12 "$RESULTS/$f.log"; }
+  [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -16 "$RESULTS/$f.log"; }
 done
 [ -f "$RESULTS/train_e2e_metrics.jsonl" ] && { echo "--- train_e2e metrics"; cat "$RESULTS/train_e2e_metrics.jsonl"; }
+[ -f "$RESULTS/train_graphs_metrics.jsonl" ] && { echo "--- train_graphs metrics"; cat "$RESULTS/train_graphs_metrics.jsonl"; }
 [ -f "$RESULTS/fmnist_metrics.jsonl" ] && { echo "--- fmnist_full metrics"; cut -c1-200 "$RESULTS/fmnist_metrics.jsonl"; }
 ! grep -q "^FAIL" "$SUMMARY"
