@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "fused_sgd_math.h"
 #include "roost/core/cuda_check.h"
@@ -149,18 +150,30 @@ bool fused_sgd_available() {
   return count > 0;
 }
 
+// The tables live in memory from the device's stream-ordered pool where it has one
+// (cudaMallocAsync), so that dropping a plan between steps (gradients at new addresses) does
+// not make the host wait for the device, as cudaFree (the fallback) does.
 struct FusedSgdPlan::Impl {
   size_t entries = 0, chunks = 0;
-  bool all_momentum = true;  // every entry has a momentum buffer
-  void* device = nullptr;    // the entry table, then the chunk table
-  void* host = nullptr;      // pinned staging copy, kept until the plan goes (the upload is asynchronous)
+  bool all_momentum = true;             // every entry has a momentum buffer
+  void* device = nullptr;               // the entry table, then the chunk table
+  bool pooled = false;                  // from cudaMallocAsync
+  mutable cudaStream_t last = nullptr;  // the stream of the latest upload or launch: frees follow it
   const Entry* device_entries() const { return static_cast<const Entry*>(device); }
   const Chunk* device_chunks() const {
     return reinterpret_cast<const Chunk*>(static_cast<const char*>(device) + entries * sizeof(Entry));
   }
+  void allocate(size_t bytes, cudaStream_t stream) {
+    int device_index = 0, pools = 0;
+    CUDA_CHECK(cudaGetDevice(&device_index));
+    CUDA_CHECK(cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, device_index));
+    pooled = pools != 0;
+    CUDA_CHECK(pooled ? cudaMallocAsync(&device, bytes, stream) : cudaMalloc(&device, bytes));
+    last = stream;
+  }
   ~Impl() {
-    if (device) cudaFree(device);  // synchronizes: no launch or upload still reads the tables
-    if (host) cudaFreeHost(host);
+    if (device && pooled) cudaFreeAsync(device, last);  // after the last launch that reads the tables
+    if (device && !pooled) cudaFree(device);            // synchronizes: no launch still reads them
   }
 };
 
@@ -192,13 +205,15 @@ FusedSgdPlan::FusedSgdPlan(const std::vector<SgdTensor>& tensors, void* stream) 
   }
   impl_->entries = entries.size();
   impl_->chunks = chunks.size();
-  const size_t entry_bytes = entries.size() * sizeof(Entry), bytes = entry_bytes + chunks.size() * sizeof(Chunk);
-  if (bytes == 0) return;
-  CUDA_CHECK(cudaMallocHost(&impl_->host, bytes));
-  std::memcpy(impl_->host, entries.data(), entry_bytes);
-  std::memcpy(static_cast<char*>(impl_->host) + entry_bytes, chunks.data(), bytes - entry_bytes);
-  CUDA_CHECK(cudaMalloc(&impl_->device, bytes));
-  CUDA_CHECK(cudaMemcpyAsync(impl_->device, impl_->host, bytes, cudaMemcpyHostToDevice, as_stream(stream)));
+  std::vector<char> bytes(entries.size() * sizeof(Entry) + chunks.size() * sizeof(Chunk));
+  if (bytes.empty()) return;
+  std::memcpy(bytes.data(), entries.data(), entries.size() * sizeof(Entry));
+  std::memcpy(bytes.data() + entries.size() * sizeof(Entry), chunks.data(), chunks.size() * sizeof(Chunk));
+  impl_->allocate(bytes.size(), as_stream(stream));
+  // From pageable memory, cudaMemcpyAsync returns once the driver has staged the bytes, so
+  // `bytes` may go; the driver may wait for the stream to do so (CUDA's documented latitude;
+  // small tables usually go inline). Plans are built rarely (see src/train/sgd_device.h).
+  CUDA_CHECK(cudaMemcpyAsync(impl_->device, bytes.data(), bytes.size(), cudaMemcpyHostToDevice, as_stream(stream)));
 }
 
 FusedSgdPlan::~FusedSgdPlan() = default;
@@ -218,6 +233,7 @@ void FusedSgdPlan::step(const SgdHyper& hyper, const SgdDeviceScalars& scalars, 
   c.keep = static_cast<float>(1.0 - hyper.dampening);
   c.weight_decay = static_cast<float>(hyper.weight_decay);
   c.nesterov = hyper.nesterov;
+  impl_->last = as_stream(stream);
   sgd_kernel<<<static_cast<unsigned>(impl_->chunks), kThreads, 0, as_stream(stream)>>>(
       impl_->device_entries(), impl_->device_chunks(), c, scalars);
   CUDA_CHECK_LAUNCH();
@@ -226,6 +242,7 @@ void FusedSgdPlan::step(const SgdHyper& hyper, const SgdDeviceScalars& scalars, 
 void FusedSgdPlan::find_non_finite(float* found_inf, void* stream) const {
   CUDA_CHECK(cudaMemsetAsync(found_inf, 0, sizeof(float), as_stream(stream)));
   if (impl_->chunks == 0) return;
+  impl_->last = as_stream(stream);
   non_finite_kernel<<<static_cast<unsigned>(impl_->chunks), kThreads, 0, as_stream(stream)>>>(
       impl_->device_entries(), impl_->device_chunks(), found_inf);
   CUDA_CHECK_LAUNCH();

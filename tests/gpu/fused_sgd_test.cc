@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -230,12 +231,12 @@ TEST(FusedSgd, PlanReplaysInCudaGraphWithDeviceLr) {
   const torch::Tensor lr = device_float(0);
   cudaStream_t stream;
   CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  kernels::FusedSgdPlan plan(tensors, stream);
+  auto plan = std::make_unique<kernels::FusedSgdPlan>(tensors, stream);  // goes before its stream
   CUDA_OK(cudaStreamSynchronize(stream));
   cudaGraph_t graph;
   cudaGraphExec_t exec;
   CUDA_OK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-  plan.step(kernels::SgdHyper{c.momentum, c.dampening, c.weight_decay, c.nesterov}, {lr.data_ptr<float>()}, stream);
+  plan->step(kernels::SgdHyper{c.momentum, c.dampening, c.weight_decay, c.nesterov}, {lr.data_ptr<float>()}, stream);
   CUDA_OK(cudaStreamEndCapture(stream, &graph));
   CUDA_OK(cudaGraphInstantiate(&exec, graph, 0));
   for (int step = 0; step < 4; ++step) {
@@ -256,6 +257,8 @@ TEST(FusedSgd, PlanReplaysInCudaGraphWithDeviceLr) {
   }
   cudaGraphExecDestroy(exec);
   cudaGraphDestroy(graph);
+  plan.reset();
+  cudaStreamSynchronize(stream);
   cudaStreamDestroy(stream);
 }
 

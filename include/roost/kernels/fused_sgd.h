@@ -55,8 +55,10 @@ bool fused_sgd_available();
 class FusedSgdPlan {
  public:
   // Uploads the tables on `stream` (a cudaStream_t; nullptr = the default stream) for the
-  // current device; the upload is ordered before any launch on that stream. Not while the
-  // stream is being captured (that is what the plan is built beforehand for).
+  // current device; the upload is ordered before launches on that stream.
+  // Not while the stream is being captured (that is what the plan is built beforehand for).
+  // The tables are freed after the plan's latest launch on its stream: destroy the plan
+  // before that stream, and only once no graph that captured it runs or will run again.
   FusedSgdPlan(const std::vector<SgdTensor>& tensors, void* stream);
   ~FusedSgdPlan();
   FusedSgdPlan(const FusedSgdPlan&) = delete;
