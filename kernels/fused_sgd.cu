@@ -55,19 +55,35 @@ __device__ __forceinline__ void store(void* base, int64_t i, float v) {
   }
 }
 
-// One chunk of one parameter with parameter type P and gradient type G.
+// One chunk of one parameter with parameter type P and gradient type G. Each thread loads
+// kIlp elements (kThreads apart, so a warp's accesses stay contiguous) before it computes and
+// stores any: the compiler may not move a load above a store that could alias it, and
+// without this a thread would wait for one element's memory at a time.
+constexpr int kIlp = 4;
+
 template <SgdType P, SgdType G>
 __device__ void step_chunk(const Entry& e, int64_t begin, int64_t end, const sgd_math::Coefficients& c, bool unscale,
                            float inv_scale) {
-  const bool momentum = c.momentum != 0;
-#pragma unroll 4
-  for (int64_t i = begin + threadIdx.x; i < end; i += kThreads) {
-    float g = load<G>(e.grad, i);
-    if (unscale) g = sgd_math::mul_rn(g, inv_scale);
-    float buf = momentum && !e.first ? e.momentum[i] : 0.0f;
-    const float p = sgd_math::update(load<P>(e.param, i), g, buf, e.first, c);
-    if (momentum) e.momentum[i] = buf;
-    store<P>(e.param, i, p);
+  const bool momentum = c.momentum != 0, read_buf = momentum && !e.first;
+  for (int64_t base = begin + threadIdx.x; base < end; base += kIlp * kThreads) {
+    float p[kIlp], g[kIlp], buf[kIlp];
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int64_t i = base + k * kThreads;
+      if (i >= end) continue;
+      p[k] = load<P>(e.param, i);
+      g[k] = load<G>(e.grad, i);
+      buf[k] = read_buf ? e.momentum[i] : 0.0f;
+    }
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int64_t i = base + k * kThreads;
+      if (i >= end) continue;
+      const float gk = unscale ? sgd_math::mul_rn(g[k], inv_scale) : g[k];
+      const float updated = sgd_math::update(p[k], gk, buf[k], e.first, c);
+      if (momentum) e.momentum[i] = buf[k];
+      store<P>(e.param, i, updated);
+    }
   }
 }
 
