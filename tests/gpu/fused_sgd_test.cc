@@ -1,11 +1,12 @@
 // fused_sgd_test.cc — the fused multi-tensor SGD kernel (roost/kernels/fused_sgd.h, through
 // roost::train::Sgd and through a plan directly) against torch::optim::SGD on CUDA tensors:
 // every option combination for float32 (within float rounding), bfloat16/float16 parameters
-// (float math, one rounding), a step skipped by found_inf, gradients unscaled by inv_scale,
-// the non-finite check, update_loss_scale against the host LossScaler, and a plan replayed
-// in a CUDA graph with a learning rate changed in device memory between replays. Tensors of
-// odd sizes, one over several of the kernel's chunks, and a channels-last one.
-// Skips without a CUDA device (or with a CPU-only libtorch).
+// (float math, one rounding), bitwise the host reference (kernels/fused_sgd_math.h), a step
+// skipped by found_inf, gradients unscaled by inv_scale, the non-finite check,
+// update_loss_scale against the host LossScaler, and a plan replayed in a CUDA graph with a
+// learning rate changed in device memory between replays. Tensors of odd sizes, one over
+// several of the kernel's chunks, and a channels-last one. Skips without a CUDA device (or
+// with a CPU-only libtorch).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fused_sgd_math.h"
 #include "roost/kernels/fused_sgd.h"
 #include "roost/train/amp.h"
 #include "roost/train/sgd.h"
@@ -133,6 +135,41 @@ TEST(FusedSgd, HalfParametersAsFloatMathRoundedOnce) {
           }
         }
       }
+}
+
+// The kernel and the host reference share their per-element math: for every combination
+// and parameter type, the kernel's parameters and buffers are the reference's, bit for bit.
+TEST(FusedSgd, BitwiseTheHostReference) {
+  SKIP_WITHOUT_GPU();
+  namespace math = kernels::sgd_math;
+  for (torch::ScalarType type : {torch::kFloat32, torch::kBFloat16, torch::kFloat16})
+    for (const Combo& c : kCombos) {
+      torch::manual_seed(7);
+      const torch::Tensor p0 = torch::randn({40009}, torch::kCUDA).to(type);
+      torch::Tensor p = p0.clone().requires_grad_(true);
+      Sgd sgd({p}, roost_options(c, 0.05));
+      torch::Tensor host = p0.to(torch::kFloat32).cpu();  // the reference, in float32
+      std::vector<float> buf(host.numel(), 0.0f);
+      math::Coefficients k{0.05f, static_cast<float>(c.momentum), static_cast<float>(1.0 - c.dampening),
+                           static_cast<float>(c.weight_decay), c.nesterov};
+      for (int step = 0; step < 3; ++step) {
+        const torch::Tensor g = torch::randn({40009}, torch::kCUDA);
+        p.mutable_grad() = g;
+        sgd.step();
+        const torch::Tensor gh = g.cpu();
+        float* hp = host.data_ptr<float>();
+        for (int64_t i = 0; i < host.numel(); ++i) {
+          const float v = math::update(hp[i], gh.data_ptr<float>()[i], buf[i], step == 0, k);
+          hp[i] = type == torch::kFloat32    ? v
+                  : type == torch::kBFloat16 ? math::bf16_to_float(math::float_to_bf16(v))
+                                             : math::fp16_to_float(math::float_to_fp16(v));
+        }
+        ASSERT_TRUE(p.detach().to(torch::kFloat32).cpu().equal(host)) << name(c) << " step " << step;
+        if (c.momentum != 0) {
+          ASSERT_TRUE(sgd.momentum_buffers()[0].cpu().equal(torch::from_blob(buf.data(), {40009}))) << name(c);
+        }
+      }
+    }
 }
 
 torch::Tensor device_float(float value) {
