@@ -158,12 +158,15 @@ cudaStream_t as_stream(void* stream) { return static_cast<cudaStream_t>(stream);
 }  // namespace
 
 bool fused_sgd_available() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();  // clear the "no device" error so later CUDA calls do not see it
-    return false;
-  }
-  return count > 0;
+  static const bool available = [] {  // asked before every step: once is enough
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+      cudaGetLastError();  // clear the "no device" error so later CUDA calls do not see it
+      return false;
+    }
+    return count > 0;
+  }();
+  return available;
 }
 
 // The tables live in memory from the device's stream-ordered pool where it has one

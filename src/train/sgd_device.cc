@@ -69,7 +69,7 @@ std::string device_obstacle(const torch::Tensor& p, const torch::Tensor& buf, co
     return "a gradient is not laid out as its parameter, of its type or float32";
   if (buf.defined() && (!laid_out_like(buf, p) || buf.scalar_type() != torch::kFloat32))
     return "a momentum buffer is not float32 laid out as its parameter";
-  return kernels::fused_sgd_available() ? "" : "roost was built without CUDA";
+  return "";
 }
 
 }  // namespace detail
@@ -111,7 +111,7 @@ kernels::SgdHyper hyper_of(const SgdOptions& o) {
 }  // namespace
 
 bool Sgd::step_on_gpu(const std::vector<size_t>& which) {
-  if (which.empty() || !params_[which[0]].is_cuda()) return false;
+  if (which.empty() || !params_[which[0]].is_cuda() || !kernels::fused_sgd_available()) return false;
   const torch::Device device = params_[which[0]].device();
   for (size_t i : which)
     if (!detail::device_obstacle(params_[i], buffers_[i], device).empty()) return false;
@@ -127,6 +127,7 @@ bool Sgd::step_on_gpu(const std::vector<size_t>& which) {
 std::string Sgd::device_step_obstacle() const {
   const std::vector<size_t> which = with_gradients();
   if (which.empty()) return "no parameter has a gradient";
+  if (!kernels::fused_sgd_available()) return "roost was built without CUDA (or no CUDA device is present)";
   for (size_t i : which)
     if (std::string why = detail::device_obstacle(params_[i], buffers_[i], params_[which[0]].device()); !why.empty())
       return why;

@@ -30,7 +30,7 @@ struct DeviceSgd {
 };
 
 // Why `p` (with its gradient and momentum buffer `buf`, which may be undefined) cannot be
-// stepped by the fused kernel on `device`; "" when it can.
+// stepped by the fused kernel on `device`; "" when it can (given kernels::fused_sgd_available()).
 std::string device_obstacle(const torch::Tensor& p, const torch::Tensor& buf, const torch::Device& device);
 
 }  // namespace roost::train::detail
