@@ -1,10 +1,12 @@
 // roost/train/sgd.cc — SGD step (torch.optim.SGD's update rule): float32 host parameters in
-// one fused pass each (sgd_kernel.h), the rest with libtorch's multi-tensor kernels.
+// one fused pass each (sgd_kernel.h), CUDA parameters in one fused launch (sgd_device.cc), the
+// rest with libtorch's multi-tensor kernels.
 #include "roost/train/sgd.h"
 
 #include <ATen/Parallel.h>
 
 #include "roost/core/error.h"
+#include "sgd_device.h"
 #include "sgd_kernel.h"
 
 namespace roost::train {
@@ -15,6 +17,10 @@ Sgd::Sgd(std::vector<torch::Tensor> params, const SgdOptions& options)
               "Nesterov momentum needs momentum > 0 and no dampening");
   for (size_t i = 0; i < params_.size(); ++i) index_.emplace(params_[i].unsafeGetTensorImpl(), i);
 }
+
+Sgd::~Sgd() = default;
+Sgd::Sgd(Sgd&&) noexcept = default;
+Sgd& Sgd::operator=(Sgd&&) noexcept = default;
 
 void Sgd::zero_grad() {
   // Released, not zeroed (PyTorch's set_to_none): the next backward then hands its gradient
@@ -44,12 +50,14 @@ detail::SgdCoefficients coefficients(const SgdOptions& o) {
 
 }  // namespace
 
-void Sgd::step() {
+std::vector<size_t> Sgd::with_gradients() const {
   std::vector<size_t> all;
   for (size_t i = 0; i < params_.size(); ++i)
     if (params_[i].grad().defined()) all.push_back(i);
-  step_indices(all);
+  return all;
 }
+
+void Sgd::step() { step_indices(with_gradients()); }
 
 void Sgd::step(const std::vector<torch::Tensor>& subset) {
   std::vector<size_t> which;
@@ -63,6 +71,7 @@ void Sgd::step(const std::vector<torch::Tensor>& subset) {
 
 void Sgd::step_indices(const std::vector<size_t>& which) {
   torch::NoGradGuard no_grad;
+  if (step_on_gpu(which)) return;
   const auto& o = options_;
   const detail::SgdCoefficients c = coefficients(o);
   std::vector<size_t> rest;  // parameters for libtorch's kernels

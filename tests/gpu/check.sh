@@ -86,7 +86,7 @@ CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREF
 [ -n "$NCCL_ROOT" ] && CMAKE_ARGS+=(-DNCCL_ROOT="$NCCL_ROOT")
 step configure cmake -S "$ROOT" -B "$BUILD" "${CMAKE_ARGS[@]}"
 grep "roost: CUDA" "$RESULTS/configure.log" | tee -a "$SUMMARY"
-TARGETS=(roost_gpu_tests preprocess_bench train_bench roost)
+TARGETS=(roost_gpu_tests preprocess_bench train_bench sgd_bench roost)
 VARIANTS_ONLY=""
 [ -n "${ROOST_CHECK_VARIANTS:-}" ] && [ "${ROOST_CHECK_FULL:-0}" != 1 ] && VARIANTS_ONLY=1
 [ -n "$VARIANTS_ONLY" ] && TARGETS=(roost_gpu_tests preprocess_bench)
@@ -121,6 +121,9 @@ if [ -n "$NCU" ] && ! focus_skip preprocess_ncu; then
     "$B/benchmarks/preprocess_bench" --reps 1
 fi
 [ -n "${ROOST_CHECK_VARIANTS:-}" ] && variants
+# One SGD step over ResNet-50's parameters: the fused kernel against libtorch's _foreach kernels.
+step sgd_bench "$B/benchmarks/sgd_bench" --arch resnet50
+step sgd_bench_bf16 "$B/benchmarks/sgd_bench" --arch resnet50 --dtype bf16
 W=$(( $(nproc) - 2 ))
 # ResNet-50 bf16 channels-last: synthetic vs real pipeline (roost), and the Python torch peer.
 R50=(--arch resnet50 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512)
@@ -187,9 +190,9 @@ fi
 echo
 echo "================ roost GPU check ================"
 cat "$SUMMARY"
-for f in preprocess_bench preprocess_bench_1024 train_matrix train_bench_r50 train_bench_r50_noprefetch \
-         train_bench_r50_packmain train_peer_r50 train_bench_r18 train_bench_r18_graphs train_bench_r18_packmain \
-         train_bench_r50_long \
+for f in preprocess_bench preprocess_bench_1024 sgd_bench sgd_bench_bf16 train_matrix train_bench_r50 \
+         train_bench_r50_noprefetch train_bench_r50_packmain train_peer_r50 train_bench_r18 train_bench_r18_graphs \
+         train_bench_r18_packmain train_bench_r50_long \
          train_bench_r50_long_noprefetch fmnist_full; do
   [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -16 "$RESULTS/$f.log"; }
 done
