@@ -126,6 +126,12 @@ step train_peer_r50 $PY "$ROOT/benchmarks/train_peer.py" --arch resnet50 --batch
 step train_bench_r18 "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512
 step train_bench_r18_packmain "$B/benchmarks/train_bench" --arch resnet18 --batch-size 128 --amp bf16 \
   --channels-last --workers $W --images 512 --mode real --pack-on-main
+# --jpeg-dct-scale on: JPEGs decoded at 1/2..1/8 where a crop shrinks by 2x or more. At 224 the
+# ~500x375 images' crops never do (this run costs only the check); at 112 most do.
+R18=(--arch resnet18 --batch-size 128 --amp bf16 --channels-last --workers $W --images 512)
+step train_bench_r18_dct "$B/benchmarks/train_bench" "${R18[@]}" --mode real --jpeg-dct-scale on
+step train_bench_r18_112 "$B/benchmarks/train_bench" "${R18[@]}" --image-size 112
+step train_bench_r18_112_dct "$B/benchmarks/train_bench" "${R18[@]}" --image-size 112 --mode real --jpeg-dct-scale on
 # The runs above time 30 steps (about a second for ResNet-50): the same with 150 steps, for a
 # steadier real/synthetic ratio, with and without prefetching.
 step train_bench_r50_long "$B/benchmarks/train_bench" "${R50[@]}" --steps 150
@@ -165,7 +171,8 @@ echo
 echo "================ roost GPU check ================"
 cat "$SUMMARY"
 for f in preprocess_bench preprocess_bench_1024 train_bench_r50 train_bench_r50_noprefetch train_bench_r50_packmain \
-         train_peer_r50 train_bench_r18 train_bench_r18_packmain train_bench_r50_long \
+         train_peer_r50 train_bench_r18 train_bench_r18_packmain train_bench_r18_dct train_bench_r18_112 \
+         train_bench_r18_112_dct train_bench_r50_long \
          train_bench_r50_long_noprefetch fmnist_full; do
   [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -12 "$RESULTS/$f.log"; }
 done
