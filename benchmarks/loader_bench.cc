@@ -6,6 +6,9 @@
 //
 //   loader_bench [--data-dir D] [--images 300] [--epochs 3] [--cpu K] [--no-peer] [--json]
 //                [--full-decode]   (time the decode/transform split with whole-image decoding)
+//                [--resize-short N]  (the val transform Resize(N) + CenterCrop(size) instead)
+//                [--jpeg-dct-scale off|on|both]  (both: roost without and with reduced-scale
+//                                   JPEG decoding, `roost train --jpeg-dct-scale`, and on/off)
 //
 // Without --data-dir it writes --images photo-like JPEGs (quality 90) to a temporary folder.
 // roost is timed twice: through data::Loader with workers=0 (the real code path, run on the
@@ -45,7 +48,8 @@ namespace data = roost::data;
 
 struct Args {
   std::string data_dir, python = "/usr/bin/python3", peer = ROOST_SOURCE_DIR "/benchmarks/loader_peer.py";
-  int images = 300, epochs = 3, size = 224, cpu = -1;
+  std::string dct = "off";  // off | on | both
+  int images = 300, epochs = 3, size = 224, cpu = -1, resize_short = 0;
   bool run_peer = true, json = false, full_decode = false;
 };
 
@@ -59,6 +63,10 @@ std::optional<Args> parse(int argc, char** argv) {
       ("images", "JPEGs to generate without --data-dir", cxxopts::value<std::string>()->default_value("300"))
       ("epochs", "counted epochs after one warm-up (median reported)", cxxopts::value<std::string>()->default_value("3"))
       ("size", "crop side in pixels", cxxopts::value<std::string>()->default_value("224"))
+      ("resize-short", "> 0: time the val transform Resize(N) + CenterCrop(size) instead of the train one",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("jpeg-dct-scale", "off|on|both: decode JPEGs at 1/2..1/8 scale where the crop allows (roost train "
+       "--jpeg-dct-scale); both times roost both ways in this run", cxxopts::value<std::string>()->default_value("off"))
       ("cpu", "pin the process (and the peer) to this core; -1: no pinning", cxxopts::value<std::string>()->default_value("-1"))
       ("python", "Python for the torchvision peer", cxxopts::value<std::string>()->default_value(a.python))
       ("peer", "the torchvision peer script", cxxopts::value<std::string>()->default_value(a.peer))
@@ -73,6 +81,12 @@ std::optional<Args> parse(int argc, char** argv) {
   a.epochs = std::max(1, roost::bench::get_int(*r, "epochs"));
   a.size = roost::bench::get_int_at_least(*r, "size", 1);
   a.cpu = roost::bench::get_int_at_least(*r, "cpu", -1);
+  a.resize_short = roost::bench::get_int_at_least(*r, "resize-short", 0);
+  ROOST_USAGE_CHECK(a.resize_short == 0 || a.resize_short >= a.size, "--resize-short (", a.resize_short,
+                    ") must be 0 or at least --size (", a.size, ")");
+  a.dct = (*r)["jpeg-dct-scale"].as<std::string>();
+  ROOST_USAGE_CHECK(a.dct == "off" || a.dct == "on" || a.dct == "both",
+                    "--jpeg-dct-scale must be off, on or both (got '", a.dct, "')");
   a.python = (*r)["python"].as<std::string>();
   a.peer = (*r)["peer"].as<std::string>();
   a.run_peer = r->count("no-peer") == 0;
@@ -100,14 +114,25 @@ struct Rate {
   double cpu = 0, wall = 0;  // images per CPU-second, per wall-clock second
 };
 
+// The transform timed: the val plan with --resize-short, else the train plan.
+data::ResizePlan plan_for(const Args& a, int height, int width, std::mt19937_64& rng) {
+  return a.resize_short > 0 ? data::val_plan(height, width, a.resize_short, a.size)
+                            : data::train_plan(height, width, a.size, {}, rng);
+}
+
 // Images/s through data::Loader on the calling thread (workers = 0), median over epochs.
-Rate loader_rate(const std::shared_ptr<const data::Dataset>& ds, const Args& a) {
+Rate loader_rate(const std::shared_ptr<const data::Dataset>& ds, const Args& a, bool dct_scale) {
   std::vector<double> cpu, wall;
   for (int epoch = 0; epoch <= a.epochs; ++epoch) {
     data::LoaderOptions o;
     o.batch_size = 32;
     o.workers = 0;
     o.image_size = a.size;
+    if (a.resize_short > 0) {
+      o.augment = data::Augment::kVal;
+      o.resize_short = a.resize_short;
+    }
+    o.decode.jpeg_dct_scale = dct_scale;
     o.seed = 1;
     o.epoch = static_cast<uint64_t>(epoch);
     data::Loader loader(ds, data::train_shard(ds->size(), 0, 1, o.seed, o.epoch), o);
@@ -129,17 +154,19 @@ struct Split {
 };
 
 // CPU milliseconds per image in decoding and in the train transform, median over epochs.
-Split loop_split(const data::Dataset& ds, const Args& a) {
+Split loop_split(const data::Dataset& ds, const Args& a, bool dct_scale) {
+  data::DecodeOptions options;
+  options.jpeg_dct_scale = dct_scale;
   std::vector<float> out(static_cast<size_t>(3) * a.size * a.size);
   std::vector<double> decode, transform;
   for (int epoch = 0; epoch <= a.epochs; ++epoch) {
     double d = 0, t = 0;
     for (int64_t i = 0; i < ds.size(); ++i) {
       std::mt19937_64 rng(static_cast<uint64_t>(epoch) * 1000003u + static_cast<uint64_t>(i));
-      auto make_plan = [&](int h, int w) { return data::train_plan(h, w, a.size, {}, rng); };
+      auto make_plan = [&](int h, int w) { return plan_for(a, h, w, rng); };
       data::ResizePlan plan;
       const double t0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
-      const data::Image image = a.full_decode ? ds.load(i) : ds.load_for_plan(i, make_plan, &plan);
+      const data::Image image = a.full_decode ? ds.load(i) : ds.load_for_plan(i, make_plan, &plan, options);
       if (a.full_decode) plan = make_plan(image.height, image.width);
       const double t1 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
       data::apply_plan_normalized(image, plan, data::Normalization{}, out.data());
@@ -170,7 +197,8 @@ std::string json_string(const std::string& line, const std::string& key) {
 // Runs the Python peer and returns its JSON line.
 std::string run_peer(const Args& a, const std::string& root) {
   const std::string command = a.python + " " + a.peer + " --data-dir '" + root + "' --epochs " +
-                              std::to_string(a.epochs) + " --size " + std::to_string(a.size) + " --json";
+                              std::to_string(a.epochs) + " --size " + std::to_string(a.size) + " --resize-short " +
+                              std::to_string(a.resize_short) + " --json";
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> pipe(popen(command.c_str(), "r"), &pclose);
   if (!pipe) throw std::runtime_error("cannot run " + command);
   std::string output;
@@ -192,6 +220,64 @@ struct ScratchDir {
     if (!path.empty()) std::filesystem::remove_all(path, ignored);
   }
 };
+
+struct Side {
+  bool dct = false;  // --jpeg-dct-scale on
+  Rate rate;
+  Split split;
+};
+
+void print_json(const Args& a, int64_t images, const std::vector<Side>& sides, const std::string& peer) {
+  const Side& first = sides.front();
+  const double tv_rate = peer.empty() ? -1 : json_number(peer, "img_s");
+  std::printf(
+      "{\"images\": %lld, \"size\": %d, \"resize_short\": %d, \"epochs\": %d, \"jpeg_dct_scale\": \"%s\", "
+      "\"roost_img_s\": %.1f, \"roost_wall_img_s\": %.1f, \"roost_decode_ms\": %.3f, \"roost_transform_ms\": %.3f, ",
+      static_cast<long long>(images), a.size, a.resize_short, a.epochs, a.dct.c_str(), first.rate.cpu, first.rate.wall,
+      first.split.decode_ms, first.split.transform_ms);
+  if (sides.size() == 2)
+    std::printf(
+        "\"dct_img_s\": %.1f, \"dct_wall_img_s\": %.1f, \"dct_decode_ms\": %.3f, \"dct_transform_ms\": %.3f, "
+        "\"dct_ratio\": %.2f, ",
+        sides[1].rate.cpu, sides[1].rate.wall, sides[1].split.decode_ms, sides[1].split.transform_ms,
+        sides[1].rate.cpu / first.rate.cpu);
+  std::printf(
+      "\"torchvision_img_s\": %.1f, \"torchvision_wall_img_s\": %.1f, \"torchvision_decode_ms\": %.3f, "
+      "\"torchvision_transform_ms\": %.3f, \"ratio\": %.2f}\n",
+      tv_rate, json_number(peer, "wall_img_s"), json_number(peer, "decode_ms"), json_number(peer, "transform_ms"),
+      tv_rate > 0 ? first.rate.cpu / tv_rate : -1);
+}
+
+void print_table(const Args& a, int64_t images, const std::string& root, const std::vector<Side>& sides,
+                 const std::string& peer) {
+  const std::string transform =
+      a.resize_short > 0 ? "Resize(" + std::to_string(a.resize_short) + ") + CenterCrop(" + std::to_string(a.size) + ")"
+                         : "RandomResizedCrop(" + std::to_string(a.size) + ") + flip";
+  std::printf(
+      "loader_bench: %lld images from %s, %s + ToTensor + Normalize,\n"
+      "median of %d epochs after one warm-up; img/s/core = images per CPU-second\n\n",
+      static_cast<long long>(images), a.data_dir.empty() ? "generated ~500x375 JPEGs (q90)" : root.c_str(),
+      transform.c_str(), a.epochs);
+  std::printf("%-40s %11s %9s %11s %11s %13s\n", "pipeline (one thread)", "img/s/core", "ms/img", "wall img/s",
+              "decode ms", "transform ms");
+  for (const Side& side : sides)
+    std::printf("%-40s %11.1f %9.3f %11.1f %11.3f %13.3f\n",
+                side.dct ? "roost, --jpeg-dct-scale on" : "roost (data::Loader, workers=0)", side.rate.cpu,
+                1e3 / side.rate.cpu, side.rate.wall, side.split.decode_ms, side.split.transform_ms);
+  const double tv_rate = peer.empty() ? -1 : json_number(peer, "img_s");
+  if (tv_rate > 0) {
+    const std::string name =
+        "torchvision " + json_string(peer, "torchvision") + " / Pillow " + json_string(peer, "pillow");
+    std::printf("%-40s %11.1f %9.3f %11.1f %11.3f %13.3f\n", name.c_str(), tv_rate, 1e3 / tv_rate,
+                json_number(peer, "wall_img_s"), json_number(peer, "decode_ms"), json_number(peer, "transform_ms"));
+  }
+  std::printf("\n");
+  if (sides.size() == 2)
+    std::printf("--jpeg-dct-scale on / off: %.2fx per core\n", sides[1].rate.cpu / sides[0].rate.cpu);
+  if (tv_rate > 0)
+    std::printf("roost%s / torchvision: %.2fx per core (target >= 2x)\n",
+                sides.front().dct ? " (--jpeg-dct-scale on)" : "", sides.front().rate.cpu / tv_rate);
+}
 
 }  // namespace
 
@@ -217,40 +303,15 @@ int main(int argc, char** argv) try {
   }
   const std::shared_ptr<const data::Dataset> ds = data::open_image_folder(root);
 
-  const Rate roost = loader_rate(ds, a);
-  const Split split = loop_split(*ds, a);
+  // roost without and/or with reduced-scale JPEG decoding, as --jpeg-dct-scale asks.
+  std::vector<Side> sides;
+  for (bool dct : {false, true})
+    if (a.dct == "both" || a.dct == (dct ? "on" : "off")) sides.push_back({dct, loader_rate(ds, a, dct), {}});
+  for (Side& side : sides) side.split = loop_split(*ds, a, side.dct);
   std::string peer;
   if (a.run_peer) peer = run_peer(a, root);
-  const double tv_rate = peer.empty() ? -1 : json_number(peer, "img_s");
-  const double ratio = tv_rate > 0 ? roost.cpu / tv_rate : -1;
-
-  if (a.json) {
-    std::printf(
-        "{\"images\": %lld, \"size\": %d, \"epochs\": %d, \"roost_img_s\": %.1f, \"roost_wall_img_s\": %.1f, "
-        "\"roost_decode_ms\": %.3f, \"roost_transform_ms\": %.3f, \"torchvision_img_s\": %.1f, "
-        "\"torchvision_wall_img_s\": %.1f, \"torchvision_decode_ms\": %.3f, \"torchvision_transform_ms\": %.3f, "
-        "\"ratio\": %.2f}\n",
-        static_cast<long long>(ds->size()), a.size, a.epochs, roost.cpu, roost.wall, split.decode_ms,
-        split.transform_ms, tv_rate, json_number(peer, "wall_img_s"), json_number(peer, "decode_ms"),
-        json_number(peer, "transform_ms"), ratio);
-    return 0;
-  }
-  std::printf(
-      "loader_bench: %lld images from %s, RandomResizedCrop(%d) + flip + ToTensor + Normalize,\n"
-      "median of %d epochs after one warm-up; img/s/core = images per CPU-second\n\n",
-      static_cast<long long>(ds->size()), a.data_dir.empty() ? "generated ~500x375 JPEGs (q90)" : root.c_str(), a.size,
-      a.epochs);
-  std::printf("%-40s %11s %9s %11s %11s %13s\n", "pipeline (one thread)", "img/s/core", "ms/img", "wall img/s",
-              "decode ms", "transform ms");
-  std::printf("%-40s %11.1f %9.3f %11.1f %11.3f %13.3f\n", "roost (data::Loader, workers=0)", roost.cpu,
-              1e3 / roost.cpu, roost.wall, split.decode_ms, split.transform_ms);
-  if (tv_rate > 0) {
-    const std::string name =
-        "torchvision " + json_string(peer, "torchvision") + " / Pillow " + json_string(peer, "pillow");
-    std::printf("%-40s %11.1f %9.3f %11.1f %11.3f %13.3f\n", name.c_str(), tv_rate, 1e3 / tv_rate,
-                json_number(peer, "wall_img_s"), json_number(peer, "decode_ms"), json_number(peer, "transform_ms"));
-    std::printf("\nroost / torchvision: %.2fx per core (target >= 2x)\n", ratio);
-  }
+  if (a.json) print_json(a, ds->size(), sides, peer);
+  else print_table(a, ds->size(), root, sides, peer);
   return 0;
 } catch (const std::exception& e) {
   return roost::bench::report_error("loader_bench", e);

@@ -26,15 +26,17 @@ def main():
     p.add_argument("--data-dir", required=True)
     p.add_argument("--epochs", type=int, default=3, help="counted epochs (one more warms up)")
     p.add_argument("--size", type=int, default=224)
+    p.add_argument("--resize-short", type=int, default=0,
+                   help="> 0: the val transform Resize(N) + CenterCrop(size) instead of RandomResizedCrop + flip")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    transform = transforms.Compose([
-        transforms.RandomResizedCrop(a.size),
-        transforms.RandomHorizontalFlip(),
+    geometry = ([transforms.Resize(a.resize_short), transforms.CenterCrop(a.size)] if a.resize_short > 0 else
+                [transforms.RandomResizedCrop(a.size), transforms.RandomHorizontalFlip()])
+    transform = transforms.Compose(geometry + [
         transforms.ToTensor(),
         transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
     ])

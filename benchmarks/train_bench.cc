@@ -9,7 +9,8 @@
 // loader starts once the current one has decoded its last sample (data::NextLoader);
 // --no-prefetch starts it only when the epoch's batches are used up, as before. On the GPU
 // the loader's workers also pack each batch for the kernel, as in roost train;
-// --pack-on-main packs on the training thread instead, as before.
+// --pack-on-main packs on the training thread instead, as before. --jpeg-dct-scale on decodes
+// the JPEGs at a reduced scale where the crop allows (roost train --jpeg-dct-scale).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -38,7 +39,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Args {
-  std::string arch = "resnet18", data_dir, amp = "off", mode = "both", preprocess = "auto", graphs = "off";
+  std::string arch = "resnet18", data_dir, amp = "off", mode = "both", preprocess = "auto", graphs = "off", dct = "off";
   int batch = 32, image = 224, steps = 30, warmup = 10, workers = 4, images = 512, threads = 0;
   bool channels_last = false, json = false, no_cudnn_benchmark = false, prefetch = true, pack_on_main = false;
 };
@@ -81,7 +82,9 @@ std::optional<Args> parse(int argc, char** argv) {
       ("json", "also print JSON")
       ("no-cudnn-benchmark", "leave cuDNN's autotuner off")
       ("no-prefetch", "start the next epoch's loader only when this epoch's batches are used up")
-      ("pack-on-main", "pack each batch for the kernel on the training thread, not in the loader's workers");
+      ("pack-on-main", "pack each batch for the kernel on the training thread, not in the loader's workers")
+      ("jpeg-dct-scale", "off|on: decode JPEGs at 1/2..1/8 scale where the crop allows (roost train --jpeg-dct-scale)",
+       cxxopts::value<std::string>()->default_value(a.dct));
   // clang-format on
   const auto r = roost::bench::parse_args(spec, argc, argv);
   if (!r) return std::nullopt;
@@ -103,6 +106,7 @@ std::optional<Args> parse(int argc, char** argv) {
   a.no_cudnn_benchmark = r->count("no-cudnn-benchmark") > 0;
   a.prefetch = r->count("no-prefetch") == 0;
   a.pack_on_main = r->count("pack-on-main") > 0;
+  a.dct = get_choice(*r, "jpeg-dct-scale", {"off", "on"});
   return a;
 }
 
@@ -263,6 +267,7 @@ int main(int argc, char** argv) try {
         lo.image_size = a.image;
         lo.epoch = epoch;
         lo.decode_only = gpu_pre;
+        lo.decode.jpeg_dct_scale = a.dct == "on";
         if (!a.pack_on_main) lo.prepare = source.pack_on_workers();
         return std::make_unique<roost::data::Loader>(ds, roost::data::train_shard(ds->size(), 0, 1, 0, epoch), lo);
       };
@@ -295,17 +300,18 @@ int main(int argc, char** argv) try {
     std::printf(
         "{\"arch\": \"%s\", \"batch\": %d, \"image\": %d, \"amp\": \"%s\", \"channels_last\": %s, "
         "\"device\": \"%s\", \"preprocess\": \"%s\", \"prefetch\": %s, \"pack_on_main\": %s, \"cuda_graphs\": "
-        "\"%s\", \"synthetic_img_s\": %.2f, \"synthetic_graphs_img_s\": %.2f, \"real_img_s\": %.2f}\n",
+        "\"%s\", \"jpeg_dct_scale\": \"%s\", \"synthetic_img_s\": %.2f, \"synthetic_graphs_img_s\": %.2f, "
+        "\"real_img_s\": %.2f}\n",
         a.arch.c_str(), a.batch, a.image, a.amp.c_str(), a.channels_last ? "true" : "false", dev,
         gpu_pre ? "gpu" : "cpu", a.prefetch ? "true" : "false", a.pack_on_main ? "true" : "false", a.graphs.c_str(),
-        synthetic, synthetic_graphs, real);
+        a.dct.c_str(), synthetic, synthetic_graphs, real);
   } else {
-    std::printf("%-10s %5s %5s %5s %4s %-4s | synthetic %9.1f img/s | real (%s preprocess%s) %9.1f img/s | %5.1f%%\n",
+    std::printf("%-10s %5s %5s %5s %4s %-4s | synthetic %9.1f img/s | real (%s preprocess%s%s) %9.1f img/s | %5.1f%%\n",
                 a.arch.c_str(), dev, std::to_string(a.batch).c_str(), std::to_string(a.image).c_str(), a.amp.c_str(),
                 a.channels_last ? "NHWC" : "NCHW", synthetic, gpu_pre ? "gpu" : "cpu",
                 a.prefetch ? (a.pack_on_main ? ", packed on the main thread" : "")
                            : (a.pack_on_main ? ", no prefetch, packed on the main thread" : ", no prefetch"),
-                real, synthetic > 0 ? 100.0 * real / synthetic : 0.0);
+                a.dct == "on" ? ", jpeg-dct-scale on" : "", real, synthetic > 0 ? 100.0 * real / synthetic : 0.0);
     if (a.graphs == "both")
       std::printf("%-10s CUDA graphs: synthetic %9.1f img/s, %.3fx the eager step\n", a.arch.c_str(), synthetic_graphs,
                   synthetic > 0 ? synthetic_graphs / synthetic : 0.0);

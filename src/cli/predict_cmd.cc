@@ -37,6 +37,9 @@ cxxopts::Options predict_options() {
       ("resize-short", "Resize() of the short side before the crop (default: the model file's, else "
                        "round(image-size x 256/224))",
        cxxopts::value<std::string>())
+      ("jpeg-dct-scale", "off|on: on decodes a JPEG at 1/2, 1/4 or 1/8 of its size where Resize() shrinks it 2x "
+                         "or more (as roost train --jpeg-dct-scale): faster, but the pixels are no longer PIL's",
+       cxxopts::value<std::string>()->default_value("off"))
       ("threads", "threads of the forward pass (0 = every core)", cxxopts::value<std::string>()->default_value("0"))
       ("top-k", "the K most probable classes per image", cxxopts::value<std::string>()->default_value("1"))
       ("json", "one JSON object per line: {\"image\": ..., \"label\": ..., \"probability\": ...}")
@@ -113,6 +116,9 @@ int predict_main(int argc, char** argv) {
   po.image_size = positive_option(parsed, "image-size");
   po.resize_short = positive_option(parsed, "resize-short");
   po.threads = get_int(parsed, "threads");
+  const std::string dct = parsed["jpeg-dct-scale"].as<std::string>();
+  ROOST_USAGE_CHECK(dct == "off" || dct == "on", "--jpeg-dct-scale must be off or on (got '", dct, "')");
+  po.jpeg_dct_scale = dct == "on";
   const int top_k = get_int(parsed, "top-k");
   ROOST_USAGE_CHECK(top_k >= 1, "--top-k must be at least 1, got ", top_k);
   if (!parsed.count("images")) ROOST_USAGE_ERROR("no images given (roost predict --model M IMAGE...)");

@@ -14,6 +14,13 @@
 //
 // The TurboJPEG API used for whole images cannot crop, hence the libjpeg API here. Both are
 // the same libjpeg-turbo, with the same (accurate) inverse DCT and fancy upsampling.
+//
+// With DecodeOptions::jpeg_dct_scale, a plan whose box still covers its resize target at 1/2,
+// 1/4 or 1/8 of the size (dct_scale.h) is decoded at that scale (libjpeg's scale_denom: the
+// inverse DCT outputs fewer pixels per block), region or whole, and the plan's box is rebased
+// onto the reduced image. The margins count output pixels, so they stay wider than a chroma
+// sample at every scale (and at reduced scales libjpeg-turbo produces 4:2:0 chroma at full
+// resolution by a larger inverse DCT instead of upsampling it).
 #include <algorithm>
 #include <csetjmp>
 #include <cstdio>
@@ -22,6 +29,7 @@
 #include <vector>
 
 #include "decode_checks.h"
+#include "roost/data/dct_scale.h"
 #include "roost/data/decode.h"
 
 #ifdef ROOST_WITH_LIBJPEG
@@ -126,10 +134,37 @@ bool region_supported(const jpeg_decompress_struct& c) {
   return (colour || grey) && c.max_h_samp_factor <= 2 && c.max_v_samp_factor <= 2;
 }
 
+// Decodes the rows down to plan->box's bottom and the columns around it (the image is
+// `width` pixels wide at the scale set in d.cinfo), and rebases plan->box onto the result.
+Image decode_box(JpegDecompress& d, int width, ResizePlan* plan) {
+  const CropBox box = plan->box;
+  const int y0 = std::max(0, box.top - kRowMargin), y1 = box.top + box.height;
+  const int x0 = std::max(0, box.left - kColumnMargin);
+  const int x1 = std::min(width, box.left + box.width + kColumnMargin);
+  Image region;
+  int left = 0;
+  std::vector<JSAMPROW> rows;
+  if (!read_region(d, y0, y1, x0, x1, region, &left, rows))
+    throw DecodeError(std::string("jpeg: ") + (d.errors.message[0] ? d.errors.message : "decoding stopped early"));
+  if (d.errors.premature_end) throw DecodeError("jpeg: truncated file (Premature end of JPEG file)");
+  plan->box.top -= y0;
+  plan->box.left -= left;
+  return region;
+}
+
 }  // namespace
 #endif  // ROOST_WITH_LIBJPEG
 
-Image decode_for_plan(const uint8_t* bytes, size_t size, const PlanFn& make_plan, ResizePlan* plan) {
+bool jpeg_dct_scale_supported() {
+#ifdef ROOST_WITH_LIBJPEG
+  return true;
+#else
+  return false;
+#endif
+}
+
+Image decode_for_plan(const uint8_t* bytes, size_t size, const PlanFn& make_plan, ResizePlan* plan,
+                      const DecodeOptions& options) {
 #ifdef ROOST_WITH_LIBJPEG
   if (bytes != nullptr && is_jpeg(bytes, size)) {
     JpegDecompress d;
@@ -141,20 +176,14 @@ Image decode_for_plan(const uint8_t* bytes, size_t size, const PlanFn& make_plan
       // the way to the end; a region decode stops before the end, so check the structure.
       if (jpeg_is_truncated(bytes, size)) throw DecodeError("jpeg: truncated file (no end-of-image marker)");
       *plan = make_plan(height, width);
-      const CropBox box = plan->box;
-      if (covers_image(box, height, width)) return decode_image(bytes, size);
-      const int y0 = std::max(0, box.top - kRowMargin), y1 = box.top + box.height;
-      const int x0 = std::max(0, box.left - kColumnMargin);
-      const int x1 = std::min(width, box.left + box.width + kColumnMargin);
-      Image region;
-      int left = 0;
-      std::vector<JSAMPROW> rows;
-      if (!read_region(d, y0, y1, x0, x1, region, &left, rows))
-        throw DecodeError(std::string("jpeg: ") + (d.errors.message[0] ? d.errors.message : "decoding stopped early"));
-      if (d.errors.premature_end) throw DecodeError("jpeg: truncated file (Premature end of JPEG file)");
-      plan->box.top -= y0;
-      plan->box.left -= left;
-      return region;
+      const int scale = options.jpeg_dct_scale ? choose_dct_scale(*plan, height, width) : 1;
+      if (scale == 1 && covers_image(plan->box, height, width)) return decode_image(bytes, size);
+      if (scale > 1) {
+        *plan = dct_scale_plan(*plan, height, width, scale);
+        d.cinfo.scale_num = 1;
+        d.cinfo.scale_denom = static_cast<unsigned int>(scale);
+      }
+      return decode_box(d, dct_scaled_size(width, scale), plan);
     }
   }
 #endif

@@ -64,12 +64,13 @@ class PackDataset : public Dataset {
   }
 
   // Encoded: decode only the plan's region (decode_for_plan). Pixels: read only the rows of
-  // the plan's box, one contiguous range of the data.
-  Image load_for_plan(int64_t index, const PlanFn& make_plan, ResizePlan* plan) const override {
+  // the plan's box, one contiguous range of the data (never scaled: there is no DCT to scale).
+  Image load_for_plan(int64_t index, const PlanFn& make_plan, ResizePlan* plan,
+                      const DecodeOptions& options = {}) const override {
     const size_t i = checked(index);
     if (!pixels_) {
       const std::vector<uint8_t> bytes = read_bytes(i);
-      return decode_for_plan(bytes.data(), bytes.size(), make_plan, plan);
+      return decode_for_plan(bytes.data(), bytes.size(), make_plan, plan, options);
     }
     const int height = shapes_[i * 3];
     *plan = make_plan(height, shapes_[i * 3 + 1]);

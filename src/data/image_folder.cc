@@ -61,9 +61,10 @@ class ImageFolder : public Dataset {
 
   Image load(int64_t index) const override { return decode_file(files_.at(checked(index))); }
 
-  Image load_for_plan(int64_t index, const PlanFn& make_plan, ResizePlan* plan) const override {
+  Image load_for_plan(int64_t index, const PlanFn& make_plan, ResizePlan* plan,
+                      const DecodeOptions& options = {}) const override {
     const std::vector<uint8_t> bytes = read_file(files_.at(checked(index)));
-    return decode_for_plan(bytes.data(), bytes.size(), make_plan, plan);
+    return decode_for_plan(bytes.data(), bytes.size(), make_plan, plan, options);
   }
 
   std::string describe(int64_t index) const override { return files_.at(checked(index)); }

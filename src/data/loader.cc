@@ -102,7 +102,7 @@ struct Loader::Impl {
     Image image;
     ResizePlan plan;
     try {
-      image = dataset->load_for_plan(index, make_plan, &plan);
+      image = dataset->load_for_plan(index, make_plan, &plan, options.decode);
     } catch (const DecodeError& e) {
       log_warn("skipping unreadable image ", dataset->describe(index), ": ", e.what());
       return;

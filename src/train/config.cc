@@ -39,6 +39,8 @@ void validate(const TrainConfig& c) {
   ROOST_USAGE_CHECK(c.log_every >= 1, "--log-every must be at least 1");
   ROOST_USAGE_CHECK(c.fusion_threshold_mb >= 0, "--fusion-threshold-mb must not be negative");
   ROOST_USAGE_CHECK(c.cycle_time_ms > 0 && c.cycle_time_ms <= 10000, "--cycle-time-ms must be in (0, 10000]");
+  ROOST_USAGE_CHECK(c.jpeg_dct_scale == "off" || c.jpeg_dct_scale == "on", "--jpeg-dct-scale must be off or on (got '",
+                    c.jpeg_dct_scale, "')");
   ROOST_USAGE_CHECK(c.prefetch_next_pass == "auto" || c.prefetch_next_pass == "on" || c.prefetch_next_pass == "off",
                     "--prefetch-next-pass must be auto, on or off (got '", c.prefetch_next_pass, "')");
   ROOST_USAGE_CHECK(c.allreduce_path == "auto" || c.allreduce_path == "ring" || c.allreduce_path == "shm" ||
@@ -93,6 +95,7 @@ std::vector<std::pair<std::string, std::string>> config_entries(const TrainConfi
   e.add("image_size", c.image_size).add("resize_short", c.resize_short);
   e.add("crop_scale_lo", c.crop_scale_lo).add("crop_scale_hi", c.crop_scale_hi);
   e.add("crop_ratio_lo", c.crop_ratio_lo).add("crop_ratio_hi", c.crop_ratio_hi);
+  e.add("jpeg_dct_scale", c.jpeg_dct_scale);
   if (c.workers == kAutoWorkers) e.add("workers", "auto");
   else e.add("workers", c.workers);
   e.add("prefetch_next_pass", c.prefetch_next_pass).add("threads", c.threads).add("preprocess", c.preprocess);

@@ -29,6 +29,7 @@ data::LoaderOptions PassLoaders::options(int epoch, bool train) const {
   o.crop.scale_hi = c.crop_scale_hi;
   o.crop.ratio_lo = c.crop_ratio_lo;
   o.crop.ratio_hi = c.crop_ratio_hi;
+  o.decode.jpeg_dct_scale = c.jpeg_dct_scale == "on";
   o.seed = c.seed;
   o.epoch = static_cast<uint64_t>(epoch);
   o.augment = train ? data::Augment::kTrain : data::Augment::kVal;

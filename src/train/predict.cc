@@ -28,6 +28,7 @@ struct Predictor::Impl {
   std::vector<std::string> class_names;
   int image_size = 0, resize_short = 0;
   int threads = 1;
+  data::DecodeOptions decode;  // --jpeg-dct-scale
 };
 
 namespace {
@@ -38,11 +39,12 @@ std::string known_archs() {
 }
 
 // Why the encoded image cannot be classified ("" when it was preprocessed into `out`).
-std::string preprocess_bytes(const uint8_t* bytes, size_t n, int resize_short, int size, float* out) {
+std::string preprocess_bytes(const uint8_t* bytes, size_t n, int resize_short, int size,
+                             const data::DecodeOptions& decode, float* out) {
   try {
     data::ResizePlan plan;
     auto make_plan = [&](int height, int width) { return data::val_plan(height, width, resize_short, size); };
-    data::Image image = data::decode_for_plan(bytes, n, make_plan, &plan);
+    data::Image image = data::decode_for_plan(bytes, n, make_plan, &plan, decode);
     data::apply_plan_normalized(image, plan, data::Normalization{}, out);  // ImageNet statistics
   } catch (const Error& e) {
     return e.message();
@@ -53,7 +55,8 @@ std::string preprocess_bytes(const uint8_t* bytes, size_t n, int resize_short, i
 }
 
 // Why `path` cannot be classified ("" when it was decoded into `out`).
-std::string load_image(const std::string& path, int resize_short, int size, float* out) {
+std::string load_image(const std::string& path, int resize_short, int size, const data::DecodeOptions& decode,
+                       float* out) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) return "image " + path + " does not exist";
@@ -64,7 +67,7 @@ std::string load_image(const std::string& path, int resize_short, int size, floa
   } catch (const Error& e) {
     return "cannot read image " + path + ": " + e.message();
   }
-  const std::string why = preprocess_bytes(bytes.data(), bytes.size(), resize_short, size, out);
+  const std::string why = preprocess_bytes(bytes.data(), bytes.size(), resize_short, size, decode, out);
   return why.empty() ? why : "cannot decode image " + path + ": " + why;
 }
 }  // namespace
@@ -78,6 +81,7 @@ Predictor::Predictor(const std::string& model_path, const PredictOptions& option
   impl_->threads =
       options.threads > 0 ? options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   use_threads_here();
+  impl_->decode.jpeg_dct_scale = options.jpeg_dct_scale;
   model::WeightsFile file = model::read_model_file(model_path);
   const auto& archs = model::resnet_archs();
   if (std::find(archs.begin(), archs.end(), file.arch) == archs.end())
@@ -124,7 +128,7 @@ torch::Tensor Predictor::forward_tensor(const float* batch, int n) const {
 
 std::string Predictor::preprocess(const uint8_t* bytes, size_t size, float* out) const {
   if (size == 0) return "empty image";
-  return preprocess_bytes(bytes, size, impl_->resize_short, impl_->image_size, out);
+  return preprocess_bytes(bytes, size, impl_->resize_short, impl_->image_size, impl_->decode, out);
 }
 
 std::vector<std::vector<double>> Predictor::forward(const float* batch, int n) const {
@@ -147,7 +151,8 @@ std::vector<Prediction> Predictor::predict(const std::vector<std::string>& image
   std::vector<size_t> good;  // indices of the images that were read, in batch order
   for (size_t i = 0; i < images.size(); ++i) {
     out[i].image = images[i];
-    out[i].error = load_image(images[i], impl_->resize_short, size, batch.data() + per_image * good.size());
+    out[i].error =
+        load_image(images[i], impl_->resize_short, size, impl_->decode, batch.data() + per_image * good.size());
     if (out[i].error.empty()) good.push_back(i);
   }
   if (good.empty()) return out;

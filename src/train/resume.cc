@@ -185,6 +185,13 @@ void restore_momentum(Sgd& optimizer, const std::vector<torch::Tensor>& params,
       target[i] = buffers[i].to(params[i].device()).contiguous(params[i].suggest_memory_format());
 }
 
+namespace {
+// An option newer than the checkpoint, at the value that trains as runs did before it existed.
+bool is_former_behaviour(const std::string& key, const std::string& value) {
+  return key == "jpeg_dct_scale" && value == "\"off\"";
+}
+}  // namespace
+
 std::vector<std::string> changed_options(const std::string& old_json, const TrainConfig& now) {
   using nlohmann::json;
   const json old = json::parse(old_json, nullptr, /*allow_exceptions=*/false);
@@ -196,6 +203,7 @@ std::vector<std::string> changed_options(const std::string& old_json, const Trai
       continue;
     const auto it = readable ? old.find(key) : old.end();
     if (readable && it != old.end() && *it == json::parse(value, nullptr, false)) continue;
+    if (readable && it == old.end() && is_former_behaviour(key, value)) continue;
     out.push_back(key + " (was " + (readable && it != old.end() ? it->dump() : "(absent)") + ", now " + value + ")");
   }
   return out;

@@ -145,6 +145,11 @@ step train_bench_r18 "$B/benchmarks/train_bench" "${R18[@]}"
 step train_bench_r18_graphs "$B/benchmarks/train_bench" "${R18[@]}" --mode real --cuda-graphs on
 focus_skip train_bench_r18_packmain ||
   step train_bench_r18_packmain "$B/benchmarks/train_bench" "${R18[@]}" --mode real --pack-on-main
+# --jpeg-dct-scale on: JPEGs decoded at 1/2..1/8 where a crop shrinks by 2x or more. At 224 the
+# ~500x375 images' crops never do (this run costs only the check); at 112 most do.
+step train_bench_r18_dct "$B/benchmarks/train_bench" "${R18[@]}" --mode real --jpeg-dct-scale on
+step train_bench_r18_112 "$B/benchmarks/train_bench" "${R18[@]}" --image-size 112
+step train_bench_r18_112_dct "$B/benchmarks/train_bench" "${R18[@]}" --image-size 112 --mode real --jpeg-dct-scale on
 # The runs above time 30 steps (about a second for ResNet-50): the same with 150 steps, for a
 # steadier real/synthetic ratio, with and without prefetching.
 focus_skip train_bench_r50_long || step train_bench_r50_long "$B/benchmarks/train_bench" "${R50[@]}" --steps 150
@@ -192,7 +197,7 @@ echo "================ roost GPU check ================"
 cat "$SUMMARY"
 for f in preprocess_bench preprocess_bench_1024 sgd_bench sgd_bench_bf16 train_matrix train_bench_r50 \
          train_bench_r50_noprefetch train_bench_r50_packmain train_peer_r50 train_bench_r18 train_bench_r18_graphs \
-         train_bench_r18_packmain train_bench_r50_long \
+         train_bench_r18_packmain train_bench_r18_dct train_bench_r18_112 train_bench_r18_112_dct train_bench_r50_long \
          train_bench_r50_long_noprefetch fmnist_full; do
   [ -f "$RESULTS/$f.log" ] && { echo "--- $f"; tail -16 "$RESULTS/$f.log"; }
 done

@@ -79,6 +79,22 @@ TEST(TrainArgs, PrefetchNextPass) {
     EXPECT_EQ(parse({"--data-dir", "d", "--prefetch-next-pass", mode}).prefetch_next_pass, mode);
 }
 
+TEST(TrainArgs, JpegDctScale) {
+  EXPECT_EQ(parse({"--data-dir", "d"}).jpeg_dct_scale, "off");  // PIL's pixels unless asked
+  for (const char* mode : {"off", "on"})
+    EXPECT_EQ(parse({"--data-dir", "d", "--jpeg-dct-scale", mode}).jpeg_dct_scale, mode);
+  for (const char* bad : {"auto", "yes", "ON"}) {
+    try {
+      parse({"--data-dir", "d", "--jpeg-dct-scale", bad});
+      ADD_FAILURE() << "accepted --jpeg-dct-scale '" << bad << "'";
+    } catch (const UsageError& e) {
+      const std::string message = e.message();
+      EXPECT_EQ(message, std::string("--jpeg-dct-scale must be off or on (got '") + bad + "')");
+      EXPECT_EQ(message.find('\n'), std::string::npos);
+    }
+  }
+}
+
 TEST(TrainArgs, FuzzFindingLongArgument) {
   // 40 KB in one argument (the kernel allows 128 KiB): parsed like any other path.
   std::vector<uint8_t> bytes = roost::testing::fuzz_regression_input("fuzz_train_args", "long-option-value");

@@ -162,3 +162,23 @@ TEST(ResumeConfig, ChangedOptionsAreNamed) {
   EXPECT_EQ(changes[1], "lr (was 0.001, now 0.01)");
   EXPECT_TRUE(changed_options(to_json(after), after).empty());
 }
+
+// A checkpoint from before --jpeg-dct-scale existed decoded at full size: resumed with "off"
+// nothing changed; with "on" (or switched between checkpoint and resume) the change is named.
+TEST(ResumeConfig, JpegDctScaleIsKeptAndChecked) {
+  TrainConfig off;
+  TrainConfig on = off;
+  on.jpeg_dct_scale = "on";
+  const std::string older = R"({"lr": 0.001})";
+  auto dct_changes = [](std::vector<std::string> changes) {
+    std::vector<std::string> out;
+    for (auto& c : changes)
+      if (c.rfind("jpeg_dct_scale", 0) == 0) out.push_back(c);
+    return out;
+  };
+  EXPECT_TRUE(dct_changes(changed_options(older, off)).empty());
+  EXPECT_EQ(dct_changes(changed_options(older, on)),
+            std::vector<std::string>{"jpeg_dct_scale (was (absent), now \"on\")"});
+  EXPECT_TRUE(changed_options(to_json(on), on).empty());
+  EXPECT_EQ(changed_options(to_json(on), off), std::vector<std::string>{"jpeg_dct_scale (was \"on\", now \"off\")"});
+}

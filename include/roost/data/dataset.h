@@ -22,8 +22,11 @@ class Dataset {
   virtual Image load(int64_t index) const = 0;
   // Decodes sample `index` for the plan make_plan(height, width) returns, which is stored in
   // *plan rebased onto the returned image; that image may hold only the region the plan
-  // reads (see decode_for_plan). The pixels the plan reads equal load()'s.
-  virtual Image load_for_plan(int64_t index, const PlanFn& make_plan, ResizePlan* plan) const {
+  // reads (see decode_for_plan). The pixels the plan reads equal load()'s unless `options`
+  // lets a JPEG be decoded at a reduced scale.
+  virtual Image load_for_plan(int64_t index, const PlanFn& make_plan, ResizePlan* plan,
+                              const DecodeOptions& options = {}) const {
+    (void)options;  // a dataset that decodes whole images has no use for it
     Image image = load(index);
     *plan = make_plan(image.height, image.width);
     return image;

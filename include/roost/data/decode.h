@@ -33,7 +33,21 @@ using PlanFn = std::function<ResizePlan(int height, int width)>;
 // chroma at the box's edges as a full decode computes it): the pixels the plan reads are the
 // same bytes decode_image gives, at about half the cost for a RandomResizedCrop box. Other
 // images, and plans that read the whole image, are decoded whole.
-Image decode_for_plan(const uint8_t* bytes, size_t size, const PlanFn& make_plan, ResizePlan* plan);
+// How decode_for_plan may decode a JPEG.
+struct DecodeOptions {
+  // Decode at 1/2, 1/4 or 1/8 of the size in libjpeg-turbo's inverse DCT when the plan's box
+  // still covers its resize target at that scale (dct_scale.h); the plan's box comes back in
+  // the reduced image's coordinates. Several times faster for a box that shrinks a lot, but
+  // the pixels are no longer PIL's. PNGs, and the JPEG layouts decoded whole (CMYK, unusual
+  // sampling factors), are not scaled; without libjpeg (ROOST_WITH_LIBJPEG) nothing is.
+  bool jpeg_dct_scale = false;
+};
+
+// Whether this build can decode JPEGs at a reduced scale (it has libjpeg's API).
+bool jpeg_dct_scale_supported();
+
+Image decode_for_plan(const uint8_t* bytes, size_t size, const PlanFn& make_plan, ResizePlan* plan,
+                      const DecodeOptions& options = {});
 
 // Encoders, for tests, the dataset generator and packs. encode_png is the project's one PNG
 // encoder (the training curves are encoded by cairo, which draws them).

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "roost/data/dataset.h"
+#include "roost/data/decode.h"
 #include "roost/data/image.h"
 #include "roost/data/transforms.h"
 
@@ -39,6 +40,10 @@ struct LoaderOptions {
   uint64_t epoch = 0;
   Augment augment = Augment::kTrain;
   bool decode_only = false;  // GPU path: fill images + plans, leave `data` empty
+  // JPEG decoding at a reduced scale where the crop shrinks by 2x or more (DecodeOptions;
+  // `roost train --jpeg-dct-scale on`); the plans of decode_only batches are then rebased
+  // onto the reduced images.
+  DecodeOptions decode;
   // Run on every finished batch by the worker thread that finished it (by the consumer with
   // no workers), before next() hands it out; calls for different batches may overlap. Used to
   // pack a batch for the GPU off the training thread. An exception stops the loader and is

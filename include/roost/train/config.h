@@ -22,7 +22,8 @@ struct TrainConfig {
   int resize_short = 256;  // validation Resize(); the CLI defaults it to round(image_size * 256/224)
   double crop_scale_lo = 0.08, crop_scale_hi = 1.0;
   double crop_ratio_lo = 3.0 / 4.0, crop_ratio_hi = 4.0 / 3.0;
-  int workers = kAutoWorkers;  // decode threads per rank; kAutoWorkers: from the rank's cores
+  int workers = kAutoWorkers;          // decode threads per rank; kAutoWorkers: from the rank's cores
+  std::string jpeg_dct_scale = "off";  // off|on: decode JPEGs at 1/2..1/8 scale when the crop allows (dct_scale.h)
   // model
   std::string arch = "resnet18";
   bool zero_init_residual = false;

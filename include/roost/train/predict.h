@@ -22,6 +22,9 @@ struct PredictOptions {
   int image_size = 0;
   int resize_short = 0;
   int threads = 0;  // intra-op threads of the forward pass; 0 = every core of the machine
+  // Decode JPEGs at 1/2..1/8 scale where Resize() shrinks them 2x or more (roost train's
+  // --jpeg-dct-scale; roost/data/dct_scale.h): faster, but no longer PIL's pixels.
+  bool jpeg_dct_scale = false;
 };
 
 struct Guess {
