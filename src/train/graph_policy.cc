@@ -24,7 +24,6 @@ std::string obstacle(const GraphConditions& c) {
   if (c.sync_bn && c.world > 1) return "--sync-bn exchanges BatchNorm statistics through the host";
   if (c.timeline) return "--timeline records host-side events per gradient";
   if (c.fp16_allreduce) return "--fp16-allreduce converts gradients on the synchronizer's thread";
-  if (c.fp16_scaling) return "--amp fp16's loss scale skips steps by a decision on the host";
   if (c.shared_update) return "the shared update steps parameters on the synchronizer's thread";
   return "";
 }

@@ -5,11 +5,12 @@
 
 #include "roost/core/error.h"
 #include "roost/core/log.h"
+#include "roost/gpu/torch_cuda.h"
+#include "roost/kernels/fused_sgd.h"
 #include "roost/train/run_parts.h"
 #include "step_parts.h"
 #ifdef ROOST_WITH_NCCL
 #include "roost/comm/nccl_communicator.h"
-#include "roost/gpu/torch_cuda.h"
 #endif
 
 namespace roost::train {
@@ -28,7 +29,12 @@ void GraphStepper::make_static(const torch::Tensor& inputs, const torch::Tensor&
   inputs_ = torch::empty_like(inputs);
   labels_ = torch::empty_like(labels);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(run_.device);
-  lr_ = torch::zeros({}, f64);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(run_.device);
+  lr_ = torch::zeros({}, f32);  // as the fused step reads it
+  scale_ = torch::ones({}, f32);
+  inv_scale_ = torch::ones({}, f32);
+  found_inf_ = torch::zeros({}, f32);
+  growth_ = torch::zeros({}, f32.dtype(torch::kInt32));
   loss_sum_ = torch::zeros({}, f64);
   correct_ = torch::zeros({}, f64);
   int64_t total = 0;
@@ -50,10 +56,38 @@ void GraphStepper::attach_gradients() {
   for (size_t i = 0; i < run_.params.size(); ++i) run_.params[i].mutable_grad() = grads_[i];
 }
 
+// Static tensors, gradients attached, momentum buffers made (a captured step must never be an
+// optimizer's first); false, with the reason logged, where the fused device step cannot run.
+bool GraphStepper::start(const torch::Tensor& inputs, const torch::Tensor& labels) {
+  make_static(inputs, labels);
+  attach_gradients();
+  if (graph_.backend() == gpu::StepGraph::Backend::kHostRerun) return true;
+  run_.optimizer->preallocate_momentum();
+  const std::string why = run_.optimizer->device_step_obstacle();
+  if (why.empty()) return true;
+  sequence_.failed("the optimizer cannot step on the device: " + why);
+  log_warn("CUDA graphs: ", sequence_.failure(), "; training goes on with eager steps");
+  return false;
+}
+
+void GraphStepper::scaler_to_device() {
+  if (!run_.scaler->enabled() || scaler_on_device_) return;
+  scale_.fill_(run_.scaler->scale());
+  inv_scale_.fill_(1.0 / run_.scaler->scale());
+  growth_.fill_(run_.scaler->clean_steps());
+  scaler_on_device_ = true;
+}
+
+void GraphStepper::scaler_to_host() {
+  if (!scaler_on_device_) return;
+  run_.scaler->restore(scale_.item<float>(), growth_.item<int32_t>());
+  scaler_on_device_ = false;
+}
+
 void GraphStepper::work() {
   flat_grads_.zero_();  // backward adds into the attached gradients
   auto [logits, loss] = forward_loss(run_, inputs_, labels_);
-  loss.backward();
+  (run_.scaler->enabled() ? loss * scale_ : loss).backward();
   torch::NoGradGuard no_grad;
   average();
   update();
@@ -95,9 +129,14 @@ void GraphStepper::update() {
     optimizer.step();
     return;
   }
-#ifdef ROOST_TORCH_CUDA
-  optimizer.step_on_device(lr_);
-#endif
+  if (!run_.scaler->enabled()) return optimizer.step_on_device(lr_.data_ptr<float>());
+  // fp16: a step with non-finite gradients (on every rank alike: they are averaged) changes
+  // nothing but the scale, as LossScaler::update decides on the host in eager steps.
+  float* found_inf = found_inf_.data_ptr<float>();
+  optimizer.find_non_finite_on_device(found_inf);
+  optimizer.step_on_device(lr_.data_ptr<float>(), inv_scale_.data_ptr<float>(), found_inf);
+  kernels::update_loss_scale(scale_.data_ptr<float>(), growth_.data_ptr<int32_t>(), inv_scale_.data_ptr<float>(),
+                             found_inf, run_.scaler->growth_interval(), gpu::current_stream());
 }
 
 bool GraphStepper::step(data::Batch& batch, const StepPlace& at, DeviceSums& sums) {
@@ -105,11 +144,12 @@ bool GraphStepper::step(data::Batch& batch, const StepPlace& at, DeviceSums& sum
   const StepKind kind = sequence_.next(batch.size > 1 ? batch.size : 0);
   if (kind == StepKind::kEager) return false;
   auto [inputs, labels] = run_.source->to_device(batch);
-  if (!inputs_.defined()) make_static(inputs, labels);
+  if (!inputs_.defined() && !start(inputs, labels)) return false;
   inputs_.copy_(inputs);
   labels_.copy_(labels);
   lr_.fill_(run_.schedule->at(at.epoch, at.step, at.steps));
   attach_gradients();
+  scaler_to_device();
   run_.synchronizer->set_bypass(true);  // the step averages its own gradients
   try {
     if (kind == StepKind::kWarmup) graph_.warmup([this] { work(); });
@@ -146,7 +186,6 @@ std::unique_ptr<GraphStepper> make_graph_stepper(RunParts& run) {
   c.sync_bn = run.config.sync_bn;
   c.timeline = !run.config.timeline.empty();
   c.fp16_allreduce = run.config.fp16_allreduce;
-  c.fp16_scaling = run.scaler->enabled();
   c.shared_update = run.shared_update;
   const GraphChoice choice = choose_cuda_graphs(parse_cuda_graphs(run.config.cuda_graphs), c);
   if (!choice.use) {

@@ -41,9 +41,20 @@ bool laid_out_like(const torch::Tensor& t, const torch::Tensor& p) {
 
 }  // namespace
 
-const kernels::FusedSgdPlan& DeviceSgd::plan(const std::vector<kernels::SgdTensor>& tensors, void* stream) {
-  for (auto& [key, plan] : plans)
+const kernels::FusedSgdPlan& DeviceSgd::plan(const std::vector<kernels::SgdTensor>& tensors, void* stream, bool pin) {
+  for (auto& [key, plan] : pinned)
     if (same(key, tensors)) return *plan;
+  for (auto it = plans.begin(); it != plans.end(); ++it) {
+    if (!same(it->first, tensors)) continue;
+    if (!pin) return *it->second;
+    pinned.push_back(std::move(*it));
+    plans.erase(it);
+    return *pinned.back().second;
+  }
+  if (pin) {
+    pinned.emplace_back(tensors, std::make_unique<kernels::FusedSgdPlan>(tensors, stream));
+    return *pinned.back().second;
+  }
   if (plans.size() == kMaxPlans) plans.erase(plans.begin());  // the oldest
   plans.emplace_back(tensors, std::make_unique<kernels::FusedSgdPlan>(tensors, stream));
   return *plans.back().second;
@@ -154,7 +165,9 @@ std::vector<size_t> Sgd::device_step_parameters() const {
 
 const kernels::FusedSgdPlan& Sgd::device_plan(const std::vector<size_t>& which, void* stream) {
   if (!device_) device_ = std::make_unique<detail::DeviceSgd>();
-  return device_->plan(describe(params_, buffers_, which, options_.momentum != 0, /*start=*/false), stream);
+  // Pinned: the device-scalar step is the one graphs capture.
+  return device_->plan(describe(params_, buffers_, which, options_.momentum != 0, /*start=*/false), stream,
+                       /*pin=*/true);
 }
 
 void Sgd::prepare_device_step() {

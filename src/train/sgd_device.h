@@ -21,10 +21,15 @@ namespace roost::train::detail {
 struct DeviceSgd {
   torch::Tensor lr;  // one float32 on the parameters' device, read by every fused step
   double lr_written = 0;
-  std::vector<std::pair<std::vector<kernels::SgdTensor>, std::unique_ptr<kernels::FusedSgdPlan>>> plans;
+  using Plans = std::vector<std::pair<std::vector<kernels::SgdTensor>, std::unique_ptr<kernels::FusedSgdPlan>>>;
+  Plans plans;
+  // Plans a captured graph may launch (step_on_device's): never evicted, since a replay reads
+  // their tables long after the capture.
+  Plans pinned;
 
-  // The plan for exactly these tensors, built (its tables uploaded on `stream`) when none is cached.
-  const kernels::FusedSgdPlan& plan(const std::vector<kernels::SgdTensor>& tensors, void* stream);
+  // The plan for exactly these tensors, built (its tables uploaded on `stream`) when none is
+  // cached; `pin`: kept for the optimizer's life.
+  const kernels::FusedSgdPlan& plan(const std::vector<kernels::SgdTensor>& tensors, void* stream, bool pin = false);
   // Writes `value` into `lr` (on torch's current stream) unless it holds it already.
   void set_lr(double value, const torch::Device& device);
 };

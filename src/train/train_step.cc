@@ -96,7 +96,10 @@ DeviceSums::DeviceSums(double loss, double right, torch::Device device) {
 }
 
 bool train_step(RunParts& run, data::Batch& batch, const StepPlace& at, DeviceSums& sums) {
-  if (run.graphs && run.graphs->step(batch, at, sums)) return true;
+  if (run.graphs) {
+    if (run.graphs->step(batch, at, sums)) return true;
+    run.graphs->scaler_to_host();  // --amp fp16: the eager step decides on the host
+  }
   Sgd& optimizer = *run.optimizer;
   // The shared update steps parameters while backward runs: the step's rate is set first.
   if (run.shared_update) optimizer.set_lr(run.schedule->at(at.epoch, at.step, at.steps));

@@ -13,6 +13,7 @@
 #include "roost/train/checkpoint.h"
 #include "roost/train/config_check.h"
 #include "roost/train/evaluate.h"
+#include "roost/train/graph_step.h"
 #include "roost/train/run_outputs.h"
 #include "roost/train/run_parts.h"
 #include "roost/train/summary.h"
@@ -58,6 +59,7 @@ struct StopPoint {
 // Rank 0 writes the state at the point; the path.
 std::string write_checkpoint(const RunParts& run, RunOutputs& outputs, const Record& rec, const StopPoint& at) {
   if (run.rank != 0) return std::string();
+  if (run.graphs) run.graphs->scaler_to_host();  // --amp fp16 with graph steps: the device's scale
   Checkpoint c;
   c.model = model::state_dict(*run.net);
   c.momentum = run.optimizer->momentum_buffers();

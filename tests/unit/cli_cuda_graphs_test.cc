@@ -48,7 +48,6 @@ TEST(CudaGraphs, EachObstacleIsNamedByAutoAndRefusedByOn) {
       {[](GraphConditions& c) { c.sync_bn = true, c.world = 2; }, "--sync-bn"},
       {[](GraphConditions& c) { c.timeline = true; }, "--timeline"},
       {[](GraphConditions& c) { c.fp16_allreduce = true; }, "--fp16-allreduce"},
-      {[](GraphConditions& c) { c.fp16_scaling = true; }, "--amp fp16"},
       {[](GraphConditions& c) { c.shared_update = true; }, "shared update"},
   };
   for (const Case& k : cases) {

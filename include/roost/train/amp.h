@@ -34,6 +34,7 @@ class LossScaler {
   bool update(bool grads_finite);
   // Checkpointed state: the scale and the clean steps since it last changed.
   int clean_steps() const { return clean_steps_; }
+  int growth_interval() const { return growth_interval_; }
   void restore(double scale, int clean_steps) {
     if (enabled_) scale_ = scale, clean_steps_ = clean_steps;
   }

@@ -31,7 +31,6 @@ struct GraphConditions {
   bool sync_bn = false;   // synchronized BatchNorm (host collectives in forward)
   bool timeline = false;  // --timeline (host-side events per tensor)
   bool fp16_allreduce = false;
-  bool fp16_scaling = false;   // --amp fp16: the loss scale is decided on the host each step
   bool shared_update = false;  // each rank of a node steps its share (host memory only)
 };
 

@@ -33,8 +33,14 @@ class GraphStepper {
   // the captured one, or the capture failed earlier — said once in the log).
   bool step(data::Batch& batch, const StepPlace& at, DeviceSums& sums);
   const GraphSequencer& sequence() const { return sequence_; }
+  // --amp fp16: while graph steps run, the loss scale lives on the device (the graph skips
+  // a step with non-finite gradients and updates the scale itself). This brings it back into
+  // the run's LossScaler, waiting for the GPU, before an eager step or a checkpoint reads it.
+  void scaler_to_host();
 
  private:
+  bool start(const torch::Tensor& inputs, const torch::Tensor& labels);  // false: eager from now on
+  void scaler_to_device();
   void make_static(const torch::Tensor& inputs, const torch::Tensor& labels);
   void attach_gradients();
   void work();     // the step the graph holds
@@ -45,6 +51,8 @@ class GraphStepper {
   GraphSequencer sequence_;
   gpu::StepGraph graph_;
   torch::Tensor inputs_, labels_, lr_, loss_sum_, correct_;  // static: the graph's addresses
+  torch::Tensor scale_, inv_scale_, found_inf_, growth_;     // --amp fp16's loss scale
+  bool scaler_on_device_ = false;
   torch::Tensor flat_grads_;
   std::vector<torch::Tensor> grads_;  // views of flat_grads_ laid out like their parameters
 };

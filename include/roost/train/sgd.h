@@ -73,7 +73,8 @@ class Sgd {
   // the same values; with dampening, (1 - dampening) * d_p as a resumed zero buffer would.
   void preallocate_momentum();
   // Builds the device tables for the current gradients, uploaded on torch's current stream:
-  // call it before capturing, then synchronize if the capture runs on another stream.
+  // call it before capturing, then synchronize if the capture runs on another stream. The
+  // tables of this and of step_on_device stay for the optimizer's life (a graph replays them).
   void prepare_device_step();
   // One fused step of every parameter with a gradient, on torch's current stream, reading
   // the learning rate and, where given, inv_scale (gradients are multiplied by it first) and
