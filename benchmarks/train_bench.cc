@@ -154,10 +154,11 @@ struct Stepper {
 // inside the step (a replay writes where the capture wrote), the optimizer's constant rate.
 struct GraphedStepper {
   explicit GraphedStepper(Stepper& stepper) : s(stepper) {}
+  ~GraphedStepper() { graph.wait(); }  // no replay may run when the optimizer goes
   Stepper& s;
   roost::gpu::StepGraph graph;
   int warmup_left = 3;
-  torch::Tensor x, y;
+  torch::Tensor x, y, lr;
   std::vector<torch::Tensor> grads;
 
   void body() {
@@ -168,7 +169,7 @@ struct GraphedStepper {
       logits = s.net->forward(x);
     }
     torch::cross_entropy_loss(logits.to(torch::kFloat32), y).backward();
-    s.opt.step();
+    s.opt.step_on_device(lr.data_ptr<float>());  // its tables stay while the graph may replay them
   }
   void step(const torch::Tensor& xin, const torch::Tensor& yin) {
     if (!x.defined()) {
@@ -178,6 +179,8 @@ struct GraphedStepper {
         grads.push_back(torch::zeros_like(p));
         p.mutable_grad() = grads.back();
       }
+      s.opt.preallocate_momentum();
+      lr = torch::full({}, s.opt.lr(), torch::TensorOptions().dtype(torch::kFloat32).device(xin.device()));
     }
     x.copy_(xin);
     y.copy_(yin);

@@ -212,6 +212,7 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
     allreduce_us_ += us_since(t0);
     timeline_.end(name, "ALLREDUCE");
     timeline_.begin(name, "MEMCPY_OUT_FUSION_BUFFER");
+    divide_by_micro_batches(buffer);
     finish_fused(group, buffer);
     timeline_.end(name, "MEMCPY_OUT_FUSION_BUFFER");
     return;
@@ -234,6 +235,7 @@ void GradientSynchronizer::reduce_fused(const std::vector<int32_t>& group) {
   timeline_.begin(name, "MEMCPY_OUT_FUSION_BUFFER");
   if (staged) buffer.copy_(wire);
   if (buffer.scalar_type() != original) buffer = buffer.to(original);
+  divide_by_micro_batches(buffer);  // first: the done mark must follow every write to the buffer
   if (device_stream) {
     auto done = std::make_shared<gpu::StreamMark>(stream_->mark(timed));
     if (timed) {
@@ -288,10 +290,13 @@ void GradientSynchronizer::reduce_and_update(const std::vector<int32_t>& group,
   cv_.notify_all();
 }
 
-// Slices of the averaged buffer's storage become the group's results (no copy).
+void GradientSynchronizer::divide_by_micro_batches(torch::Tensor& buffer) const {
+  if (options_.backward_passes_per_step > 1) buffer.div_(static_cast<double>(options_.backward_passes_per_step));
+}
+
+// Slices of the averaged buffer's storage (already divided by the micro-batches) become the
+// group's results (no copy).
 void GradientSynchronizer::finish_fused(const std::vector<int32_t>& group, torch::Tensor buffer) {
-  const double micro = options_.backward_passes_per_step;
-  if (micro > 1) buffer.div_(micro);
   int64_t offset = 0;
   std::lock_guard<std::mutex> lock(mutex_);
   for (int32_t i : group) {

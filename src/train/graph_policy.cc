@@ -39,19 +39,24 @@ GraphChoice choose_cuda_graphs(CudaGraphs mode, const GraphConditions& c) {
 
 GraphSequencer::GraphSequencer(int warmup_steps) : warmup_left_(warmup_steps < 1 ? 1 : warmup_steps) {}
 
-StepKind GraphSequencer::next(int64_t size) {
+StepKind GraphSequencer::plan(int64_t size) const {
   if (has_failed() || size <= 0) return StepKind::kEager;
-  if (size_ < 0) size_ = size;  // the first full batch fixes the graph's shapes
-  if (size != size_) return StepKind::kEager;
-  if (captured_) {
-    ++replays_;
-    return StepKind::kReplay;
-  }
-  if (warmup_left_ > 0) {
-    --warmup_left_;
-    return StepKind::kWarmup;
-  }
-  return StepKind::kCapture;
+  if (size_ >= 0 && size != size_) return StepKind::kEager;  // the first full batch fixes the shapes
+  if (captured_) return StepKind::kReplay;
+  return warmup_left_ > 0 ? StepKind::kWarmup : StepKind::kCapture;
+}
+
+void GraphSequencer::advance(StepKind kind, int64_t size) {
+  if (kind == StepKind::kEager) return;
+  if (size_ < 0) size_ = size;
+  if (kind == StepKind::kReplay) ++replays_;
+  if (kind == StepKind::kWarmup) --warmup_left_;
+}
+
+StepKind GraphSequencer::next(int64_t size) {
+  const StepKind kind = plan(size);
+  advance(kind, size);
+  return kind;
 }
 
 void GraphSequencer::captured() { captured_ = true; }

@@ -21,13 +21,39 @@ GraphStepper::GraphStepper(RunParts& run, gpu::StepGraph::Backend backend, int w
     ROOST_CHECK(p.scalar_type() == run_.params.front().scalar_type(), "CUDA graphs: parameters of mixed types");
 }
 
-GraphStepper::~GraphStepper() = default;
+// A replay may still run: the graph's memory and the optimizer's tables it reads must not be
+// freed under it.
+GraphStepper::~GraphStepper() { graph_.wait(); }
 
-// The graph's fixed addresses: the batch's tensors, the learning rate, the step's sums, and
-// one gradient buffer whose slices every parameter's .grad views.
-void GraphStepper::make_static(const torch::Tensor& inputs, const torch::Tensor& labels) {
-  inputs_ = torch::empty_like(inputs);
-  labels_ = torch::empty_like(labels);
+namespace {
+
+// The batch's tensors: the graph reads its batch from copies at fixed addresses.
+void make_inputs(const torch::Tensor& inputs, const torch::Tensor& labels, torch::Tensor& static_inputs,
+                 torch::Tensor& static_labels) {
+  static_inputs = torch::empty_like(inputs);
+  static_labels = torch::empty_like(labels);
+}
+
+// Clears the synchronizer's bypass however the step ends.
+struct Bypass {
+  sync::GradientSynchronizer& sync;
+  explicit Bypass(sync::GradientSynchronizer& s) : sync(s) { sync.set_bypass(true); }
+  ~Bypass() { sync.set_bypass(false); }
+};
+
+}  // namespace
+
+// Whether every rank says yes (collective: every rank calls it at the same step).
+bool GraphStepper::agree(bool yes) {
+  if (run_.world == 1) return yes;
+  double no = yes ? 0 : 1;
+  run_.comm->allreduce(&no, 1, comm::DType::kFloat64, comm::ReduceOp::kSum);
+  return no == 0;
+}
+
+// The graph's fixed addresses apart from the batch: the learning rate, the loss scale, the
+// step's sums, and one gradient buffer whose slices every parameter's .grad views.
+void GraphStepper::make_static() {
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(run_.device);
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(run_.device);
   lr_ = torch::zeros({}, f32);  // as the fused step reads it
@@ -58,14 +84,18 @@ void GraphStepper::attach_gradients() {
 
 // Static tensors, gradients attached, momentum buffers made (a captured step must never be an
 // optimizer's first); false, with the reason logged, where the fused device step cannot run.
-bool GraphStepper::start(const torch::Tensor& inputs, const torch::Tensor& labels) {
-  make_static(inputs, labels);
+// Collective, before the batch is uploaded (a refused start leaves it to the eager step).
+bool GraphStepper::start() {
+  make_static();
   attach_gradients();
-  if (graph_.backend() == gpu::StepGraph::Backend::kHostRerun) return true;
-  run_.optimizer->preallocate_momentum();
-  const std::string why = run_.optimizer->device_step_obstacle();
-  if (why.empty()) return true;
-  sequence_.failed("the optimizer cannot step on the device: " + why);
+  std::string why;
+  if (graph_.backend() == gpu::StepGraph::Backend::kCuda) {
+    run_.optimizer->preallocate_momentum();
+    why = run_.optimizer->device_step_obstacle();
+    if (!why.empty()) why = "the optimizer cannot step on the device: " + why;
+  }
+  if (agree(why.empty())) return true;
+  sequence_.failed(why.empty() ? "another rank's optimizer cannot step on the device" : why);
   log_warn("CUDA graphs: ", sequence_.failure(), "; training goes on with eager steps");
   return false;
 }
@@ -139,35 +169,47 @@ void GraphStepper::update() {
                              found_inf, run_.scaler->growth_interval(), gpu::current_stream());
 }
 
+// Captures the step on every rank; a capture that fails on any rank ends the run on every rank
+// with CUDA's reason (the allocator's capture state cannot be rolled back reliably).
+void GraphStepper::capture(const StepPlace& at) {
+  std::string error;
+  try {
+    graph_.capture([this] { work(); });
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!agree(error.empty())) {
+    ROOST_THROW(error.empty() ? std::string("CUDA graph capture failed on another rank") : error,
+                "; --cuda-graphs off trains with eager steps");
+  }
+  sequence_.captured();
+  log_info("the training step is replayed as a CUDA graph from step ", at.step + 1, " of epoch ", at.epoch,
+           " (batches of ", sequence_.capture_size(), " images)");
+}
+
 bool GraphStepper::step(data::Batch& batch, const StepPlace& at, DeviceSums& sums) {
-  // One image per batch stays eager (BatchNorm may need to skip it: train_step.cc).
-  const StepKind kind = sequence_.next(batch.size > 1 ? batch.size : 0);
+  // One image per batch stays eager (BatchNorm may need to skip it: train_step.cc). Every
+  // rank takes the same kind of step, since their collectives must match: a rank whose batch
+  // is short (an unreadable image left out) makes the step eager on every rank.
+  const int64_t size = batch.size > 1 ? batch.size : 0;
+  StepKind kind = sequence_.plan(size);
+  if (!agree(kind != StepKind::kEager)) kind = StepKind::kEager;
   if (kind == StepKind::kEager) return false;
+  if (!grads_.size() && !start()) return false;
+  sequence_.advance(kind, size);
   auto [inputs, labels] = run_.source->to_device(batch);
-  if (!inputs_.defined() && !start(inputs, labels)) return false;
+  if (!inputs_.defined()) make_inputs(inputs, labels, inputs_, labels_);
   inputs_.copy_(inputs);
   labels_.copy_(labels);
   lr_.fill_(run_.schedule->at(at.epoch, at.step, at.steps));
   attach_gradients();
   scaler_to_device();
-  run_.synchronizer->set_bypass(true);  // the step averages its own gradients
-  try {
+  {
+    Bypass bypass(*run_.synchronizer);  // the step averages its own gradients
     if (kind == StepKind::kWarmup) graph_.warmup([this] { work(); });
-    if (kind == StepKind::kCapture) {
-      graph_.capture([this] { work(); });
-      sequence_.captured();
-      log_info("the training step is replayed as a CUDA graph from step ", at.step + 1, " of epoch ", at.epoch,
-               " (batches of ", sequence_.capture_size(), " images)");
-    }
+    if (kind == StepKind::kCapture) capture(at);
     if (kind == StepKind::kCapture || kind == StepKind::kReplay) graph_.replay();
-  } catch (const Error& e) {
-    run_.synchronizer->set_bypass(false);
-    if (kind != StepKind::kCapture) throw;
-    sequence_.failed(e.what());
-    log_warn(e.what(), ": training goes on with eager steps");
-    return false;
   }
-  run_.synchronizer->set_bypass(false);
   sums.loss_sum = sums.loss_sum + loss_sum_;
   sums.correct = sums.correct + correct_;
   sums.images += batch.size;

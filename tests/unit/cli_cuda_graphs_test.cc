@@ -94,6 +94,18 @@ TEST(CudaGraphs, AFailedCaptureLeavesEveryLaterStepEager) {
   EXPECT_EQ(s.failure(), "operation not permitted when stream is capturing");
 }
 
+TEST(CudaGraphs, PlanLooksWithoutTakingTheStep) {
+  GraphSequencer s(1);
+  EXPECT_EQ(s.plan(8), StepKind::kWarmup);
+  EXPECT_EQ(s.plan(8), StepKind::kWarmup);  // not taken: the ranks did not agree
+  s.advance(StepKind::kEager, 8);           // an eager step changes nothing
+  EXPECT_EQ(s.capture_size(), -1);
+  s.advance(StepKind::kWarmup, 8);
+  EXPECT_EQ(s.capture_size(), 8);
+  EXPECT_EQ(s.plan(8), StepKind::kCapture);
+  EXPECT_EQ(s.plan(6), StepKind::kEager);
+}
+
 TEST(CudaGraphs, AtLeastOneWarmupStep) {
   GraphSequencer s(0);
   EXPECT_EQ(s.next(4), StepKind::kWarmup);

@@ -36,6 +36,8 @@ class StepGraph {
   // graph stays empty and an Error says what CUDA or torch refused.
   void capture(const std::function<void()>& work);
   void replay();
+  // Waits until the device has finished every replay (before what a graph reads is freed).
+  void wait();
   bool captured() const;
   Backend backend() const { return backend_; }
 

@@ -100,6 +100,7 @@ class GradientSynchronizer {
   void reduce_ready(const std::vector<int32_t>& ready);
   void reduce_fused(const std::vector<int32_t>& group);
   void finish_fused(const std::vector<int32_t>& group, torch::Tensor buffer);
+  void divide_by_micro_batches(torch::Tensor& buffer) const;
   void write_device_spans(const gpu::StreamMark& backward_end);
   void reduce_and_update(const std::vector<int32_t>& group, const std::vector<torch::Tensor>& flat);
 

@@ -54,6 +54,10 @@ class GraphSequencer {
 
   // The kind of step for a batch of `size` images (0: an empty or skipped batch). The first
   // full-size batch fixes the captured size; after a capture failed, always kEager.
+  // plan() only looks; advance() takes the step (the ranks may first agree on it);
+  // next() is both.
+  StepKind plan(int64_t size) const;
+  void advance(StepKind kind, int64_t size);
   StepKind next(int64_t size);
   void captured();                         // the capture succeeded: replays follow
   void failed(const std::string& reason);  // the capture failed: eager from now on

@@ -30,7 +30,9 @@ class GraphStepper {
 
   // Trains `batch` as a warm-up step, a capture (then its first replay) or a replay and
   // returns true; false when the batch must take the eager step instead (another size than
-  // the captured one, or the capture failed earlier — said once in the log).
+  // the captured one on some rank; the fused optimizer unable to run, said once in the log).
+  // Collective when there are several ranks (they agree on the kind of step). A capture that
+  // CUDA refuses ends the run with CUDA's reason.
   bool step(data::Batch& batch, const StepPlace& at, DeviceSums& sums);
   const GraphSequencer& sequence() const { return sequence_; }
   // --amp fp16: while graph steps run, the loss scale lives on the device (the graph skips
@@ -39,9 +41,11 @@ class GraphStepper {
   void scaler_to_host();
 
  private:
-  bool start(const torch::Tensor& inputs, const torch::Tensor& labels);  // false: eager from now on
+  bool agree(bool yes);
+  bool start();  // false: eager from now on
+  void capture(const StepPlace& at);
   void scaler_to_device();
-  void make_static(const torch::Tensor& inputs, const torch::Tensor& labels);
+  void make_static();
   void attach_gradients();
   void work();     // the step the graph holds
   void average();  // the flat gradients' mean over ranks
