@@ -197,6 +197,68 @@ struct GraphedStepper {
 void sync(const torch::Device& d) {
   if (d.is_cuda()) torch::cuda::synchronize();
 }
+using StepFn = std::function<void(const torch::Tensor&, const torch::Tensor&)>;
+
+// Images/s of `step` on one resident random batch, after the warm-up steps.
+double time_synthetic(const Args& a, const torch::Device& device, const StepFn& step) {
+  auto fmt = a.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  torch::Tensor x = torch::randn({a.batch, 3, a.image, a.image}, torch::TensorOptions().device(device)).contiguous(fmt);
+  torch::Tensor y = torch::randint(0, 1000, {a.batch}, torch::TensorOptions().device(device).dtype(torch::kInt64));
+  for (int i = 0; i < a.warmup; ++i) step(x, y);
+  sync(device);
+  auto t0 = Clock::now();
+  for (int i = 0; i < a.steps; ++i) step(x, y);
+  sync(device);
+  return a.batch * a.steps / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Images/s of `step` fed by the real pipeline: JPEGs decoded by the loader's workers, then
+// the GPU kernel (gpu_pre) or the CPU transforms; full batches only.
+double time_real(const Args& a, const torch::Device& device, bool gpu_pre, torch::ScalarType amp_dtype,
+                 const StepFn& step) {
+  std::string root = a.data_dir;
+  if (root.empty()) {
+    root = (std::filesystem::temp_directory_path() / "roost-train-bench").string();
+    if (!std::filesystem::exists(root)) write_jpegs(root, a.images);
+  }
+  auto ds = roost::data::open_image_folder(root);
+  roost::train::BatchSource source(device, gpu_pre, a.channels_last, gpu_pre ? amp_dtype : torch::kFloat32, a.image);
+  int done = 0, counted = 0;
+  Clock::time_point t0;
+  roost::data::NextLoader ahead(a.prefetch);
+  auto epoch_loader = [&](uint64_t epoch) -> roost::data::NextLoader::Make {
+    return [&, epoch] {
+      roost::data::LoaderOptions lo;
+      lo.batch_size = a.batch;
+      lo.workers = a.workers;
+      lo.queue_depth = 6;
+      lo.image_size = a.image;
+      lo.epoch = epoch;
+      lo.decode_only = gpu_pre;
+      lo.decode.jpeg_dct_scale = a.dct == "on";
+      if (!a.pack_on_main) lo.prepare = source.pack_on_workers();
+      return std::make_unique<roost::data::Loader>(ds, roost::data::train_shard(ds->size(), 0, 1, 0, epoch), lo);
+    };
+  };
+  for (uint64_t epoch = 0; done < a.warmup + a.steps; ++epoch) {
+    const std::unique_ptr<roost::data::Loader> loader = ahead.take(static_cast<int64_t>(epoch), epoch_loader(epoch));
+    roost::data::Batch batch;
+    while (done < a.warmup + a.steps && loader->next(batch)) {
+      ahead.start_after(*loader, static_cast<int64_t>(epoch + 1), epoch_loader(epoch + 1));
+      if (batch.size != a.batch) continue;  // keep every timed step the same size
+      if (done == a.warmup) {
+        sync(device);
+        t0 = Clock::now();
+      }
+      auto [x, y] = source.to_device(batch);
+      step(x, y);
+      if (done >= a.warmup) counted += batch.size;
+      ++done;
+    }
+  }
+  sync(device);
+  return counted / std::chrono::duration<double>(Clock::now() - t0).count();
+}
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -231,72 +293,20 @@ int main(int argc, char** argv) try {
   if (a.graphs != "off") graphed = std::make_unique<GraphedStepper>(s);
   double synthetic = 0, synthetic_graphs = 0, real = 0;
   if (a.mode != "real") {
-    auto fmt = a.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-    torch::Tensor x =
-        torch::randn({a.batch, 3, a.image, a.image}, torch::TensorOptions().device(device)).contiguous(fmt);
-    torch::Tensor y = torch::randint(0, 1000, {a.batch}, torch::TensorOptions().device(device).dtype(torch::kInt64));
-    auto timed = [&](const std::function<void()>& one) {
-      for (int i = 0; i < a.warmup; ++i) one();
-      sync(device);
-      auto t0 = Clock::now();
-      for (int i = 0; i < a.steps; ++i) one();
-      sync(device);
-      return a.batch * a.steps / std::chrono::duration<double>(Clock::now() - t0).count();
-    };
-    if (a.graphs != "on") synthetic = timed([&] { s.step(x, y); });
-    if (a.graphs != "off") synthetic_graphs = timed([&] { graphed->step(x, y); });
+    synthetic = a.graphs == "on" ? 0 : time_synthetic(a, device, [&](auto& x, auto& y) { s.step(x, y); });
+    if (a.graphs != "off") synthetic_graphs = time_synthetic(a, device, [&](auto& x, auto& y) { graphed->step(x, y); });
     if (a.graphs == "on") synthetic = synthetic_graphs;
   }
-  bool gpu_pre = false;
+  const bool gpu_pre =
+      a.mode != "synthetic" && gpu && a.preprocess != "cpu" && roost::kernels::GpuPreprocessor::available();
   if (a.mode != "synthetic") {
-    std::string root = a.data_dir;
-    if (root.empty()) {
-      root = (std::filesystem::temp_directory_path() / "roost-train-bench").string();
-      if (!std::filesystem::exists(root)) write_jpegs(root, a.images);
-    }
-    auto ds = roost::data::open_image_folder(root);
-    gpu_pre = gpu && a.preprocess != "cpu" && roost::kernels::GpuPreprocessor::available();
-    roost::train::BatchSource source(device, gpu_pre, a.channels_last, amp && gpu_pre ? amp_dtype : torch::kFloat32,
-                                     a.image);
-    int done = 0, counted = 0;
-    Clock::time_point t0;
-    roost::data::NextLoader ahead(a.prefetch);
-    auto epoch_loader = [&](uint64_t epoch) -> roost::data::NextLoader::Make {
-      return [&, epoch] {
-        roost::data::LoaderOptions lo;
-        lo.batch_size = a.batch;
-        lo.workers = a.workers;
-        lo.queue_depth = 6;
-        lo.image_size = a.image;
-        lo.epoch = epoch;
-        lo.decode_only = gpu_pre;
-        lo.decode.jpeg_dct_scale = a.dct == "on";
-        if (!a.pack_on_main) lo.prepare = source.pack_on_workers();
-        return std::make_unique<roost::data::Loader>(ds, roost::data::train_shard(ds->size(), 0, 1, 0, epoch), lo);
-      };
-    };
-    for (uint64_t epoch = 0; done < a.warmup + a.steps; ++epoch) {
-      const std::unique_ptr<roost::data::Loader> loader = ahead.take(static_cast<int64_t>(epoch), epoch_loader(epoch));
-      roost::data::Batch batch;
-      while (done < a.warmup + a.steps && loader->next(batch)) {
-        ahead.start_after(*loader, static_cast<int64_t>(epoch + 1), epoch_loader(epoch + 1));
-        if (batch.size != a.batch) continue;  // keep every timed step the same size
-        if (done == a.warmup) {
-          sync(device);
-          t0 = Clock::now();
-        }
-        auto [x, y] = source.to_device(batch);
-        if (graphed) {
-          graphed->step(x, y);
-        } else {
-          s.step(x, y);
-        }
-        if (done >= a.warmup) counted += batch.size;
-        ++done;
+    real = time_real(a, device, gpu_pre, amp ? amp_dtype : torch::kFloat32, [&](auto& x, auto& y) {
+      if (graphed) {
+        graphed->step(x, y);
+      } else {
+        s.step(x, y);
       }
-    }
-    sync(device);
-    real = counted / std::chrono::duration<double>(Clock::now() - t0).count();
+    });
   }
   const char* dev = gpu ? "cuda" : "cpu";
   if (a.json) {
