@@ -14,11 +14,7 @@
 #include <cstdint>
 #include <cstring>
 
-#ifdef __CUDACC__
-#define ROOST_HD __host__ __device__ __forceinline__
-#else
-#define ROOST_HD inline
-#endif
+#include "host_device.h"
 
 namespace roost::kernels::sgd_math {
 

@@ -26,12 +26,11 @@
 
 #include "preprocess_layout.h"
 
+#include "host_device.h"
+
 #ifdef __CUDACC__
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
-#define ROOST_HD __host__ __device__ __forceinline__
-#else
-#define ROOST_HD inline
 #endif
 
 namespace roost::kernels::detail {

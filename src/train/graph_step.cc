@@ -195,7 +195,7 @@ bool GraphStepper::step(data::Batch& batch, const StepPlace& at, DeviceSums& sum
   StepKind kind = sequence_.plan(size);
   if (!agree(kind != StepKind::kEager)) kind = StepKind::kEager;
   if (kind == StepKind::kEager) return false;
-  if (!grads_.size() && !start()) return false;
+  if (grads_.empty() && !start()) return false;
   sequence_.advance(kind, size);
   auto [inputs, labels] = run_.source->to_device(batch);
   if (!inputs_.defined()) make_inputs(inputs, labels, inputs_, labels_);

@@ -97,22 +97,7 @@ TEST(DataDecodeRegion, PilJpegLayoutsMatchFullDecode) {
   if (!missing.empty()) GTEST_SKIP() << "Python peer unavailable: " << missing;
   TempDir dir;
   write_bytes(dir.file("source.png"), encode_png(test_image(203, 317, 5)));
-  const std::string script =
-      "import sys\n"
-      "from PIL import Image\n"
-      "src = Image.open(sys.argv[1]).convert('RGB')\n"
-      "d = sys.argv[2]\n"
-      "src.save(d + '/s444.jpg', quality=92, subsampling=0)\n"
-      "src.save(d + '/s422.jpg', quality=92, subsampling=1)\n"
-      "src.save(d + '/s420.jpg', quality=75, subsampling=2)\n"
-      "src.save(d + '/progressive.jpg', quality=90, progressive=True)\n"
-      "src.convert('L').save(d + '/grey.jpg', quality=90)\n"
-      "src.convert('CMYK').save(d + '/cmyk.jpg', quality=90)\n"
-      "src.resize((333, 251)).save(d + '/odd.jpg', quality=85, optimize=True)\n";
-  write_bytes(dir.file("variants.py"), std::vector<uint8_t>(script.begin(), script.end()));
-  const std::string command =
-      std::string(ROOST_PYTHON) + " " + dir.file("variants.py") + " " + dir.file("source.png") + " " + dir.file("");
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  roost::testing::write_pil_jpeg_variants(dir.file("source.png"), dir);
   for (const char* name : {"s444.jpg", "s422.jpg", "s420.jpg", "progressive.jpg", "grey.jpg", "cmyk.jpg", "odd.jpg"})
     expect_region_matches(read_bytes(dir.file(name)), name, 60);
 }

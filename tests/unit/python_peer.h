@@ -73,4 +73,27 @@ inline std::vector<uint8_t> read_bytes(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// Saves `source_png` through Pillow as the JPEG kinds the decoders must handle, in `dir`:
+// s444.jpg, s422.jpg, s420.jpg (chroma subsampling), progressive.jpg, grey.jpg, cmyk.jpg and
+// odd.jpg (333x251, optimized Huffman tables). Throws when Python fails.
+inline void write_pil_jpeg_variants(const std::string& source_png, const TempDir& dir) {
+  const std::string script =
+      "import sys\n"
+      "from PIL import Image\n"
+      "src = Image.open(sys.argv[1]).convert('RGB')\n"
+      "d = sys.argv[2]\n"
+      "src.save(d + '/s444.jpg', quality=92, subsampling=0)\n"
+      "src.save(d + '/s422.jpg', quality=92, subsampling=1)\n"
+      "src.save(d + '/s420.jpg', quality=75, subsampling=2)\n"
+      "src.save(d + '/progressive.jpg', quality=90, progressive=True)\n"
+      "src.convert('L').save(d + '/grey.jpg', quality=90)\n"
+      "src.convert('CMYK').save(d + '/cmyk.jpg', quality=90)\n"
+      "src.resize((333, 251)).save(d + '/odd.jpg', quality=85, optimize=True)\n";
+  write_bytes(dir.file("variants.py"), std::vector<uint8_t>(script.begin(), script.end()));
+  const std::string command =
+      std::string(ROOST_PYTHON) + " " + dir.file("variants.py") + " " + source_png + " " + dir.file("");
+  const int rc = std::system(command.c_str());
+  if (rc != 0) throw std::runtime_error("PIL variants failed (" + std::to_string(rc) + "): " + command);
+}
+
 }  // namespace roost::testing
