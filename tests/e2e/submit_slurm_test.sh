@@ -3,12 +3,16 @@
 # this machine (one node with as many CPUs as it has, see slurm_cluster.sh), submits a 2-task
 # training run with --target slurm --wait, and checks that the run was an sbatch job that
 # reached Completed with its outputs, both ranks' logs and its metrics in the store; then a
-# second, long job is canceled with roost runs cancel (scancel). The
-# daemons are stopped on exit. Exits 77 where Slurm cannot start here.
+# second, long job is canceled with roost runs cancel (scancel): it ends Canceled in the store
+# and in Slurm, and its ranks, signalled by Slurm, checkpoint and exit 143 on their own. The
+# daemons are stopped on exit, and whatever of the jobs still runs is killed before the work
+# folder goes. Exits 77 where Slurm cannot start here.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/submit_common.sh"
 source "$(dirname "$0")/slurm_cluster.sh"
-trap 'slurm_cluster_stop; rm -rf "$WORK"' EXIT
+# The jobs' processes belong to slurmstepd, not to this shell: none may still write into $WORK
+# while it is removed.
+trap 'slurm_cluster_stop; pkill -KILL -f "$WORK/" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 rc=0
 slurm_cluster_start "$WORK/slurm" || rc=$?
@@ -56,4 +60,20 @@ for _ in $(seq 50); do
 done
 [ -d "/proc/$monitor" ] && ! grep -q '^State:.*Z' "/proc/$monitor/status" 2>/dev/null &&
   fail "the monitor (pid $monitor) of the canceled Slurm run is still running"
-echo "ok: Slurm job $job completed and job $job2 was canceled through roost"
+# The ranks stop as on SIGTERM (roost runs cancel returned once scancel had): each writes its
+# exit status after a step checkpoint, within Slurm's KillWait. (mpirun, signalled too, sleeps
+# out its odls_base_sigkill_timeout before it exits; the trap kills it.)
+RUN2=$WS/experiments/slurm/runs/$id
+for _ in $(seq 300); do
+  [ -e "$RUN2/logs/rank-0.exit" ] && [ -e "$RUN2/logs/rank-1.exit" ] && break
+  sleep 0.2
+done
+for r in 0 1; do
+  [ "$(cat "$RUN2/logs/rank-$r.exit" 2>/dev/null)" = 143 ] ||
+    fail "canceled Slurm run, rank $r: exit file says '$(cat "$RUN2/logs/rank-$r.exit" 2>/dev/null)', want 143; log: $(tail -3 "$RUN2/logs/rank-$r.log" 2>&1)"
+done
+pgrep -af "^$ROOST train .*$RUN2/outputs" && fail "a rank of the canceled Slurm job runs after its exit file"
+ls "$RUN2/outputs/checkpoints" | grep -q '^epoch-' || fail "no checkpoint after the Slurm cancel: $(ls -R "$RUN2/outputs")"
+"$PYTHON" -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['status']=='stopped by SIGTERM', s['status']" \
+  "$RUN2/outputs/summary.json" || fail "summary.json after the Slurm cancel"
+echo "ok: Slurm job $job completed and job $job2 was canceled through roost, its ranks checkpointed"
