@@ -71,6 +71,6 @@ rc=0
   fail "the error is not printed exactly once: $(grep error: "$WORK/o" "$WORK/e")"
 grep -q "error .*holds the outputs of an earlier run" "$WORK/out/logs/rank-0.log" || fail "the error is not in rank 0's log"
 grep -q '"epoch": 1' "$WORK/out/metrics.jsonl" || fail "existing output was touched"
-"$ROOST" --help | grep -q "train" || fail "roost --help lacks train"
-"$ROOST" train --help | grep -q -- "--batch-size" || fail "roost train --help lacks --batch-size"
+output_has "train" -- "$ROOST" --help || fail "roost --help lacks train"
+output_has -e "--batch-size" -- "$ROOST" train --help || fail "roost train --help lacks --batch-size"
 echo "ok: $cases bad-input cases exit 2 with one clear line"

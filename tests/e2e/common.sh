@@ -10,6 +10,18 @@ trap 'rm -rf "$WORK"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# output_has GREP_ARGS... -- COMMAND...: COMMAND succeeds and its whole output matches.
+# (`COMMAND | grep -q` under pipefail fails when grep, done at its first match, leaves a
+# COMMAND that still writes to die of SIGPIPE: roost's --help output takes several writes.)
+output_has() {
+  local args=() out rc=0
+  while [ "$1" != -- ]; do args+=("$1"); shift; done
+  shift
+  out=$("$@") || rc=$?
+  [ "$rc" -eq 0 ] || { echo "output_has: $* exited $rc" >&2; return 1; }
+  grep -q "${args[@]}" <<< "$out"
+}
+
 # A tiny two-class ImageFolder tree from the embedded Fashion-MNIST data.
 make_tiny_dataset() {  # dir train_per_class val_per_class size
   if [ ! -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then

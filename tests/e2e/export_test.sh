@@ -207,6 +207,6 @@ spid=$!
 trap 'kill "$spid" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 300); do grep -q "listening" "$WORK/serve.log" && break; sleep 0.1; done
 port=$(grep -o "127.0.0.1:[0-9]*" "$WORK/serve.log" | cut -d: -f2)
-curl -s -f "http://127.0.0.1:$port/v2/models/net/versions/2" | grep -q '"name":"net"' || fail "serve net:2: $(cat "$WORK/serve.log")"
+output_has '"name":"net"' -- curl -s -f "http://127.0.0.1:$port/v2/models/net/versions/2" || fail "serve net:2: $(cat "$WORK/serve.log")"
 kill -TERM "$spid"; wait "$spid" || fail "roost serve net:2 did not stop cleanly"
 echo "ok: roost serve --model net:2 serves the registered version"

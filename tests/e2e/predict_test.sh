@@ -140,6 +140,6 @@ rc=0
 [ "$(cut -f1 "$WORK/dir")" = "$(find "$WORK/data/val" -type f \( -name '*.png' -o -name '*.jpg' \) | LC_ALL=C sort)" ] ||
   fail "directory expansion differs: $(cut -f1 "$WORK/dir" | head -3)"
 echo "ok: predict per file (2 classified, 1 error line, exit 2) and directories expanded sorted"
-"$ROOST" --help | grep -q "predict" || fail "roost --help lacks predict"
-"$ROOST" predict --help | grep -q -- "--top-k" || fail "roost predict --help lacks --top-k"
+output_has "predict" -- "$ROOST" --help || fail "roost --help lacks predict"
+output_has -e "--top-k" -- "$ROOST" predict --help || fail "roost predict --help lacks --top-k"
 echo "ok: $cases bad-input cases exit 2 with one line"

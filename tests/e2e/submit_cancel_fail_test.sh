@@ -58,5 +58,5 @@ rc=0
 grep -q "run 2 Failed: rank [01] exited with status" "$WORK/stderr" || fail "no failing rank named: $(cat "$WORK/stderr")"
 grep -q "last lines of .*/logs/rank-[01].log" "$WORK/stderr" || fail "no log lines shown: $(cat "$WORK/stderr")"
 grep -q "garbage.h5" "$WORK/stderr" || fail "the rank's error is not among the lines shown: $(cat "$WORK/stderr")"
-"$ROOST" runs show 2 --workspace "$WS" | grep -q "garbage.h5" || fail "runs show lacks the failing rank's log"
+output_has "garbage.h5" -- "$ROOST" runs show 2 --workspace "$WS" || fail "runs show lacks the failing rank's log"
 echo "ok: cancel and failure"

@@ -29,8 +29,8 @@ for f in config.json command.sh command.argv logs/rank-0.log outputs/logs/rank-1
 done
 grep -q -- "-np 2" "$RUN/command.sh" || fail "command.sh: $(cat "$RUN/command.sh")"
 [ "$(cat "$RUN/logs/rank-0.exit" "$RUN/logs/rank-1.exit" | tr -d '\n')" = 00 ] || fail "rank exit files"
-"$ROOST" runs logs 1 --rank 0 --workspace "$WS" | grep -q "epoch 2/2" || fail "roost runs logs --rank 0 lacks epoch 2"
-"$ROOST" runs logs 1 --rank 1 --train --workspace "$WS" | grep -q "epoch 2/2" || fail "roost runs logs --rank 1 --train lacks epoch 2"
+output_has "epoch 2/2" -- "$ROOST" runs logs 1 --rank 0 --workspace "$WS" || fail "roost runs logs --rank 0 lacks epoch 2"
+output_has "epoch 2/2" -- "$ROOST" runs logs 1 --rank 1 --train --workspace "$WS" || fail "roost runs logs --rank 1 --train lacks epoch 2"
 for bad in -1 2; do
   rc=0; "$ROOST" runs logs 1 --rank=$bad --workspace "$WS" > "$WORK/badrank.out" 2> "$WORK/badrank.err" || rc=$?
   [ "$rc" -eq 2 ] && grep -q "has ranks 0..1" "$WORK/badrank.err" || fail "runs logs --rank $bad: exit $rc, $(cat "$WORK/badrank.err")"
@@ -41,14 +41,14 @@ done
 best=$(db "SELECT printf('%.4f', max(json_extract(data, '\$.val_acc'))) FROM metrics WHERE run_id = 1")
 "$ROOST" runs list --workspace "$WS" > "$WORK/list"
 grep -E "^1 +fashion +local +2 +Completed +2 +$best" "$WORK/list" || fail "runs list: $(cat "$WORK/list") (best $best)"
-"$ROOST" runs show 1 --workspace "$WS" | grep -q "Finalizing" || fail "runs show lacks the history"
+output_has "Finalizing" -- "$ROOST" runs show 1 --workspace "$WS" || fail "runs show lacks the history"
 
 # Registry: two versions, metrics kept, a verified download equal to the run's file.
 "$ROOST" models register --run 1 --name fashion-net --workspace "$WS" > /dev/null 2>&1 || fail "register"
 "$ROOST" models register --run 1 --name fashion-net --path outputs/last.h5 --workspace "$WS" > /dev/null 2>&1 ||
   fail "register v2"
-"$ROOST" models list --workspace "$WS" | grep -qE "^fashion-net +2 +1 " || fail "models list: $("$ROOST" models list --workspace "$WS")"
-"$ROOST" models show --name fashion-net --version 1 --workspace "$WS" | grep -q '"best_val_acc"' || fail "models show: no metrics"
+output_has -E "^fashion-net +2 +1 " -- "$ROOST" models list --workspace "$WS" || fail "models list: $("$ROOST" models list --workspace "$WS")"
+output_has '"best_val_acc"' -- "$ROOST" models show --name fashion-net --version 1 --workspace "$WS" || fail "models show: no metrics"
 "$ROOST" models download --name fashion-net --version 1 --to "$WORK/down" --workspace "$WS" > /dev/null 2>&1 || fail "download"
 want=$(sha256sum < "$RUN/outputs/model.h5" | cut -d' ' -f1)
 [ "$(sha256sum < "$WORK/down/model.h5" | cut -d' ' -f1)" = "$want" ] || fail "downloaded model differs"

@@ -60,8 +60,8 @@ for id in $(db "SELECT r.id FROM runs r JOIN sweep_trials t ON t.run_id = r.id W
 done
 grep -q "threads=1" "$WS/experiments/fm/runs/1/command.sh" || fail "cores not split: $(cat "$WS/experiments/fm/runs/1/command.sh")"
 head -c 8 "$WS/sweeps/1/sweep.png" | od -An -tx1 | grep -q "89 50 4e 47" || fail "no sweep PNG"
-"$ROOST" sweeps show 1 --workspace "$WS" | grep -q "^best: *trial" || fail "sweeps show has no best trial"
-"$ROOST" sweeps list --workspace "$WS" | grep -qE "^1 +fm +Completed +8 +bandit" || fail "sweeps list: $("$ROOST" sweeps list --workspace "$WS")"
+output_has "^best: *trial" -- "$ROOST" sweeps show 1 --workspace "$WS" || fail "sweeps show has no best trial"
+output_has -E "^1 +fm +Completed +8 +bandit" -- "$ROOST" sweeps list --workspace "$WS" || fail "sweeps list: $("$ROOST" sweeps list --workspace "$WS")"
 "$ROOST" models register --run "$best_run" --name fm-best --workspace "$WS" > "$WORK/register.out" 2>&1 ||
   fail "the best completed trial's model (run $best_run) did not register: $(cat "$WORK/register.out")"
 

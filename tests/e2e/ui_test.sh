@@ -159,7 +159,7 @@ expect 200 /api/runs/5
 expect 200 /api/runs/1
 "$PYTHON" -c "import json,sys; assert json.load(open(sys.argv[1]))['sweep'] is None" "$WORK/body" ||
   fail "run 1 is no sweep trial, yet its document names a sweep"
-"$ROOST" runs show 5 --workspace "$WS" | grep -q '^sweep: *1, trial 1, parameters {"lr": "0.001"}$' ||
+output_has '^sweep: *1, trial 1, parameters {"lr": "0.001"}$' -- "$ROOST" runs show 5 --workspace "$WS" ||
   fail "roost runs show 5 does not name its sweep: $("$ROOST" runs show 5 --workspace "$WS" | head -12)"
 "$PYTHON" "$(dirname "$0")/ui_browser.py" --sweep "$URL" "$OUT" 1 2 2 lr || fail "the browser's sweep checks failed"
 echo "ok: sweeps in the API, in roost runs show and on the page"
