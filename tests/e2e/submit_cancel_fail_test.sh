@@ -32,14 +32,7 @@ rc=0; wait "$waiter" || rc=$?
 [ "$(status_of 1)" = Canceled ] || fail "status after cancel: $(status_of 1)"
 ! kill -0 -- "-$pgid" 2>/dev/null || fail "process group $pgid still alive after cancel"
 # The ranks stopped as on SIGTERM: a step checkpoint, the status named, every rank's exit.
-out="$WS/experiments/long/runs/1/outputs"
-for r in 0 1; do
-  [ "$(cat "$WS/experiments/long/runs/1/logs/rank-$r.exit" 2>/dev/null)" = 143 ] ||
-    fail "rank $r: exit file says '$(cat "$WS/experiments/long/runs/1/logs/rank-$r.exit" 2>/dev/null)', want 143"
-done
-"$PYTHON" -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['status']=='stopped by SIGTERM', s['status']" \
-  "$out/summary.json" || fail "summary.json after cancel"
-ls "$out/checkpoints" | grep -q '^epoch-' || fail "no checkpoint after cancel"
+expect_stopped_by_sigterm "$WS/experiments/long/runs/1" 0
 sleep 2  # the monitor notices the end of mpirun; Canceled must stay
 [ "$(status_of 1)" = Canceled ] || fail "status changed after cancel to $(status_of 1)"
 rc=0
